@@ -1,0 +1,20 @@
+"""Committed JSON Schemas: file naming and generation (used by `make schemas` and the contract tests)."""
+
+import json
+from typing import Any
+
+from admint.contracts.registry import EVENT_MODELS
+
+
+def schema_filename(event_type: str) -> str:
+    """plan.completed.v1 → plan.completed.v1.json"""
+    return f"{event_type}.json"
+
+
+def current_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of every event model as the code defines it now, keyed by event type."""
+    return {m.model_fields["type"].default: m.model_json_schema(mode="validation") for m in EVENT_MODELS}
+
+
+def render(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,1 @@
+"""admint.planner."""

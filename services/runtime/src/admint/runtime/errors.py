@@ -1,0 +1,27 @@
+"""Failure classes every handler and adapter speaks: they decide retry vs. fail."""
+
+
+class AdmintError(Exception):
+    """Base of our own errors."""
+
+
+class TransientError(AdmintError):
+    """May succeed later (timeouts, 429, 5xx, a server restarting): the message is nak'ed with backoff."""
+
+
+class PermanentError(AdmintError):
+    """Will fail again (4xx, invalid output, unplannable brief): the generation fails with this reason."""
+
+    def __init__(self, reason: str, *, detail: str | None = None, retryable: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+        self.retryable = retryable
+
+
+class TransientProviderError(TransientError):
+    """An AI provider answered with something worth retrying."""
+
+
+class PermanentProviderError(PermanentError):
+    """An AI provider refused the request for good."""

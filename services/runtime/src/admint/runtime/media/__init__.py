@@ -1,0 +1,1 @@
+"""Media helpers around ffmpeg/ffprobe: the house format, probing, subprocess running."""

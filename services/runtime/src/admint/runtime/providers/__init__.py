@@ -1,0 +1,1 @@
+"""Provider ports (PlannerModel, ImageModel, VideoModel, MusicModel) and their implementations."""
