@@ -1,0 +1,113 @@
+"""MongoDB (motor) adapters: the generations repository and idempotency markers.
+
+Each service $sets only its own fields; status moves forward only, enforced by a conditional update.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from admint.contracts.common import CostEntry
+from admint.runtime.status import TERMINAL, statuses_before
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def connect(url: str, *, timeout_ms: int = 5000) -> AsyncIOMotorClient:
+    """A motor client that fails fast when the server is down (callers retry) instead of hanging 30 s."""
+    return AsyncIOMotorClient(
+        url, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms, retryWrites=False, tz_aware=True
+    )
+
+
+async def ensure_indexes(db: AsyncIOMotorDatabase) -> None:
+    """Idempotent index bootstrap for every collection (DESIGN.md §4)."""
+    await db.generations.create_index([("owner", ASCENDING), ("created_at", DESCENDING)])
+    await db.generations.create_index([("owner", ASCENDING), ("idempotency_key", ASCENDING)])
+    await db.generations.create_index([("status", ASCENDING), ("updated_at", ASCENDING)])
+    await db.assets.create_index([("owner", ASCENDING), ("created_at", DESCENDING)])
+    await db.api_keys.create_index("key_hash", unique=True)
+    await db.processed.create_index("key", unique=True)
+
+
+class GenerationRepository:
+    """The `generations` collection behind the GenerationStore port."""
+
+    def __init__(self, db: AsyncIOMotorDatabase) -> None:
+        self.db = db
+        self.collection = db.generations
+
+    async def create(self, generation_id: str, doc: dict[str, Any]) -> bool:
+        stamp = now()
+        body = {"status": "queued", "created_at": stamp, "updated_at": stamp, **doc, "_id": generation_id}
+        try:
+            await self.collection.insert_one(body)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, generation_id: str) -> dict[str, Any] | None:
+        doc: dict[str, Any] | None = await self.collection.find_one({"_id": generation_id})
+        return doc
+
+    async def advance(self, generation_id: str, status: str, fields: dict[str, Any] | None = None) -> bool:
+        update = {"status": status, "updated_at": now(), **(fields or {})}
+        if status in TERMINAL:
+            update[f"{status}_at"] = update["updated_at"]
+        result = await self.collection.update_one(
+            {"_id": generation_id, "status": {"$in": statuses_before(status)}}, {"$set": update}
+        )
+        return result.matched_count == 1
+
+    async def set_fields(self, generation_id: str, fields: dict[str, Any]) -> None:
+        await self.collection.update_one({"_id": generation_id}, {"$set": {**fields, "updated_at": now()}})
+
+    async def add_to_set(self, generation_id: str, field: str, value: Any) -> int:
+        doc = await self.collection.find_one_and_update(
+            {"_id": generation_id},
+            {"$addToSet": {field: value}, "$set": {"updated_at": now()}},
+            projection={field: 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            raise KeyError(f"generation {generation_id} does not exist")
+        node: Any = doc
+        for part in field.split("."):
+            node = node.get(part, []) if isinstance(node, dict) else []
+        return len(node)
+
+    async def record_cost(self, generation_id: str, entry: CostEntry) -> None:
+        safe_key = entry.key.replace(".", "_").replace("$", "_")
+        await self.set_fields(generation_id, {f"costs.{safe_key}": entry.model_dump()})
+
+    async def fail(
+        self, generation_id: str, stage: str, reason: str, *, retryable: bool = False, detail: str | None = None
+    ) -> bool:
+        error = {"stage": stage, "reason": reason, "retryable": retryable, "detail": detail, "at": now()}
+        return await self.advance(generation_id, "failed", {"error": error})
+
+    async def status(self, generation_id: str) -> str | None:
+        doc = await self.collection.find_one({"_id": generation_id}, projection={"status": 1})
+        return str(doc["status"]) if doc else None
+
+
+class ProcessedMarkers:
+    """Idempotent-consumer markers: claim(key) is True exactly once per key (unique index)."""
+
+    def __init__(self, db: AsyncIOMotorDatabase) -> None:
+        self.collection = db.processed
+
+    async def claim(self, key: str) -> bool:
+        try:
+            await self.collection.insert_one({"key": key, "at": now()})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def release(self, key: str) -> None:
+        await self.collection.delete_one({"key": key})

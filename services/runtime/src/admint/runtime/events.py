@@ -1,0 +1,12 @@
+"""Building derived events: the envelope fields every handler would otherwise repeat."""
+
+from typing import Any, TypeVar
+
+from admint.contracts.envelope import Event
+
+E = TypeVar("E", bound=Event)
+
+
+def follow(cause: Event, model: type[E], producer: str, **fields: Any) -> E:
+    """An event caused by `cause`: same generation, causation_id = cause.id, produced by `producer`."""
+    return model(generation_id=cause.generation_id, causation_id=cause.id, producer=producer, **fields)

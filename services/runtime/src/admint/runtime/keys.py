@@ -1,0 +1,50 @@
+"""Deterministic object keys (DESIGN.md §4): re-running a step overwrites, never duplicates."""
+
+
+def generation_prefix(generation_id: str) -> str:
+    return f"generations/{generation_id}/"
+
+
+def storyboard_key(generation_id: str, beat: int) -> str:
+    return f"generations/{generation_id}/storyboard/{beat}.png"
+
+
+def chunk_key(generation_id: str, beat: int, chunk: int) -> str:
+    return f"generations/{generation_id}/chunks/{beat}-{chunk}.mp4"
+
+
+def last_frame_key(generation_id: str, beat: int, chunk: int) -> str:
+    return f"generations/{generation_id}/chunks/{beat}-{chunk}.last.png"
+
+
+def music_key(generation_id: str) -> str:
+    return f"generations/{generation_id}/music.m4a"
+
+
+def master_key(generation_id: str) -> str:
+    return f"generations/{generation_id}/master.mp4"
+
+
+def rendition_name(aspect: str) -> str:
+    """9:16 → 9x16 (colons are awkward in URLs and file names)."""
+    return aspect.replace(":", "x")
+
+
+def export_key(generation_id: str, aspect: str) -> str:
+    return f"generations/{generation_id}/exports/{rendition_name(aspect)}.mp4"
+
+
+def poster_key(generation_id: str) -> str:
+    return f"generations/{generation_id}/exports/poster.jpg"
+
+
+def thumbnail_key(generation_id: str) -> str:
+    return f"generations/{generation_id}/exports/thumbnail.jpg"
+
+
+def asset_prefix(owner: str, asset_id: str) -> str:
+    return f"assets/{owner}/{asset_id}/"
+
+
+def asset_key(owner: str, asset_id: str, name: str) -> str:
+    return f"assets/{owner}/{asset_id}/{name}"
