@@ -9,7 +9,9 @@ class ArtifactRef(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     bucket: str = Field(description="Object store bucket name.", min_length=3, max_length=63)
-    key: str = Field(description="Object key inside the bucket, e.g. generations/<id>/master.mp4.", min_length=1)
+    key: str = Field(
+        description="Object key inside the bucket, e.g. generations/<id>/master.mp4.", min_length=1
+    )
     sha256: str = Field(description="Hex SHA-256 of the object's bytes.", pattern=r"^[0-9a-f]{64}$")
     size: int = Field(description="Object size in bytes.", ge=0)
     content_type: str = Field(description="MIME type of the object, e.g. video/mp4.")

@@ -14,17 +14,24 @@ from admint.contracts.plan import Plan
 class ChunkRequested(Event):
     """Work item: animate one chunk of one beat from its init frame."""
 
-    type: Literal["chunk.requested.v1"] = "chunk.requested.v1"
+    type: Literal["chunk.requested.v1"] = Field(
+        default="chunk.requested.v1", description="Event type and version."
+    )
     beat_index: int = Field(description="Beat index.", ge=0)
     chunk_index: int = Field(description="Chunk index inside the beat, from 0.", ge=0)
     chunk_count: int = Field(description="Chunks this beat needs.", ge=1)
-    init_frame: ArtifactRef = Field(description="Storyboard frame (first chunk) or previous chunk's last frame.")
+    init_frame: ArtifactRef = Field(
+        description="Storyboard frame (first chunk) or previous chunk's last frame."
+    )
     prompt: str = Field(description="Video prompt.")
     camera_movement: CameraMovement = Field(description="Camera move of the beat.")
     energy: float = Field(default=0.5, description="Motion energy 0–1.", ge=0, le=1)
-    requested_duration_s: float = Field(description="Length asked of the video model (its native chunk).", gt=0)
+    requested_duration_s: float = Field(
+        description="Length asked of the video model (its native chunk).", gt=0
+    )
     needed_duration_s: float = Field(
-        description="Length this chunk contributes after the cut (beat length + transition overlap, split).", gt=0
+        description="Length this chunk contributes after the cut (beat length + transition overlap, split).",
+        gt=0,
     )
     beat_offset_s: float = Field(default=0.0, description="Where this chunk starts inside its beat.", ge=0)
     beat_length_s: float = Field(description="Rendered beat length incl. transition overlap.", gt=0)
@@ -39,7 +46,9 @@ class ChunkRequested(Event):
 class ChunkCompleted(Event):
     """One normalised chunk is stored with its last frame."""
 
-    type: Literal["chunk.completed.v1"] = "chunk.completed.v1"
+    type: Literal["chunk.completed.v1"] = Field(
+        default="chunk.completed.v1", description="Event type and version."
+    )
     beat_index: int = Field(description="Beat index.", ge=0)
     chunk_index: int = Field(description="Chunk index inside the beat.", ge=0)
     chunk_count: int = Field(description="Chunks this beat needs.", ge=1)
@@ -68,7 +77,9 @@ class ChunkRef(BaseModel):
 class ChunksCompleted(Event):
     """Every chunk of every beat is stored."""
 
-    type: Literal["chunks.completed.v1"] = "chunks.completed.v1"
+    type: Literal["chunks.completed.v1"] = Field(
+        default="chunks.completed.v1", description="Event type and version."
+    )
     spec: GenerationSpec = Field(description="The request.")
     plan: Plan = Field(description="The plan.")
     chunks: list[ChunkRef] = Field(description="All chunks in (beat, chunk) order.", min_length=1)

@@ -43,5 +43,7 @@ class CostEntry(BaseModel):
     key: str = Field(description="Deterministic key, e.g. storyboard:3 or chunk:2-1; a re-run overwrites it.")
     stage: Stage = Field(description="Stage that spent it.")
     model: str = Field(description="Model registry name, e.g. offline-image or flux-schnell.")
-    units: float = Field(default=1.0, description="Billable units (images, seconds of video, tokens/1000).", ge=0)
+    units: float = Field(
+        default=1.0, description="Billable units (images, seconds of video, tokens/1000).", ge=0
+    )
     usd: float = Field(description="Price in US dollars from the model registry.", ge=0)

@@ -24,7 +24,9 @@ class Event(BaseModel):
     type: str = Field(description="Event type and version, e.g. plan.completed.v1.")
     id: str = Field(default_factory=new_id, description="Unique id of this event (ULID).")
     generation_id: str = Field(description="The generation this event belongs to.", pattern=ID_PATTERN)
-    occurred_at: datetime = Field(default_factory=utcnow, description="When the producer created the event (UTC).")
+    occurred_at: datetime = Field(
+        default_factory=utcnow, description="When the producer created the event (UTC)."
+    )
     producer: str = Field(description="Service that produced the event, e.g. planner.", min_length=1)
     causation_id: str | None = Field(default=None, description="Id of the event that caused this one.")
 

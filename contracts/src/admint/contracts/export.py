@@ -45,7 +45,11 @@ class Rendition(BaseModel):
 class ExportCompleted(Event):
     """Renditions, poster and thumbnail are stored and linked."""
 
-    type: Literal["export.completed.v1"] = "export.completed.v1"
-    renditions: list[Rendition] = Field(description="Exported renditions, the master's aspect first.", min_length=1)
+    type: Literal["export.completed.v1"] = Field(
+        default="export.completed.v1", description="Event type and version."
+    )
+    renditions: list[Rendition] = Field(
+        description="Exported renditions, the master's aspect first.", min_length=1
+    )
     poster: ArtifactRef = Field(description="Poster JPEG (full size).")
     thumbnail: ArtifactRef = Field(description="Small thumbnail JPEG.")

@@ -29,11 +29,19 @@ class GenerationSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     brief: str = Field(description="The client's brief, 1–5000 characters.", min_length=1, max_length=5000)
-    duration_s: int = Field(default=30, description="Ad duration in seconds: 15–60, multiple of 5.", ge=15, le=60)
+    duration_s: int = Field(
+        default=30, description="Ad duration in seconds: 15–60, multiple of 5.", ge=15, le=60
+    )
     aspect: Aspect = Field(default="9:16", description="Aspect of the master video.")
-    renditions: list[Aspect] = Field(default_factory=list, description="Extra aspects to export beside the master.")
-    framework: Framework | None = Field(default=None, description="Copy framework; None lets the planner choose.")
-    creativity: float = Field(default=0.5, description="0 follows the archetype, 1 composes freely.", ge=0, le=1)
+    renditions: list[Aspect] = Field(
+        default_factory=list, description="Extra aspects to export beside the master."
+    )
+    framework: Framework | None = Field(
+        default=None, description="Copy framework; None lets the planner choose."
+    )
+    creativity: float = Field(
+        default=0.5, description="0 follows the archetype, 1 composes freely.", ge=0, le=1
+    )
     seed: int = Field(default=0, description="Seed that makes offline providers deterministic.", ge=0)
     size: FrameSize = Field(description="Pixel size of the master (and of every frame and chunk).")
     fps: int = Field(default=30, description="Frames per second of every video.", ge=1, le=60)
@@ -53,7 +61,9 @@ class GenerationSpec(BaseModel):
 class GenerationRequested(Event):
     """A client asked for an ad. Published by the gateway."""
 
-    type: Literal["generation.requested.v1"] = "generation.requested.v1"
+    type: Literal["generation.requested.v1"] = Field(
+        default="generation.requested.v1", description="Event type and version."
+    )
     owner: str = Field(description="Owner of the generation (API key owner).")
     spec: GenerationSpec = Field(description="The resolved request.")
 
@@ -61,12 +71,16 @@ class GenerationRequested(Event):
 class StageProgress(Event):
     """Progress inside one stage (e.g. storyboard 3/6); informational, for the SSE feed."""
 
-    type: Literal["stage.progress.v1"] = "stage.progress.v1"
+    type: Literal["stage.progress.v1"] = Field(
+        default="stage.progress.v1", description="Event type and version."
+    )
     stage: Stage = Field(description="Stage reporting progress.")
     done: int = Field(description="Items finished so far.", ge=0)
     total: int = Field(description="Items in the stage.", ge=0)
     message: str = Field(default="", description="Human-readable note.")
-    item: str = Field(default="", description="Which item this report is about, e.g. 2-0 (part of the dedup id).")
+    item: str = Field(
+        default="", description="Which item this report is about, e.g. 2-0 (part of the dedup id)."
+    )
 
     def dedup_parts(self) -> tuple[object, ...]:
         return (self.stage, self.item or self.done)
@@ -85,7 +99,9 @@ class GenerationCompleted(Event):
     """The ad is finished and exported. Published by the exporter."""
 
     TERMINAL: ClassVar[bool] = True
-    type: Literal["generation.completed.v1"] = "generation.completed.v1"
+    type: Literal["generation.completed.v1"] = Field(
+        default="generation.completed.v1", description="Event type and version."
+    )
     master: ArtifactRef = Field(description="The master MP4.")
     renditions: list[RenditionSummary] = Field(description="Exported renditions.")
     duration_s: float = Field(description="Duration of the master, seconds (ffprobe).", gt=0)
@@ -96,18 +112,24 @@ class GenerationFailed(Event):
     """A stage could not finish; the generation stops here."""
 
     TERMINAL: ClassVar[bool] = True
-    type: Literal["generation.failed.v1"] = "generation.failed.v1"
+    type: Literal["generation.failed.v1"] = Field(
+        default="generation.failed.v1", description="Event type and version."
+    )
     stage: Stage = Field(description="Stage that failed.")
     reason: str = Field(description="Human-readable reason.", min_length=1)
     retryable: bool = Field(default=False, description="Whether retrying the stage could help.")
-    detail: str | None = Field(default=None, description="Technical detail (exception text, provider answer).")
+    detail: str | None = Field(
+        default=None, description="Technical detail (exception text, provider answer)."
+    )
 
 
 class GenerationCancelled(Event):
     """The owner cancelled; workers stop starting new work for it."""
 
     TERMINAL: ClassVar[bool] = True
-    type: Literal["generation.cancelled.v1"] = "generation.cancelled.v1"
+    type: Literal["generation.cancelled.v1"] = Field(
+        default="generation.cancelled.v1", description="Event type and version."
+    )
     reason: str = Field(default="cancelled by owner", description="Why it was cancelled.")
     requested_by: str = Field(default="", description="Who cancelled it.")
 
@@ -115,7 +137,9 @@ class GenerationCancelled(Event):
 class MessageDeadLettered(Event):
     """A message exhausted its deliveries (poison) and was parked instead of blocking its consumer."""
 
-    type: Literal["message.deadlettered.v1"] = "message.deadlettered.v1"
+    type: Literal["message.deadlettered.v1"] = Field(
+        default="message.deadlettered.v1", description="Event type and version."
+    )
     consumer: str = Field(description="Durable consumer that gave up on it.")
     original_subject: str = Field(description="Subject of the parked message.")
     stream_sequence: int = Field(description="Its sequence in the stream.", ge=0)

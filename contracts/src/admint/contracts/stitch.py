@@ -12,7 +12,9 @@ from admint.contracts.generation import GenerationSpec
 class StitchCompleted(Event):
     """The master MP4 (transitions, music, captions) is stored."""
 
-    type: Literal["stitch.completed.v1"] = "stitch.completed.v1"
+    type: Literal["stitch.completed.v1"] = Field(
+        default="stitch.completed.v1", description="Event type and version."
+    )
     spec: GenerationSpec = Field(description="The request (renditions to export).")
     master: ArtifactRef = Field(description="The master MP4.")
     duration_s: float = Field(description="Master duration (ffprobe), seconds.", gt=0)

@@ -13,7 +13,9 @@ from admint.contracts.plan import Beat, Plan, Style
 class PlanCompleted(Event):
     """The planner produced a beat plan."""
 
-    type: Literal["plan.completed.v1"] = "plan.completed.v1"
+    type: Literal["plan.completed.v1"] = Field(
+        default="plan.completed.v1", description="Event type and version."
+    )
     spec: GenerationSpec = Field(description="The request the plan answers.")
     plan: Plan = Field(description="The beat plan.")
 
@@ -21,7 +23,9 @@ class PlanCompleted(Event):
 class FrameRequested(Event):
     """Work item: render the storyboard frame of one beat."""
 
-    type: Literal["frame.requested.v1"] = "frame.requested.v1"
+    type: Literal["frame.requested.v1"] = Field(
+        default="frame.requested.v1", description="Event type and version."
+    )
     beat: Beat = Field(description="The beat to render.")
     beat_count: int = Field(description="Beats in the plan (to know when the set is complete).", ge=1)
     style: Style = Field(description="Palette and style.")
@@ -35,7 +39,9 @@ class FrameRequested(Event):
 class FrameCompleted(Event):
     """One storyboard frame is stored."""
 
-    type: Literal["frame.completed.v1"] = "frame.completed.v1"
+    type: Literal["frame.completed.v1"] = Field(
+        default="frame.completed.v1", description="Event type and version."
+    )
     beat_index: int = Field(description="Beat the frame belongs to.", ge=0)
     beat_count: int = Field(description="Beats in the plan.", ge=1)
     image: ArtifactRef = Field(description="The stored PNG.")
@@ -58,7 +64,9 @@ class FrameRef(BaseModel):
 class StoryboardCompleted(Event):
     """Every beat has its frame."""
 
-    type: Literal["storyboard.completed.v1"] = "storyboard.completed.v1"
+    type: Literal["storyboard.completed.v1"] = Field(
+        default="storyboard.completed.v1", description="Event type and version."
+    )
     spec: GenerationSpec = Field(description="The request.")
     plan: Plan = Field(description="The plan.")
     frames: list[FrameRef] = Field(description="One frame per beat, in beat order.", min_length=1)

@@ -149,7 +149,7 @@ async def serve(settings: RuntimeSettings, build: Build, stop: asyncio.Event | N
     publisher = EventPublisher(broker, settings)
     docs = GenerationRepository(db)
     infra = Infra(settings, broker, mongo, docs, ProcessedMarkers(db), blobs, publisher)
-    worker = Worker(settings.service_name, docs, publisher, RetryPolicy())
+    worker = Worker(settings.service_name, docs, publisher, RetryPolicy(settings.retry_base_s, settings.retry_cap_s))
     subscriptions = build(infra)
     for sub in subscriptions:
         register(broker, worker, sub, settings)

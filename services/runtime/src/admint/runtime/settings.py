@@ -58,10 +58,15 @@ class RuntimeSettings(BaseSettings):
     replicate_image_model: str = Field(default="flux-schnell", description="Registry name of the image model.")
     replicate_video_model: str = Field(default="wan-i2v", description="Registry name of the video model.")
     replicate_music_model: str = Field(default="musicgen", description="Registry name of the music model.")
+    replicate_timeout_s: float = Field(
+        default=600.0, description="Overall limit of one Replicate prediction; then it is cancelled.", gt=0
+    )
     offline_chunk_duration_s: float = Field(
         default=5.0, description="Native chunk length of the offline video model.", gt=0, le=30
     )
 
+    retry_base_s: float = Field(default=1.0, description="First retry delay; doubles per delivery (with jitter).", gt=0)
+    retry_cap_s: float = Field(default=30.0, description="Longest retry delay.", gt=0)
     max_inflight: int = Field(default=2, description="Messages one worker process handles at once.", ge=1, le=64)
     shutdown_grace_s: float = Field(default=60.0, description="Time to finish in-flight work on SIGTERM.")
     workdir: str = Field(default="/tmp/admint", description="Scratch directory for media work.")

@@ -1,0 +1,66 @@
+# admint — the two commands are `make demo` and `make test`; everything they need is installed by `make setup`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+RUN := $(UV) run --frozen
+PYTEST := $(RUN) pytest
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help setup tools up demo test test-unit test-contract test-integration test-e2e test-faults lint \
+	k8s-validate bench schemas clean
+
+help: ## list the targets
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+setup: tools ## install uv, ffmpeg/ffprobe, docker-compose (validation only) and the locked Python environment
+	@$(UV) sync --frozen --all-packages --quiet
+	@echo "setup: Python environment ready ($$($(UV) run --frozen python --version))"
+
+tools:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null || ! command -v docker-compose >/dev/null; then \
+		echo "setup: installing ffmpeg and docker-compose from Debian"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			ffmpeg docker-compose >/dev/null; \
+	fi
+
+up: setup ## run the whole local stack + every service + gateway in the foreground (Ctrl-C stops all)
+	@$(RUN) honcho start -f Procfile
+
+demo: setup ## start everything, generate a 30 s 1080x1920 ad with offline providers into out/demo.mp4, stop
+	@$(RUN) python -m admint.runtime.devstack demo --out out/demo.mp4
+
+test: setup lint k8s-validate ## the whole suite: lint, manifests, unit, contract, integration, e2e, faults
+	@$(PYTEST) -q tests
+
+test-unit: setup ## unit tests (fakes of our own ports)
+	@$(PYTEST) -q -m unit tests
+
+test-contract: setup ## event models vs committed schemas and golden samples
+	@$(PYTEST) -q -m contract tests
+
+test-integration: setup ## adapters and services against the real local servers
+	@$(PYTEST) -q -m integration tests
+
+test-e2e: setup ## the whole system as processes + gateway
+	@$(PYTEST) -q -m e2e tests
+
+test-faults: setup ## fault-injection suite on the real local stack
+	@$(PYTEST) -q -m faults tests
+
+lint: setup ## ruff, import-linter layer rules, mypy on contracts + runtime
+	@$(RUN) ruff check .
+	@$(RUN) lint-imports
+	@$(RUN) mypy contracts/src services/runtime/src
+
+k8s-validate: setup ## render every kustomize overlay and validate k8s, compose and Dockerfile offline
+	@$(RUN) python infra/k8s_validate.py
+
+bench: setup ## benchmarks that print ratios against baselines measured in the same run
+	@$(RUN) python bench/stitch.py
+
+schemas: setup ## regenerate contracts/schemas/*.json after an intended contract change
+	@$(RUN) python -m admint.contracts.schema_files contracts/schemas
+
+clean: ## remove local data and outputs
+	rm -rf .admint out
