@@ -28,7 +28,7 @@ def make_broker(settings: RuntimeSettings) -> NatsBroker:
         nats_servers(settings),
         name=settings.service_name,
         max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,
+        reconnect_time_wait=1,
         connect_timeout=3,
         logger=logging.getLogger(f"admint.faststream.{settings.service_name}"),
         log_level=logging.DEBUG,
@@ -52,14 +52,15 @@ def stream_config(settings: RuntimeSettings) -> StreamConfig:
 async def ensure_stream(js: JetStreamContext, settings: RuntimeSettings) -> str:
     """Create the stream, or bring an existing one to the wanted config. Returns created|updated|unchanged."""
     wanted = stream_config(settings)
+    name = settings.stream_name
     try:
-        info = await js.stream_info(wanted.name)
+        info = await js.stream_info(name)
     except NotFoundError:
         try:
             await js.add_stream(wanted)
             return "created"
         except BadRequestError:  # a concurrent starter won the race
-            info = await js.stream_info(wanted.name)
+            info = await js.stream_info(name)
     current = info.config
     same = (
         sorted(current.subjects or []) == sorted(wanted.subjects or [])

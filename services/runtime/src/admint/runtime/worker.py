@@ -10,12 +10,13 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from admint.contracts.common import Stage
 from admint.contracts.envelope import Event
 from admint.contracts.generation import GenerationFailed, MessageDeadLettered
 from admint.contracts.subjects import parse_subject
@@ -28,7 +29,7 @@ from admint.runtime.topology import ConsumerSpec
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Any], Awaitable[list[Event]]]
+Handler = Callable[[Any], Coroutine[Any, Any, list[Event]]]
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Subscription:
     consumer: ConsumerSpec
     model: type[Event]
     handler: Handler
-    stage: str
+    stage: Stage
     """Stage named in generation.failed.v1 when this handler fails for good."""
     skip_terminal: bool = True
     """Drop events of generations already completed/failed/cancelled (cancellation stops new work)."""
@@ -114,7 +115,7 @@ class Worker:
 
     async def _run(self, sub: Subscription, msg: Delivery, event: Event) -> str:
         event_type = sub.consumer.event_type
-        work = asyncio.create_task(sub.handler(event))
+        work: asyncio.Task[list[Event]] = asyncio.create_task(sub.handler(event))
         self.inflight[work] = event.generation_id
         IN_FLIGHT.labels(self.service).inc()
         heartbeat = asyncio.create_task(self._keep_alive(msg, sub.consumer.ack_wait_s))
@@ -164,7 +165,7 @@ class Worker:
         return self._count(event_type, "retry")
 
     async def fail_generation(
-        self, cause: Event, stage: str, reason: str, *, retryable: bool = False, detail: str | None = None
+        self, cause: Event, stage: Stage, reason: str, *, retryable: bool = False, detail: str | None = None
     ) -> None:
         moved = await self.docs.fail(cause.generation_id, stage, reason, retryable=retryable, detail=detail)
         if moved or await self.docs.status(cause.generation_id) is None:

@@ -4,6 +4,7 @@ import json
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from admint.runtime.media.ffmpeg import ffprobe_binary, run_tool
 
@@ -57,7 +58,7 @@ async def probe(path: Path) -> MediaInfo:
     )
     data = json.loads(out)
     streams = data.get("streams", [])
-    video = next((s for s in streams if s.get("codec_type") == "video"), {})
+    video: dict[str, Any] = next((s for s in streams if s.get("codec_type") == "video"), {})
     audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
     rate = video.get("avg_frame_rate") or video.get("r_frame_rate") or "0/1"
     fps = float(Fraction(rate)) if rate not in ("0/0", "") else 0.0
