@@ -59,7 +59,9 @@ def test_breaking_edits_are_detected() -> None:
     class Retyped(FrameCompleted):
         beat_index: str = Field(description="now a string")  # type: ignore[assignment]
 
-    assert any("beat_index: type changed" in p for p in breaking_changes(committed, Retyped.model_json_schema()))
+    assert any(
+        "beat_index: type changed" in p for p in breaking_changes(committed, Retyped.model_json_schema())
+    )
 
     class NewlyRequired(FrameCompleted):
         region: str = Field(description="a new mandatory field")

@@ -17,8 +17,7 @@ def start_containers() -> tuple[dict[str, str], list[Any]]:
         .with_exposed_ports(9000)
     )
     started = []
-    for container, ready in ((nats, "Server is ready"), (mongo, "Waiting for connections"),
-                             (minio, "API:")):
+    for container, ready in ((nats, "Server is ready"), (mongo, "Waiting for connections"), (minio, "API:")):
         container.start()
         started.append(container)
         wait_for_logs(container, ready, timeout=60)

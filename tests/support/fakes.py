@@ -72,7 +72,13 @@ class FakeGenerationStore:
         await self.set_fields(generation_id, {f"costs.{entry.key.replace('.', '_')}": entry.model_dump()})
 
     async def fail(
-        self, generation_id: str, stage: str, reason: str, *, retryable: bool = False, detail: str | None = None
+        self,
+        generation_id: str,
+        stage: str,
+        reason: str,
+        *,
+        retryable: bool = False,
+        detail: str | None = None,
     ) -> bool:
         doc = self.docs.get(generation_id)
         if doc is None or doc["status"] in TERMINAL:
@@ -95,8 +101,13 @@ class FakeObjectStore:
         self.puts = 0
 
     def _ref(self, key: str, data: bytes, content_type: str) -> ArtifactRef:
-        return ArtifactRef(bucket=self.bucket, key=key, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-                           content_type=content_type)
+        return ArtifactRef(
+            bucket=self.bucket,
+            key=key,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            content_type=content_type,
+        )
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> ArtifactRef:
         self.objects[key] = (bytes(data), content_type)

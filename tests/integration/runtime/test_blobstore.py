@@ -22,7 +22,10 @@ async def test_artifact_round_trips_with_sha256(blobs: BlobStore, gid: str, tmp_
     file_ref = await blobs.put_file(f"generations/{gid}/big.bin", big, "application/octet-stream")
     fetched = await blobs.get_file(file_ref.key, tmp_path / "back.bin")
     assert hashlib.sha256(fetched.read_bytes()).hexdigest() == file_ref.sha256
-    assert await blobs.list_keys(f"generations/{gid}/") == [f"generations/{gid}/big.bin", f"generations/{gid}/x.bin"]
+    assert await blobs.list_keys(f"generations/{gid}/") == [
+        f"generations/{gid}/big.bin",
+        f"generations/{gid}/x.bin",
+    ]
     await blobs.delete(ref.key)
     assert not await blobs.exists(ref.key)
     with pytest.raises(FileNotFoundError):

@@ -34,8 +34,12 @@ async def test_duplicate_msg_id_is_dropped(js, bootstrapped: RuntimeSettings, gi
     await broker.connect()
     try:
         publisher = EventPublisher(broker, bootstrapped)
-        event = StageProgress(generation_id=gid, producer="test", stage="storyboard", done=1, total=3, item="0")
-        again = StageProgress(generation_id=gid, producer="test", stage="storyboard", done=1, total=3, item="0")
+        event = StageProgress(
+            generation_id=gid, producer="test", stage="storyboard", done=1, total=3, item="0"
+        )
+        again = StageProgress(
+            generation_id=gid, producer="test", stage="storyboard", done=1, total=3, item="0"
+        )
         assert event.id != again.id and event.msg_id == again.msg_id
         assert await publisher.publish(event) is True
         assert await publisher.publish(again) is False

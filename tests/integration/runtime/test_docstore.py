@@ -58,3 +58,19 @@ async def test_document_survives_mongo_wire_restart(stack, bootstrapped: Runtime
     finally:
         client.close()
     assert seconds < 60
+
+
+async def test_stage_clock_starts_once_and_finds_stuck_generations(
+    docs: GenerationRepository, gid: str
+) -> None:
+    from datetime import timedelta
+
+    from admint.runtime.docstore import now
+
+    await docs.create(gid, {"owner": "o"})
+    assert await docs.advance(gid, "chunking")
+    first = (await docs.get(gid))["timeline"]["chunking"]
+    assert await docs.advance(gid, "chunking", {"x": 1})
+    assert (await docs.get(gid))["timeline"]["chunking"] == first
+    assert gid in await docs.stuck("chunking", now() + timedelta(seconds=1))
+    assert gid not in await docs.stuck("chunking", now() - timedelta(seconds=60))

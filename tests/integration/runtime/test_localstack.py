@@ -22,10 +22,25 @@ def _processes_using(path: Path) -> list[str]:
 def test_run_prints_endpoints_and_stops_cleanly(tmp_path: Path) -> None:
     ports = [free_port() for _ in range(4)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "admint.runtime.localstack", "run", "--data-dir", str(tmp_path),
-         "--nats-port", str(ports[0]), "--nats-monitor-port", str(ports[1]), "--s3-port", str(ports[2]),
-         "--mongo-port", str(ports[3])],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "admint.runtime.localstack",
+            "run",
+            "--data-dir",
+            str(tmp_path),
+            "--nats-port",
+            str(ports[0]),
+            "--nats-monitor-port",
+            str(ports[1]),
+            "--s3-port",
+            str(ports[2]),
+            "--mongo-port",
+            str(ports[3]),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert proc.stdout is not None
     lines = []
@@ -53,23 +68,35 @@ def test_port_in_use_is_reported_clearly(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        stack = LocalStack(tmp_path, Ports(nats=port, nats_monitor=free_port(), s3=free_port(), mongo=free_port()))
+        stack = LocalStack(
+            tmp_path, Ports(nats=port, nats_monitor=free_port(), s3=free_port(), mongo=free_port())
+        )
         with pytest.raises(LocalStackError, match=f"port {port} is already in use"):
             stack.start()
     assert _processes_using(tmp_path) == []
 
 
 def test_server_that_dies_at_start_shows_its_log_tail(tmp_path: Path) -> None:
-    server = Server("broken", [sys.executable, "-c", "import sys; print('config is bad'); sys.exit(3)"],
-                    free_port(), tmp_path / "broken.log", ready_timeout_s=10)
+    server = Server(
+        "broken",
+        [sys.executable, "-c", "import sys; print('config is bad'); sys.exit(3)"],
+        free_port(),
+        tmp_path / "broken.log",
+        ready_timeout_s=10,
+    )
     server.start()
     with pytest.raises(LocalStackError, match=r"(?s)exited with code 3.*config is bad"):
         server.wait_ready(time.monotonic())
 
 
 def test_server_not_ready_in_time_is_reported(tmp_path: Path) -> None:
-    server = Server("sleepy", [sys.executable, "-c", "import time; print('warming up', flush=True); time.sleep(30)"],
-                    free_port(), tmp_path / "sleepy.log", ready_timeout_s=1)
+    server = Server(
+        "sleepy",
+        [sys.executable, "-c", "import time; print('warming up', flush=True); time.sleep(30)"],
+        free_port(),
+        tmp_path / "sleepy.log",
+        ready_timeout_s=1,
+    )
     server.start()
     try:
         with pytest.raises(LocalStackError, match=r"(?s)not ready on port \d+ within 1s.*warming up"):

@@ -54,11 +54,14 @@ async def toy_service(bootstrapped: RuntimeSettings, gid: str):
             raise ValueError("handler bug")
         if step == "slow":
             await asyncio.sleep(2.0)
-        return [follow(event, StageProgress, "toy", stage="exporting", done=1, total=1, item=f"out-{event.item}")]
+        return [
+            follow(event, StageProgress, "toy", stage="exporting", done=1, total=1, item=f"out-{event.item}")
+        ]
 
     spec = ConsumerSpec("toy", f"toy-{gid.lower()}", "stage.progress.v1", max_deliver=3, ack_wait_s=5)
-    settings = bootstrapped.model_copy(update={"service_name": "toy", "retry_base_s": 0.05, "retry_cap_s": 0.2,
-                                               "shutdown_grace_s": 10.0})
+    settings = bootstrapped.model_copy(
+        update={"service_name": "toy", "retry_base_s": 0.05, "retry_cap_s": 0.2, "shutdown_grace_s": 10.0}
+    )
 
     def build(infra: Infra) -> list[Subscription]:
         return [Subscription(spec, StageProgress, handler, stage="storyboard")]
@@ -72,8 +75,12 @@ async def toy_service(bootstrapped: RuntimeSettings, gid: str):
 
 async def _publish(js, gid: str, item: str) -> None:
     event = StageProgress(generation_id=gid, producer="test", stage="storyboard", done=0, total=1, item=item)
-    await js.publish(event.subject, event.model_dump_json().encode(), stream="ADMINT",
-                     headers={"Nats-Msg-Id": event.msg_id})
+    await js.publish(
+        event.subject,
+        event.model_dump_json().encode(),
+        stream="ADMINT",
+        headers={"Nats-Msg-Id": event.msg_id},
+    )
 
 
 async def test_transient_errors_are_retried_then_succeed(toy_service, js, docs, gid: str) -> None:
@@ -112,7 +119,9 @@ async def test_permanent_error_fails_the_generation_with_reason(toy_service, js,
     assert doc["status"] == "failed" and doc["error"]["detail"] == "HTTP 422"
 
 
-async def test_poison_messages_are_parked_and_the_consumer_keeps_working(toy_service, js, docs, gid: str) -> None:
+async def test_poison_messages_are_parked_and_the_consumer_keeps_working(
+    toy_service, js, docs, gid: str
+) -> None:
     calls, script = toy_service
     await docs.create(gid, {"owner": "t"})
     await js.publish(f"gen.{gid}.stage.progress.v1", b"{not json", stream="ADMINT")
@@ -150,3 +159,29 @@ def test_json_logs_carry_generation_id(capsys) -> None:
     generation_id_var.reset(token)
     line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert line["generation_id"] == "G42" and line["beat"] == 3 and line["service"] == "toy"
+
+
+async def test_watchdog_fails_generations_stuck_past_their_stage_budget(
+    docs, nc, js, bootstrapped, gid
+) -> None:
+    from admint.runtime.bus import EventPublisher, make_broker
+    from admint.runtime.watchdog import sweep_once
+
+    await docs.create(gid, {"owner": "t"})
+    assert await docs.advance(gid, "stitching")
+    broker = make_broker(bootstrapped)
+    await broker.connect()
+    try:
+        publisher = EventPublisher(broker, bootstrapped)
+        assert gid not in await sweep_once(docs, publisher, "stitcher", {"stitching": 3600}, ["stitching"])
+        await asyncio.sleep(1.1)
+        assert gid in await sweep_once(docs, publisher, "stitcher", {"stitching": 1}, ["stitching"])
+        assert gid not in await sweep_once(docs, publisher, "stitcher", {"stitching": 1}, ["stitching"])
+    finally:
+        await broker.stop()
+    doc = await docs.get(gid)
+    assert doc["status"] == "failed" and "budget of 1s" in doc["error"]["reason"]
+    failed = [
+        e for e in await _collect(js, gid, {"generation.failed.v1"}) if e.type == "generation.failed.v1"
+    ]
+    assert failed[0].stage == "stitching" and failed[0].retryable

@@ -5,6 +5,6 @@ Pydantic models only, no I/O. Every event is versioned by its `type` literal; se
 
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.envelope import Event
-from admint.contracts.subjects import subject_for, subject_filter
+from admint.contracts.subjects import subject_filter, subject_for
 
 __all__ = ["ArtifactRef", "Event", "subject_filter", "subject_for"]

@@ -29,6 +29,11 @@ class Event(BaseModel):
     )
     producer: str = Field(description="Service that produced the event, e.g. planner.", min_length=1)
     causation_id: str | None = Field(default=None, description="Id of the event that caused this one.")
+    attempt: int = Field(
+        default=0,
+        ge=0,
+        description="Retry round of the generation (POST …/retry); part of the dedup id when > 0.",
+    )
 
     @property
     def subject(self) -> str:
@@ -42,4 +47,7 @@ class Event(BaseModel):
     @property
     def msg_id(self) -> str:
         """Deterministic `Nats-Msg-Id`: a redelivered input re-publishing its output is dropped by the stream."""
-        return ":".join([self.generation_id, self.type, *(str(p) for p in self.dedup_parts())])
+        parts = [self.generation_id, self.type, *(str(p) for p in self.dedup_parts())]
+        if self.attempt:
+            parts.append(f"r{self.attempt}")
+        return ":".join(parts)

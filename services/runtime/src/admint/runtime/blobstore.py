@@ -39,7 +39,9 @@ class BlobStore:
         public_endpoint: str | None = None,
     ) -> None:
         self.bucket = bucket
-        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
+        self.client = Minio(
+            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region
+        )
         # presigned URLs are signed for the host clients will use (signing is offline: no request is sent)
         self.signer = (
             Minio(public_endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
@@ -82,16 +84,28 @@ class BlobStore:
         await self._call(
             self.client.put_object, self.bucket, key, io.BytesIO(data), len(data), content_type=content_type
         )
-        return ArtifactRef(bucket=self.bucket, key=key, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-                           content_type=content_type)
+        return ArtifactRef(
+            bucket=self.bucket,
+            key=key,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            content_type=content_type,
+        )
 
     async def put_file(self, key: str, path: Path, content_type: str) -> ArtifactRef:
         path = Path(path)
         sha = await asyncio.to_thread(_sha256_file, path)
-        await self._call(self.client.fput_object, self.bucket, key, str(path), content_type=content_type,
-                         part_size=_PART_SIZE)
-        return ArtifactRef(bucket=self.bucket, key=key, sha256=sha, size=path.stat().st_size,
-                           content_type=content_type)
+        await self._call(
+            self.client.fput_object,
+            self.bucket,
+            key,
+            str(path),
+            content_type=content_type,
+            part_size=_PART_SIZE,
+        )
+        return ArtifactRef(
+            bucket=self.bucket, key=key, sha256=sha, size=path.stat().st_size, content_type=content_type
+        )
 
     async def get_bytes(self, key: str) -> bytes:
         def read() -> bytes:
@@ -138,7 +152,9 @@ class BlobStore:
 
     async def list_keys(self, prefix: str) -> list[str]:
         def names() -> list[str]:
-            return sorted(o.object_name for o in self.client.list_objects(self.bucket, prefix=prefix, recursive=True))
+            return sorted(
+                o.object_name for o in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
+            )
 
         result: list[str] = await self._call(names)
         return result

@@ -77,7 +77,10 @@ async def ensure_stream(js: JetStreamContext, settings: RuntimeSettings) -> str:
 async def connect_nats(settings: RuntimeSettings, **kwargs: Any) -> NatsClient:
     """A plain nats-py connection (tools, tests, the gateway's SSE reader)."""
     return await nats.connect(
-        servers=nats_servers(settings), max_reconnect_attempts=-1, reconnect_time_wait=0.5, connect_timeout=3,
+        servers=nats_servers(settings),
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=3,
         **kwargs,
     )
 

@@ -28,13 +28,26 @@ DEMO_BRIEF = (
 class ServiceProcess:
     """`python -m <module>` with the stack's env; waits for /readyz; terminate (SIGTERM), kill (-9), restart."""
 
-    def __init__(self, module: str, env: dict[str, str], log_dir: Path, name: str | None = None,
-                 extra_env: dict[str, str] | None = None, port_env: str = "ADMINT_HEALTH_PORT") -> None:
+    def __init__(
+        self,
+        module: str,
+        env: dict[str, str],
+        log_dir: Path,
+        name: str | None = None,
+        extra_env: dict[str, str] | None = None,
+        port_env: str = "ADMINT_HEALTH_PORT",
+    ) -> None:
         self.module = module
         self.name = name or module.rsplit(".", 1)[-1]
         self.port = free_port()
-        self.env = {**os.environ, **env, port_env: str(self.port), "ADMINT_SERVICE_NAME": self.name.split("-")[0],
-                    "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+        self.env = {
+            **os.environ,
+            **env,
+            port_env: str(self.port),
+            "ADMINT_SERVICE_NAME": self.name.split("-")[0],
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
         self.log = Path(log_dir) / f"{self.name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -46,8 +59,12 @@ class ServiceProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as fh:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", self.module], env=self.env, stdout=fh, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                [sys.executable, "-m", self.module],
+                env=self.env,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         if wait_ready:
             self.wait_ready(timeout_s)
@@ -57,7 +74,9 @@ class ServiceProcess:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{log_tail(self.log, 40)}")
+                raise RuntimeError(
+                    f"{self.name} exited with {self.process.returncode}:\n{log_tail(self.log, 40)}"
+                )
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
                     return
@@ -98,8 +117,15 @@ class ServiceProcess:
 class DevStack:
     """The local stack plus one process per service (several replicas where asked) and the gateway."""
 
-    def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None, replicas: dict[str, int] | None = None,
-                 gateway_port: int | None = None, ports: Ports | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        env: dict[str, str] | None = None,
+        replicas: dict[str, int] | None = None,
+        gateway_port: int | None = None,
+        ports: Ports | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.local = LocalStack(self.data_dir, ports or Ports.free())
         self.extra_env = env or {}
@@ -124,8 +150,9 @@ class DevStack:
             for replica in range(self.replicas.get(svc, 1)):
                 name = f"{svc}-{replica}"
                 self.services[name] = ServiceProcess(f"admint.{svc}", self.env, logs, name=name).start(False)
-        self.gateway = ServiceProcess("admint.gateway", self.env, logs, name="gateway",
-                                      port_env="ADMINT_GATEWAY_PORT")
+        self.gateway = ServiceProcess(
+            "admint.gateway", self.env, logs, name="gateway", port_env="ADMINT_GATEWAY_PORT"
+        )
         self.gateway.port = self.gateway_port
         self.gateway.env["ADMINT_GATEWAY_PORT"] = str(self.gateway_port)
         self.gateway.start(False)
@@ -163,8 +190,19 @@ def demo(out: Path, brief: str, duration: int, aspect: str) -> int:
     began = time.monotonic()
     try:
         code = subprocess.call(
-            [sys.executable, "-m", "admint.cli", "generate", brief, "--duration", str(duration), "--aspect", aspect,
-             "--out", str(out)],
+            [
+                sys.executable,
+                "-m",
+                "admint.cli",
+                "generate",
+                brief,
+                "--duration",
+                str(duration),
+                "--aspect",
+                aspect,
+                "--out",
+                str(out),
+            ],
             env=cli_env,
         )
     finally:

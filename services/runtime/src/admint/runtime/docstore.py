@@ -21,7 +21,11 @@ def now() -> datetime:
 def connect(url: str, *, timeout_ms: int = 5000) -> AsyncIOMotorClient:
     """A motor client that fails fast when the server is down (callers retry) instead of hanging 30 s."""
     return AsyncIOMotorClient(
-        url, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms, retryWrites=False, tz_aware=True
+        url,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        retryWrites=False,
+        tz_aware=True,
     )
 
 
@@ -60,9 +64,18 @@ class GenerationRepository:
         if status in TERMINAL:
             update[f"{status}_at"] = update["updated_at"]
         result = await self.collection.update_one(
-            {"_id": generation_id, "status": {"$in": statuses_before(status)}}, {"$set": update}
+            {"_id": generation_id, "status": {"$in": statuses_before(status)}},
+            # $min keeps the first entry time of each status: redelivery re-applies fields, not the clock
+            {"$set": update, "$min": {f"timeline.{status}": update["updated_at"]}},
         )
         return result.matched_count == 1
+
+    async def stuck(self, status: str, older_than: datetime, limit: int = 100) -> list[str]:
+        """Ids of generations that entered `status` before `older_than` and are still in it (stage timeouts)."""
+        cursor = self.collection.find(
+            {"status": status, f"timeline.{status}": {"$lt": older_than}}, projection={"_id": 1}
+        ).limit(limit)
+        return [str(doc["_id"]) async for doc in cursor]
 
     async def set_fields(self, generation_id: str, fields: dict[str, Any]) -> None:
         await self.collection.update_one({"_id": generation_id}, {"$set": {**fields, "updated_at": now()}})
@@ -86,7 +99,13 @@ class GenerationRepository:
         await self.set_fields(generation_id, {f"costs.{safe_key}": entry.model_dump()})
 
     async def fail(
-        self, generation_id: str, stage: str, reason: str, *, retryable: bool = False, detail: str | None = None
+        self,
+        generation_id: str,
+        stage: str,
+        reason: str,
+        *,
+        retryable: bool = False,
+        detail: str | None = None,
     ) -> bool:
         error = {"stage": stage, "reason": reason, "retryable": retryable, "detail": detail, "at": now()}
         return await self.advance(generation_id, "failed", {"error": error})

@@ -8,5 +8,6 @@ E = TypeVar("E", bound=Event)
 
 
 def follow(cause: Event, model: type[E], producer: str, **fields: Any) -> E:
-    """An event caused by `cause`: same generation, causation_id = cause.id, produced by `producer`."""
+    """An event caused by `cause`: same generation and retry round, causation_id = cause.id."""
+    fields.setdefault("attempt", cause.attempt)
     return model(generation_id=cause.generation_id, causation_id=cause.id, producer=producer, **fields)

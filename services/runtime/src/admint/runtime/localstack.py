@@ -68,8 +68,15 @@ class Ports:
 
 
 WEED_PORT_FLAGS = (
-    "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc",
-    "s3.port.grpc", "admin.port", "admin.port.grpc",
+    "master.port",
+    "master.port.grpc",
+    "volume.port",
+    "volume.port.grpc",
+    "filer.port",
+    "filer.port.grpc",
+    "s3.port.grpc",
+    "admin.port",
+    "admin.port.grpc",
 )
 
 
@@ -92,7 +99,10 @@ class Server:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log_file:
             self.process = subprocess.Popen(
-                self.args, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                self.args,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
 
@@ -154,8 +164,20 @@ class LocalStack:
         store = self.data_dir / "nats"
         return Server(
             "nats",
-            [find_binary("nats-server"), "-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(self.ports.nats),
-             "-m", str(self.ports.nats_monitor), "-n", "admint-local"],
+            [
+                find_binary("nats-server"),
+                "-js",
+                "-sd",
+                str(store),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.ports.nats),
+                "-m",
+                str(self.ports.nats_monitor),
+                "-n",
+                "admint-local",
+            ],
             self.ports.nats,
             self.data_dir / "logs" / "nats.log",
         )
@@ -164,18 +186,38 @@ class LocalStack:
         store = self.data_dir / "s3"
         store.mkdir(parents=True, exist_ok=True)
         identities = store / "identities.json"
-        identities.write_text(json.dumps({"identities": [{
-            "name": "admint",
-            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
-            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-        }]}))
+        identities.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "admint",
+                            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
+        )
         weed_ports = [f"-{flag}={port}" for flag, port in self.ports.weed.items()]
         return Server(
             "s3",
-            [find_binary("weed"), "mini", f"-dir={store}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-             f"-s3.config={identities}", "-master.telemetry=false", "-webdav=false", "-admin.ui=false",
-             "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.port={self.ports.s3}",
-             f"-filer.localSocket={store / 'filer.sock'}", *weed_ports],
+            [
+                find_binary("weed"),
+                "mini",
+                f"-dir={store}",
+                "-ip=127.0.0.1",
+                "-ip.bind=127.0.0.1",
+                f"-s3.config={identities}",
+                "-master.telemetry=false",
+                "-webdav=false",
+                "-admin.ui=false",
+                "-s3.port.iceberg=0",
+                "-s3.port.lance=0",
+                f"-s3.port={self.ports.s3}",
+                f"-filer.localSocket={store / 'filer.sock'}",
+                *weed_ports,
+            ],
             self.ports.s3,
             self.data_dir / "logs" / "s3.log",
             ready_timeout_s=60.0,
@@ -186,8 +228,17 @@ class LocalStack:
         store.mkdir(parents=True, exist_ok=True)
         return Server(
             "mongo",
-            [find_binary("secantusd-py"), "--host", "127.0.0.1", "--port", str(self.ports.mongo),
-             "--storage-path", str(store), "--log-level", "WARNING"],
+            [
+                find_binary("secantusd-py"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.ports.mongo),
+                "--storage-path",
+                str(store),
+                "--log-level",
+                "WARNING",
+            ],
             self.ports.mongo,
             self.data_dir / "logs" / "mongo.log",
             ready_timeout_s=60.0,
@@ -242,16 +293,20 @@ class LocalStack:
         }
 
     def describe(self) -> str:
-        return "\n".join([
-            f"  NATS (JetStream)  nats://127.0.0.1:{self.ports.nats}   monitor http://127.0.0.1:{self.ports.nats_monitor}",
-            f"  S3 (SeaweedFS)    http://127.0.0.1:{self.ports.s3}   key {self.access_key}",
-            f"  MongoDB wire      mongodb://127.0.0.1:{self.ports.mongo}",
-            f"  data              {self.data_dir}",
-        ])
+        return "\n".join(
+            [
+                f"  NATS (JetStream)  nats://127.0.0.1:{self.ports.nats}   monitor http://127.0.0.1:{self.ports.nats_monitor}",
+                f"  S3 (SeaweedFS)    http://127.0.0.1:{self.ports.s3}   key {self.access_key}",
+                f"  MongoDB wire      mongodb://127.0.0.1:{self.ports.mongo}",
+                f"  data              {self.data_dir}",
+            ]
+        )
 
 
 def _run(args: argparse.Namespace) -> int:
-    ports = Ports(nats=args.nats_port, nats_monitor=args.nats_monitor_port, s3=args.s3_port, mongo=args.mongo_port)
+    ports = Ports(
+        nats=args.nats_port, nats_monitor=args.nats_monitor_port, s3=args.s3_port, mongo=args.mongo_port
+    )
     stack = LocalStack(Path(args.data_dir), ports)
     stopping = {"flag": False}
 
@@ -269,8 +324,12 @@ def _run(args: argparse.Namespace) -> int:
     from admint.runtime.bootstrap import bootstrap_sync
 
     bootstrap_sync()
-    print("admint local stack is up (start-up seconds: "
-          + ", ".join(f"{k} {v}" for k, v in times.items()) + ")", flush=True)
+    print(
+        "admint local stack is up (start-up seconds: "
+        + ", ".join(f"{k} {v}" for k, v in times.items())
+        + ")",
+        flush=True,
+    )
     print(stack.describe(), flush=True)
     try:
         while not stopping["flag"]:
@@ -291,8 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="start NATS, S3 and the Mongo-wire server in the foreground")
     run.add_argument("--data-dir", default=os.environ.get("ADMINT_LOCAL_DATA_DIR", ".admint"))
     run.add_argument("--nats-port", type=int, default=int(os.environ.get("ADMINT_LOCAL_NATS_PORT", 4222)))
-    run.add_argument("--nats-monitor-port", type=int,
-                     default=int(os.environ.get("ADMINT_LOCAL_NATS_MONITOR_PORT", 8222)))
+    run.add_argument(
+        "--nats-monitor-port", type=int, default=int(os.environ.get("ADMINT_LOCAL_NATS_MONITOR_PORT", 8222))
+    )
     run.add_argument("--s3-port", type=int, default=int(os.environ.get("ADMINT_LOCAL_S3_PORT", 8333)))
     run.add_argument("--mongo-port", type=int, default=int(os.environ.get("ADMINT_LOCAL_MONGO_PORT", 27017)))
     args = parser.parse_args(argv)

@@ -24,6 +24,7 @@ from admint.runtime.docstore import GenerationRepository, ProcessedMarkers, conn
 from admint.runtime.health import HealthServer, health_app
 from admint.runtime.logging import setup_logging
 from admint.runtime.settings import RuntimeSettings
+from admint.runtime.watchdog import run_watchdog
 from admint.runtime.worker import RetryPolicy, Subscription, Worker
 
 log = logging.getLogger(__name__)
@@ -138,8 +139,12 @@ async def serve(settings: RuntimeSettings, build: Build, stop: asyncio.Event | N
         settings.health_port,
     )
     health.start()
-    log.info("health endpoint on http://%s:%d", settings.health_host, health.port,
-             extra={"health_port": health.port})
+    log.info(
+        "health endpoint on http://%s:%d",
+        settings.health_host,
+        health.port,
+        extra={"health_port": health.port},
+    )
 
     nc = await retry_until_ready("NATS", broker.connect)
     await retry_until_ready("JetStream stream", lambda: ensure_stream(nc.jetstream(), settings))
@@ -149,7 +154,9 @@ async def serve(settings: RuntimeSettings, build: Build, stop: asyncio.Event | N
     publisher = EventPublisher(broker, settings)
     docs = GenerationRepository(db)
     infra = Infra(settings, broker, mongo, docs, ProcessedMarkers(db), blobs, publisher)
-    worker = Worker(settings.service_name, docs, publisher, RetryPolicy(settings.retry_base_s, settings.retry_cap_s))
+    worker = Worker(
+        settings.service_name, docs, publisher, RetryPolicy(settings.retry_base_s, settings.retry_cap_s)
+    )
     subscriptions = build(infra)
     for sub in subscriptions:
         register(broker, worker, sub, settings)
@@ -162,10 +169,21 @@ async def serve(settings: RuntimeSettings, build: Build, stop: asyncio.Event | N
 
     await broker.start()
     state["started"] = True
+    watchdog = asyncio.create_task(
+        run_watchdog(
+            docs,
+            publisher,
+            settings.service_name,
+            settings.stage_budgets_s,
+            {s.stage for s in subscriptions},
+            settings.watchdog_interval_s,
+        )
+    )
     log.info("%s consuming %s", settings.service_name, ", ".join(s.consumer.durable for s in subscriptions))
     try:
         await stop.wait()
     finally:
+        watchdog.cancel()
         await drain(worker, broker, settings.shutdown_grace_s)
         mongo.close()
         await health.stop()

@@ -3,10 +3,26 @@
 from typing import Literal
 
 Status = Literal[
-    "queued", "planning", "storyboarding", "chunking", "stitching", "exporting", "completed", "failed", "cancelled"
+    "queued",
+    "planning",
+    "storyboarding",
+    "chunking",
+    "stitching",
+    "exporting",
+    "completed",
+    "failed",
+    "cancelled",
 ]
 
-ORDER: tuple[str, ...] = ("queued", "planning", "storyboarding", "chunking", "stitching", "exporting", "completed")
+ORDER: tuple[str, ...] = (
+    "queued",
+    "planning",
+    "storyboarding",
+    "chunking",
+    "stitching",
+    "exporting",
+    "completed",
+)
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 ACTIVE: tuple[str, ...] = ORDER[:-1]
 

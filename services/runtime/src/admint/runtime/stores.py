@@ -38,7 +38,13 @@ class GenerationStore(Protocol):
         ...
 
     async def fail(
-        self, generation_id: str, stage: str, reason: str, *, retryable: bool = False, detail: str | None = None
+        self,
+        generation_id: str,
+        stage: str,
+        reason: str,
+        *,
+        retryable: bool = False,
+        detail: str | None = None,
     ) -> bool:
         """Move to failed with the error recorded; False when already terminal."""
         ...

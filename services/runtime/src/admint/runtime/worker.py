@@ -128,7 +128,9 @@ class Worker:
             return self._count(event_type, "ok")
         except PermanentError as exc:
             log.warning("permanent failure: %s", exc.reason, extra={"detail": exc.detail, "stage": sub.stage})
-            await self.fail_generation(event, sub.stage, exc.reason, retryable=exc.retryable, detail=exc.detail)
+            await self.fail_generation(
+                event, sub.stage, exc.reason, retryable=exc.retryable, detail=exc.detail
+            )
             await msg.ack()
             return self._count(event_type, "failed")
         except asyncio.CancelledError:
@@ -158,8 +160,13 @@ class Worker:
             await self._dead_letter(sub, msg, event.generation_id, f"{type(exc).__name__}: {exc}")
             return self._count(event_type, "dead_lettered")
         delay = self.retry.delay(msg.deliveries)
-        log.warning("retrying in %.1fs (delivery %d): %s", delay, msg.deliveries, exc,
-                    exc_info=None if isinstance(exc, TransientError) else exc)
+        log.warning(
+            "retrying in %.1fs (delivery %d): %s",
+            delay,
+            msg.deliveries,
+            exc,
+            exc_info=None if isinstance(exc, TransientError) else exc,
+        )
         RETRIES.labels(self.service, event_type, reason).inc()
         await msg.nak(delay)
         return self._count(event_type, "retry")
@@ -171,8 +178,14 @@ class Worker:
         if moved or await self.docs.status(cause.generation_id) is None:
             await self.publisher.publish(
                 GenerationFailed(
-                    generation_id=cause.generation_id, causation_id=cause.id, producer=self.service,
-                    stage=stage, reason=reason, retryable=retryable, detail=(detail or "")[:2000] or None,
+                    generation_id=cause.generation_id,
+                    causation_id=cause.id,
+                    producer=self.service,
+                    stage=stage,
+                    reason=reason,
+                    retryable=retryable,
+                    detail=(detail or "")[:2000] or None,
+                    attempt=cause.attempt,
                 )
             )
 
@@ -181,12 +194,18 @@ class Worker:
         log.error("dead-lettering %s seq=%s: %s", msg.subject, msg.stream_sequence, error)
         if gid:
             parked = MessageDeadLettered(
-                generation_id=gid, producer=self.service, consumer=sub.consumer.durable,
-                original_subject=msg.subject, stream_sequence=msg.stream_sequence, deliveries=msg.deliveries,
+                generation_id=gid,
+                producer=self.service,
+                consumer=sub.consumer.durable,
+                original_subject=msg.subject,
+                stream_sequence=msg.stream_sequence,
+                deliveries=msg.deliveries,
                 error=error[:2000],
             )
             await self.publisher.publish(parked)
-            reason = f"{sub.stage} could not process a message after {msg.deliveries} deliveries: {error[:300]}"
+            reason = (
+                f"{sub.stage} could not process a message after {msg.deliveries} deliveries: {error[:300]}"
+            )
             await self.fail_generation(parked, sub.stage, reason, retryable=True, detail=error[:2000])
         await msg.ack()
 
