@@ -1,0 +1,80 @@
+"""Build the image, video and music models a service uses from its settings (offline unless told otherwise).
+
+Called once per process from a service's composition root. A Replicate provider without a token, or naming a
+model the registry does not know for that kind, is a configuration error raised at startup, not at the first
+message. Implementations are imported lazily so a process loads only what it runs.
+"""
+
+from admint.runtime.providers.ports import ImageModel, MusicModel, VideoModel
+from admint.runtime.providers.registry import ModelRegistry, load_registry
+from admint.runtime.providers.replicate import ReplicateClient, ReplicateConfig
+from admint.runtime.settings import RuntimeSettings
+
+
+class ProviderConfigError(ValueError):
+    """The settings ask for a provider that cannot be built as configured."""
+
+
+def replicate_client(settings: RuntimeSettings) -> ReplicateClient:
+    """A Replicate client from ADMINT_REPLICATE_* settings; refuses to start without a token."""
+    token = settings.replicate_api_token.get_secret_value() if settings.replicate_api_token else ""
+    if not token.strip():
+        raise ProviderConfigError(
+            "a Replicate provider is selected (ADMINT_IMAGE_PROVIDER / ADMINT_VIDEO_PROVIDER / "
+            "ADMINT_MUSIC_PROVIDER=replicate) but ADMINT_REPLICATE_API_TOKEN is not set"
+        )
+    return ReplicateClient(ReplicateConfig(
+        token=token.strip(), base_url=settings.replicate_base_url, timeout_s=settings.replicate_timeout_s
+    ))
+
+
+def _check(registry: ModelRegistry, name: str, kind: str, setting: str) -> str:
+    try:
+        info = registry.get(name)
+    except KeyError as exc:
+        raise ProviderConfigError(f"{setting}={name!r}: {exc.args[0]}") from None
+    if info.kind != kind or info.provider != "replicate":
+        raise ProviderConfigError(f"{setting}={name!r} is a {info.provider} {info.kind} model, "
+                                  f"not a Replicate {kind} model")
+    return name
+
+
+def build_image_model(settings: RuntimeSettings, client: ReplicateClient | None = None) -> ImageModel:
+    if settings.image_provider == "offline":
+        from admint.runtime.providers.offline_image import OfflineImageModel
+
+        return OfflineImageModel()
+    from admint.runtime.providers.replicate_image import ReplicateImageModel
+
+    registry = load_registry()
+    name = _check(registry, settings.replicate_image_model, "image", "ADMINT_REPLICATE_IMAGE_MODEL")
+    return ReplicateImageModel(client or replicate_client(settings), text_model=name, registry=registry)
+
+
+def build_video_model(settings: RuntimeSettings, client: ReplicateClient | None = None) -> VideoModel:
+    if settings.video_provider == "offline":
+        from admint.runtime.providers.offline_video import OfflineVideoModel
+
+        return OfflineVideoModel(chunk_duration_s=settings.offline_chunk_duration_s)
+    from admint.runtime.providers.replicate_video import ReplicateVideoModel
+
+    registry = load_registry()
+    name = _check(registry, settings.replicate_video_model, "video", "ADMINT_REPLICATE_VIDEO_MODEL")
+    try:
+        return ReplicateVideoModel(client or replicate_client(settings), model=name, registry=registry)
+    except ValueError as exc:
+        if isinstance(exc, ProviderConfigError):
+            raise
+        raise ProviderConfigError(f"ADMINT_REPLICATE_VIDEO_MODEL={name!r}: {exc}") from None
+
+
+def build_music_model(settings: RuntimeSettings, client: ReplicateClient | None = None) -> MusicModel:
+    if settings.music_provider == "offline":
+        from admint.runtime.providers.offline_music import OfflineMusicModel
+
+        return OfflineMusicModel()
+    from admint.runtime.providers.replicate_music import ReplicateMusicModel
+
+    registry = load_registry()
+    name = _check(registry, settings.replicate_music_model, "music", "ADMINT_REPLICATE_MUSIC_MODEL")
+    return ReplicateMusicModel(client or replicate_client(settings), model=name, registry=registry)
