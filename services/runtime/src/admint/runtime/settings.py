@@ -3,7 +3,7 @@
 Defaults serve the local stack started by `make up`; outside development, default secrets are refused.
 """
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -87,6 +87,10 @@ class RuntimeSettings(BaseSettings):
     )
     watchdog_interval_s: float = Field(
         default=15.0, description="How often each service sweeps for stuck work.", gt=0
+    )
+    chaos: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='Fault injection for providers, JSON, e.g. {"video": {"transient_rate": 0.5}} (off by default).',
     )
     max_inflight: int = Field(
         default=2, description="Messages one worker process handles at once.", ge=1, le=64

@@ -5,6 +5,7 @@ model the registry does not know for that kind, is a configuration error raised 
 message. Implementations are imported lazily so a process loads only what it runs.
 """
 
+from admint.runtime.providers.chaos import apply_chaos
 from admint.runtime.providers.ports import ImageModel, MusicModel, VideoModel
 from admint.runtime.providers.registry import ModelRegistry, load_registry
 from admint.runtime.providers.replicate import ReplicateClient, ReplicateConfig
@@ -40,6 +41,11 @@ def _check(registry: ModelRegistry, name: str, kind: str, setting: str) -> str:
 
 
 def build_image_model(settings: RuntimeSettings, client: ReplicateClient | None = None) -> ImageModel:
+    """The configured image model, wrapped in the chaos knobs when ADMINT_CHAOS names it."""
+    return apply_chaos(_image_model(settings, client), "image", settings.chaos)  # type: ignore[no-any-return]
+
+
+def _image_model(settings: RuntimeSettings, client: ReplicateClient | None) -> ImageModel:
     if settings.image_provider == "offline":
         from admint.runtime.providers.offline_image import OfflineImageModel
 
@@ -52,6 +58,11 @@ def build_image_model(settings: RuntimeSettings, client: ReplicateClient | None 
 
 
 def build_video_model(settings: RuntimeSettings, client: ReplicateClient | None = None) -> VideoModel:
+    """The configured video model, wrapped in the chaos knobs when ADMINT_CHAOS names it."""
+    return apply_chaos(_video_model(settings, client), "video", settings.chaos)  # type: ignore[no-any-return]
+
+
+def _video_model(settings: RuntimeSettings, client: ReplicateClient | None) -> VideoModel:
     if settings.video_provider == "offline":
         from admint.runtime.providers.offline_video import OfflineVideoModel
 
@@ -69,6 +80,11 @@ def build_video_model(settings: RuntimeSettings, client: ReplicateClient | None 
 
 
 def build_music_model(settings: RuntimeSettings, client: ReplicateClient | None = None) -> MusicModel:
+    """The configured music model, wrapped in the chaos knobs when ADMINT_CHAOS names it."""
+    return apply_chaos(_music_model(settings, client), "music", settings.chaos)  # type: ignore[no-any-return]
+
+
+def _music_model(settings: RuntimeSettings, client: ReplicateClient | None) -> MusicModel:
     if settings.music_provider == "offline":
         from admint.runtime.providers.offline_music import OfflineMusicModel
 
