@@ -1,0 +1,119 @@
+"""The environment variable table of README's "Deploy" section, generated from the settings classes.
+
+    uv run python infra/env_table.py            # print the table
+    uv run python infra/env_table.py --write    # refresh it between the markers in README.md / DEPLOY_SECTION.md
+    uv run python infra/env_table.py --check    # exit 1 when a committed table is stale
+
+Why generated: every field already has a description (pydantic Field), so the docs cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from deploycheck.envkeys import settings_classes
+
+from admint.runtime.settings import RuntimeSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+START, END = "<!-- env-table:start -->", "<!-- env-table:end -->"
+DOCS = (ROOT / "README.md", ROOT / "infra" / "DEPLOY_SECTION.md")
+SECRET_NOTE = "secret: put it in `admint-secrets` / `.env`"
+
+
+def _default(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return "development default (refused in production)"
+    if value is None:
+        return "—"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"`{value}`"
+
+
+def _rows(cls: type[BaseSettings], skip: set[str]) -> list[str]:
+    prefix = str(cls.model_config.get("env_prefix", "")).upper()
+    rows = []
+    for name, field in cls.model_fields.items():
+        if name in skip:
+            continue
+        description = (field.description or "").replace("|", "\\|")
+        if "SecretStr" in repr(field.annotation):
+            description = f"{description} ({SECRET_NOTE})"
+        rows.append(f"| `{prefix}{name.upper()}` | {_default(field.default)} | {description} |")
+    return rows
+
+
+def render_table() -> str:
+    """Shared settings first, then what each service adds (its config.py subclass)."""
+    header = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
+    shared = set(RuntimeSettings.model_fields)
+    parts = [
+        "**Every process** (`admint.runtime.settings.RuntimeSettings`):",
+        "",
+        *header,
+        *_rows(RuntimeSettings, set()),
+    ]
+    for cls in settings_classes():
+        if cls is RuntimeSettings:
+            continue
+        rows = _rows(cls, shared)
+        if rows:
+            parts += [
+                "",
+                f"**{cls.__module__.split('.')[1]}** (`{cls.__module__}.{cls.__name__}`):",
+                "",
+                *header,
+                *rows,
+            ]
+    return "\n".join(parts)
+
+
+def replace_between_markers(text: str, table: str) -> str:
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    return f"{head}{START}\n{table}\n{END}{tail}"
+
+
+def stale_docs(docs: tuple[Path, ...] = DOCS) -> list[str]:
+    table = render_table()
+    return [
+        f"{doc}: environment table is stale; run `uv run python infra/env_table.py --write`"
+        for doc in docs
+        if doc.exists()
+        and START in doc.read_text()
+        and replace_between_markers(doc.read_text(), table) != doc.read_text()
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Environment variable table from the settings classes.")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true")
+    mode.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    if args.check:
+        problems = stale_docs()
+        print("\n".join(problems) or "env table: up to date")
+        return 1 if problems else 0
+    if args.write:
+        table = render_table()
+        for doc in DOCS:
+            if doc.exists() and START in doc.read_text():
+                doc.write_text(replace_between_markers(doc.read_text(), table))
+                print(f"updated {doc.relative_to(ROOT)}")
+        return 0
+    print(render_table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""infra/Dockerfile: hadolint clean, copies every workspace member, builds any service by one argument."""
+
+import re
+from pathlib import Path
+
+import pytest
+from deploycheck.dockerfile import check_dockerfile, workspace_members
+
+from admint.runtime.topology import SERVICES
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[3]
+DOCKERFILE = ROOT / "infra" / "Dockerfile"
+
+
+def test_repository_dockerfile_passes() -> None:
+    assert check_dockerfile(DOCKERFILE, ROOT) == []
+
+
+def test_workspace_members_are_found() -> None:
+    members = workspace_members(ROOT)
+    assert {"contracts", "services/runtime", "services/chunker", "gateway", "cli"} <= set(members)
+
+
+def test_missing_member_copy_fails(tmp_path: Path) -> None:
+    broken = tmp_path / "Dockerfile"
+    broken.write_text(
+        DOCKERFILE.read_text().replace("COPY services/chunker/pyproject.toml services/chunker/\n", "")
+    )
+    problems = check_dockerfile(broken, ROOT)
+    assert problems == [
+        f"{broken}: workspace member services/chunker is missing "
+        "`COPY services/chunker/pyproject.toml services/chunker/`"
+    ]
+
+
+def test_hadolint_findings_fail(tmp_path: Path) -> None:
+    broken = tmp_path / "Dockerfile"
+    text = DOCKERFILE.read_text().replace(
+        "WORKDIR /app\n", "WORKDIR /app\nRUN cd /tmp && apt-get install curl\n"
+    )
+    broken.write_text(text)
+    problems = check_dockerfile(broken, ROOT)
+    assert any("DL3003" in p for p in problems), problems  # cd instead of WORKDIR
+    assert any("DL3014" in p for p in problems), problems  # apt-get install without -y
+
+
+def test_one_build_argument_selects_every_service_and_ffmpeg_goes_only_to_media_stages() -> None:
+    text = DOCKERFILE.read_text()
+    allowed = re.search(r'case "\$\{SERVICE\}" in ([a-z|]+)\)', text)
+    assert allowed is not None
+    assert set(allowed.group(1).split("|")) == {*SERVICES, "gateway"}
+    ffmpeg = re.search(r"case \"\$\{SERVICE\}\" in ([a-z|]+)\) pkgs\+=\(ffmpeg\)", text)
+    assert ffmpeg is not None and set(ffmpeg.group(1).split("|")) == {"chunker", "stitcher", "exporter"}
+    assert 'uv sync --frozen --no-dev --no-editable --package "admint-${SERVICE}"' in text
+    assert re.search(r"^USER 10001", text, flags=re.MULTILINE)
+    assert re.search(r"^HEALTHCHECK .*healthcheck\.py", text, flags=re.MULTILINE)
+
+
+@pytest.mark.parametrize("service", [*SERVICES, "gateway"])
+def test_every_image_has_a_module_to_run(service: str) -> None:
+    """The image's CMD is `python -m admint.<service>` (and the build fails without it)."""
+    base = ROOT / "gateway" if service == "gateway" else ROOT / "services" / service
+    assert (base / "src" / "admint" / service / "__main__.py").is_file()
