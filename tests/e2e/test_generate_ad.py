@@ -52,7 +52,7 @@ def test_brief_to_ad_with_live_feed_and_resume(api: httpx.Client, system: DevSta
     status = api.get(f"/v1/generations/{gen['id']}").json()
     assert status["status"] == "completed"
 
-    for rendition, (width, height) in (("9:16", (180, 320)), ("1:1", (320, 320))):
+    for rendition, (width, height) in (("9:16", (180, 320)), ("1:1", (180, 180))):
         redirect = api.get(gen["links"]["video"], params={"rendition": rendition}, follow_redirects=False)
         assert redirect.status_code == 307, redirect.text
         video = out_dir / f"{rendition.replace(':', 'x')}.mp4"

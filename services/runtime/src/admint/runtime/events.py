@@ -7,7 +7,10 @@ from admint.contracts.envelope import Event
 E = TypeVar("E", bound=Event)
 
 
-def follow(cause: Event, model: type[E], producer: str, **fields: Any) -> E:
-    """An event caused by `cause`: same generation and retry round, causation_id = cause.id."""
+def follow(cause: Event, model: type[E], producer: str, /, **fields: Any) -> E:
+    """An event caused by `cause`: same generation and retry round, causation_id = cause.id.
+
+    The leading parameters are positional-only, so events with a field named `model` (chunk.completed) work.
+    """
     fields.setdefault("attempt", cause.attempt)
     return model(generation_id=cause.generation_id, causation_id=cause.id, producer=producer, **fields)

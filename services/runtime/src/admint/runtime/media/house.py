@@ -20,6 +20,7 @@ class HouseFormat:
     audio_codec: str = "aac"
     audio_rate: int = 48000
     audio_bitrate: str = "160k"
+    colour_matrix: str = "bt709"
 
     def video_args(self) -> list[str]:
         """ffmpeg output args for a house-format video stream (no audio)."""
@@ -36,6 +37,17 @@ class HouseFormat:
             "-flags", "+cgop",
             "-bf", "2",
             "-video_track_timescale", str(self.fps * 512),
+            *self.colour_args(),
+        ]
+
+    def colour_args(self) -> list[str]:
+        """Tag every house stream BT.709 limited range (what the chunker converts RGB frames with), so players
+        and the concat of copied and re-encoded segments agree on colours."""
+        return [
+            "-colorspace", self.colour_matrix,
+            "-color_primaries", self.colour_matrix,
+            "-color_trc", self.colour_matrix,
+            "-color_range", "tv",
         ]
 
     def audio_args(self) -> list[str]:

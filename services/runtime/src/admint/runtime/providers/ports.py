@@ -67,12 +67,20 @@ class VideoRequest:
     """Time already elapsed in the beat, so a continuing chunk continues the camera move."""
     beat_length_s: float = 5.0
     workdir: Path = Path("/tmp")
+    needed_duration_s: float | None = None
+    """How much of the clip will be kept (the last chunk of a beat is shorter); a model that can make
+    shorter clips may stop there. Billing still follows duration_s for fixed-length models."""
+    beat_index: int = 0
+    """Which beat of the ad this chunk belongs to (seeds per-beat variety; fault injection targets a beat)."""
 
 
 @dataclass(frozen=True)
 class VideoResult(ProviderResult):
     path: Path = Path()
     """A video file of roughly duration_s (any codec ffmpeg reads); the chunker normalises it."""
+    repeats_init_frame: bool = True
+    """Image-to-video models return the init frame as their first frame; for a chunk continuing a beat that
+    frame is already the previous chunk's last one, so the chunker drops it. False: it starts after it."""
 
 
 class VideoModel(Protocol):

@@ -1,0 +1,116 @@
+"""API keys: made once, shown once, stored only as a sha256 hash in the `api_keys` collection.
+
+A key belongs to one owner; every /v1 resource is scoped to that owner (others' resources answer 404).
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from motor.motor_asyncio import AsyncIOMotorDatabase
+from pymongo import DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from admint.contracts.ids import new_id
+from admint.runtime.docstore import now
+
+KEY_PREFIX = "admk_"
+OWNER_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+"""Owners appear in object keys (assets/<owner>/…), so they are kept to a safe lowercase alphabet."""
+_OWNER_RE = re.compile(OWNER_PATTERN)
+
+
+def new_api_key() -> str:
+    """`admk_` + 256 random bits, URL-safe: long enough that hashing without salt is sound."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def valid_owner(owner: str) -> bool:
+    return bool(_OWNER_RE.match(owner))
+
+
+def same_secret(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, and the limits that apply to them."""
+
+    key_id: str
+    owner: str
+    max_active_generations: int
+    rate_limit_per_minute: int
+
+
+class ApiKeyRepository:
+    def __init__(self, db: AsyncIOMotorDatabase) -> None:
+        self.collection = db.api_keys
+
+    async def create(
+        self,
+        owner: str,
+        name: str = "",
+        *,
+        max_active_generations: int | None = None,
+        rate_limit_per_minute: int | None = None,
+        plaintext: str | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        """Store a new key; returns (plaintext, record). The plaintext is never stored or shown again."""
+        plaintext = plaintext or new_api_key()
+        record = {
+            "_id": new_id(),
+            "key_hash": hash_key(plaintext),
+            "prefix": plaintext[: len(KEY_PREFIX) + 6],
+            "owner": owner,
+            "name": name,
+            "created_at": now(),
+            "revoked_at": None,
+            "max_active_generations": max_active_generations,
+            "rate_limit_per_minute": rate_limit_per_minute,
+        }
+        await self.collection.insert_one(record)
+        return plaintext, record
+
+    async def ensure(self, plaintext: str, owner: str, name: str) -> bool:
+        """Make sure a known key exists (the development key); True when it was created now."""
+        if await self.collection.find_one({"key_hash": hash_key(plaintext)}) is not None:
+            return False
+        try:
+            await self.create(owner, name, plaintext=plaintext)
+        except DuplicateKeyError:  # another gateway replica won the race
+            return False
+        return True
+
+    async def lookup(self, plaintext: str) -> dict[str, Any] | None:
+        doc: dict[str, Any] | None = await self.collection.find_one(
+            {"key_hash": hash_key(plaintext), "revoked_at": None}
+        )
+        return doc
+
+    async def list_keys(self, owner: str | None = None) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"owner": owner} if owner else {}
+        return [doc async for doc in self.collection.find(query).sort("_id", DESCENDING).limit(1000)]
+
+    async def revoke(self, key_id: str, at: datetime | None = None) -> bool:
+        result = await self.collection.update_one(
+            {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": at or now()}}
+        )
+        return result.matched_count == 1
+
+
+def principal_of(record: dict[str, Any], default_active: int, default_rate: int) -> Principal:
+    return Principal(
+        key_id=str(record["_id"]),
+        owner=str(record["owner"]),
+        max_active_generations=int(record.get("max_active_generations") or default_active),
+        rate_limit_per_minute=int(record.get("rate_limit_per_minute") or default_rate),
+    )

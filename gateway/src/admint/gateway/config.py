@@ -1,0 +1,59 @@
+"""Gateway settings (env prefix ADMINT_): ports, limits, the admin token and the development key."""
+
+from pydantic import Field, SecretStr, model_validator
+
+from admint.runtime.settings import RuntimeSettings
+
+DEV_ADMIN_TOKEN = "admint-dev-admin-token"
+"""Development default of the admin token; refused in production like every other default secret."""
+
+
+class GatewaySettings(RuntimeSettings):
+    service_name: str = Field(default="gateway", description="Name used in logs, metrics and event producers.")
+    gateway_host: str = Field(default="127.0.0.1", description="Bind address of the HTTP API.")
+    gateway_port: int = Field(default=8000, description="Port of the HTTP API.", ge=0, le=65535)
+    public_url: str | None = Field(
+        default=None, description="Base URL clients use (for absolute links); relative links when unset."
+    )
+
+    admin_token: SecretStr = Field(
+        default=SecretStr(DEV_ADMIN_TOKEN), description="Bearer token of the /v1/admin routes (key management)."
+    )
+    dev_api_key: SecretStr | None = Field(
+        default=None, description="Development only: an API key the gateway makes sure exists at start."
+    )
+    dev_owner: str = Field(default="dev", description="Owner of the development key.")
+
+    max_active_generations: int = Field(
+        default=2, description="Default per-key limit of generations not yet finished.", ge=1, le=1000
+    )
+    rate_limit_per_minute: int = Field(default=120, description="Default per-key request limit per minute.",
+                                       ge=1, le=100_000)
+    active_retry_after_s: int = Field(
+        default=15, description="Retry-After sent when the concurrent-generation limit is hit.", ge=1, le=3600
+    )
+
+    render_long_side: int = Field(
+        default=1920, description="Long side of the master in pixels (1920 → 1080×1920 for 9:16).",
+        ge=64, le=4096, multiple_of=2,
+    )
+    fps: int = Field(default=30, description="Frames per second of every video.", ge=1, le=60)
+
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, description="Largest accepted product image.",
+                                  ge=1024)
+    max_json_bytes: int = Field(default=256 * 1024, description="Largest accepted body of the other routes.",
+                                ge=1024)
+    max_image_side: int = Field(default=8192, description="Largest accepted image side in pixels.", ge=64)
+    thumbnail_side: int = Field(default=256, description="Long side of asset thumbnails.", ge=16, le=1024)
+
+    sse_keepalive_s: float = Field(default=15.0, description="Seconds between SSE keep-alive comments.", gt=0)
+    sse_retry_ms: int = Field(default=3000, description="Reconnect delay suggested to SSE clients.", ge=0)
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets(self) -> "GatewaySettings":
+        if self.environment == "production":
+            if self.admin_token.get_secret_value() == DEV_ADMIN_TOKEN:
+                raise ValueError("ADMINT_ADMIN_TOKEN must be set in production (the development default is public)")
+            if self.dev_api_key is not None:
+                raise ValueError("ADMINT_DEV_API_KEY is for development only; create keys with the admin API")
+        return self

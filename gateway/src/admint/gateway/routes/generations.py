@@ -1,0 +1,259 @@
+"""/v1/generations: create (idempotent), list, read, cancel, download, and the SSE feed."""
+
+import logging
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+
+from admint.contracts.artifacts import ArtifactRef
+from admint.contracts.envelope import utcnow
+from admint.contracts.generation import GenerationCancelled, GenerationRequested, GenerationSpec
+from admint.contracts.ids import ID_PATTERN, new_id
+from admint.gateway.auth import Principal
+from admint.gateway.deps import GatewayDep, PrincipalDep
+from admint.gateway.downloads import find_rendition_key, normalize_aspect
+from admint.gateway.metrics import GENERATIONS_ACCEPTED, RATE_LIMITED
+from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
+from admint.gateway.problems import ProblemError, problems
+from admint.gateway.schemas import GenerationAccepted, GenerationCreate, GenerationPage, GenerationView
+from admint.gateway.specs import build_spec, request_hash
+from admint.gateway.sse import SSE_HEADERS, EventFeed
+from admint.gateway.state import Gateway
+from admint.gateway.views import generation_summary, generation_view, links
+from admint.runtime.status import TERMINAL
+
+router = APIRouter(prefix="/v1/generations", tags=["generations"])
+log = logging.getLogger(__name__)
+
+GenerationId = Annotated[str, Path(description="Generation id.", pattern=ID_PATTERN)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
+           description="Retry-safe creation: the same key and body return the same generation."),
+]
+StatusFilter = Literal[
+    "queued", "planning", "storyboarding", "chunking", "stitching", "exporting", "completed", "failed", "cancelled"
+]
+
+
+def _not_found(generation_id: str) -> ProblemError:
+    return ProblemError(404, f"no generation {generation_id} for this key", kind="not-found")
+
+
+def _accepted(gw: Gateway, doc: dict[str, Any]) -> dict[str, Any]:
+    gid = str(doc["_id"])
+    return {"id": gid, "status": doc.get("status", "queued"), "created_at": doc["created_at"],
+            "links": links(gid, gw.base_url)}
+
+
+async def _submit(gw: Gateway, generation_id: str, document: dict[str, Any]) -> dict[str, Any]:
+    """Create the document (if not yet) and publish generation.requested.v1 (if not yet). Safe to repeat."""
+    await gw.docs.create(generation_id, document)
+    doc = await gw.docs.get(generation_id)
+    assert doc is not None
+    if not doc.get("request_published_at"):
+        event = GenerationRequested(
+            generation_id=generation_id, producer=gw.settings.service_name, owner=doc["owner"],
+            spec=GenerationSpec.model_validate(doc["spec"]),
+        )
+        try:
+            await gw.publisher.publish(event)
+        except Exception as exc:
+            log.error("could not publish %s: %s", event.subject, exc)
+            if doc.get("idempotency_key"):
+                await gw.idempotency.release(doc["owner"], doc["idempotency_key"])
+            await gw.docs.fail(generation_id, "planning", "the request could not be queued", retryable=True,
+                               detail=str(exc)[:500])
+            raise ProblemError(503, "the event bus is unavailable; nothing was created, please retry",
+                               kind="unavailable", headers={"Retry-After": "5"}) from exc
+        await gw.docs.set_fields(generation_id, {"request_published_at": utcnow()})
+    return doc
+
+
+async def _replay(gw: Gateway, record: dict[str, Any], body_hash: str, response: Response) -> dict[str, Any]:
+    if record["request_hash"] != body_hash:
+        raise ProblemError(
+            409, "this Idempotency-Key was used with a different request body", kind="idempotency-conflict",
+            generation_id=record["generation_id"],
+        )
+    doc = await _submit(gw, record["generation_id"], record["document"])
+    response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = links(str(doc["_id"]), gw.base_url)["self"]
+    return _accepted(gw, doc)
+
+
+async def _product_asset(gw: Gateway, who: Principal, asset_id: str) -> ArtifactRef:
+    asset = await gw.assets.get_owned(asset_id, who.owner)
+    if asset is None:
+        raise ProblemError(
+            422, f"product_asset_id {asset_id} is not one of this key's assets", title="Request validation failed",
+            kind="validation",
+            errors=[{"loc": ["body", "product_asset_id"], "pointer": "/product_asset_id",
+                     "msg": "unknown asset", "type": "unknown_asset"}],
+        )
+    return ArtifactRef.model_validate(asset["image"])
+
+
+_ID_LINK = {"generation_id": "$response.body#/id"}
+_CREATED_LINKS = {
+    "GetGeneration": {"operationId": "getGeneration", "parameters": _ID_LINK},
+    "CancelGeneration": {"operationId": "cancelGeneration", "parameters": _ID_LINK},
+    "DownloadVideo": {"operationId": "downloadVideo", "parameters": _ID_LINK},
+    "FollowEvents": {"operationId": "generationEvents", "parameters": _ID_LINK},
+}
+
+
+@router.post("", status_code=202, response_model=GenerationAccepted, operation_id="createGeneration",
+             responses={202: {"description": "Accepted.", "links": _CREATED_LINKS},
+                        **problems(401, 409, 422, 429, 503)},
+             summary="Ask for an ad")
+async def create_generation(
+    body: GenerationCreate, gw: GatewayDep, who: PrincipalDep, response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Accept a brief: write the generation document and publish `generation.requested.v1`."""
+    body_hash = request_hash(body)
+    if idempotency_key and (earlier := await gw.idempotency.get(who.owner, idempotency_key)):
+        return await _replay(gw, earlier, body_hash, response)
+    product = await _product_asset(gw, who, body.product_asset_id) if body.product_asset_id else None
+    active = await gw.generations.count_active(who.owner)
+    if active >= who.max_active_generations:
+        RATE_LIMITED.labels("active_generations").inc()
+        retry = gw.settings.active_retry_after_s
+        raise ProblemError(
+            429, f"{active} generations are still running; this key may run {who.max_active_generations} at once",
+            kind="too-many-active", headers={"Retry-After": str(retry)}, retry_after_s=retry,
+            limit="active_generations",
+        )
+    generation_id = new_id()
+    spec = build_spec(body, long_side=gw.settings.render_long_side, fps=gw.settings.fps, product_asset=product)
+    stamp = utcnow()
+    document = {
+        "owner": who.owner, "key_id": who.key_id, "spec": spec.model_dump(mode="json"),
+        "idempotency_key": idempotency_key, "request_hash": body_hash, "created_at": stamp, "updated_at": stamp,
+    }
+    if idempotency_key:
+        earlier = await gw.idempotency.claim(who.owner, idempotency_key, body_hash, generation_id, document)
+        if earlier is not None:  # a concurrent request with the same key won
+            return await _replay(gw, earlier, body_hash, response)
+    doc = await _submit(gw, generation_id, document)
+    GENERATIONS_ACCEPTED.inc()
+    response.headers["Location"] = links(generation_id, gw.base_url)["self"]
+    return _accepted(gw, doc)
+
+
+@router.get("", response_model=GenerationPage, operation_id="listGenerations", responses=problems(401, 422, 429),
+            summary="List your generations")
+async def list_generations(
+    gw: GatewayDep, who: PrincipalDep,
+    status: Annotated[StatusFilter | None, Query(description="Only generations in this status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
+    cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page.")] = None,
+) -> dict[str, Any]:
+    """Newest first."""
+    try:
+        before = decode_cursor(cursor) if cursor else None
+    except BadCursor as exc:
+        raise ProblemError(422, str(exc), title="Request validation failed", kind="validation") from exc
+    docs = await gw.generations.page(who.owner, status=status, before=before, limit=limit + 1)
+    items = [generation_summary(d, gw.base_url) for d in docs[:limit]]
+    return {"items": items, "next_cursor": encode_cursor(items[-1]["id"]) if len(docs) > limit else None}
+
+
+@router.get("/{generation_id}", response_model=GenerationView, operation_id="getGeneration",
+            responses=problems(401, 404, 422, 429),
+            summary="One generation: status, plan, frames, chunks, renditions, costs, error")
+async def get_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> dict[str, Any]:
+    doc = await gw.generations.get_owned(generation_id, who.owner)
+    if doc is None:
+        raise _not_found(generation_id)
+    expires = utcnow() + timedelta(seconds=gw.settings.presign_expiry_s)
+    return await generation_view(doc, gw.presign, gw.base_url, expires)
+
+
+@router.post("/{generation_id}/cancel", status_code=202, response_model=GenerationAccepted,
+             operation_id="cancelGeneration",
+             responses=problems(401, 404, 409, 422, 429), summary="Cancel a running generation")
+async def cancel_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> dict[str, Any]:
+    """Moves it to `cancelled` and publishes `generation.cancelled.v1`; workers drop its work."""
+    doc = await gw.generations.get_owned(generation_id, who.owner)
+    if doc is None:
+        raise _not_found(generation_id)
+    event = GenerationCancelled(generation_id=generation_id, producer=gw.settings.service_name,
+                                requested_by=who.owner)
+    moved = await gw.docs.advance(generation_id, "cancelled", {"cancel": {"by": who.owner, "key_id": who.key_id}})
+    if not moved:
+        status = await gw.docs.status(generation_id)
+        if status == "cancelled":  # make sure the event went out (a duplicate is dropped by the stream)
+            await gw.publisher.publish(event)
+        raise ProblemError(409, f"generation {generation_id} is already {status}", kind="already-finished",
+                           generation_status=status)
+    await gw.publisher.publish(event)
+    doc = await gw.docs.get(generation_id) or doc
+    return _accepted(gw, doc)
+
+
+@router.get("/{generation_id}/video", status_code=307, response_class=RedirectResponse, operation_id="downloadVideo",
+            responses={307: {"description": "Redirect to a presigned download URL."},
+                       200: {"description": "With redirect=false: {url, rendition, expires_in_s}.",
+                             "content": {"application/json": {}}},
+                       **problems(401, 404, 409, 422, 429)},
+            summary="Download the finished video")
+async def download_video(
+    generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep,
+    rendition: Annotated[str | None, Query(max_length=16, description="Aspect, e.g. 9:16 or 9x16; "
+                                                                      "default: the master's.")] = None,
+    redirect: Annotated[bool, Query(description="false: answer the link as JSON instead of redirecting "
+                                                "(browsers cannot read a cross-origin Location).")] = True,
+) -> Response:
+    doc = await gw.generations.get_owned(generation_id, who.owner)
+    if doc is None:
+        raise _not_found(generation_id)
+    spec = doc.get("spec") or {}
+    available = [spec.get("aspect", "9:16"), *spec.get("renditions", [])]
+    aspect = normalize_aspect(rendition) if rendition else available[0]
+    if aspect not in available:
+        raise ProblemError(404, f"no rendition {rendition!r}; this generation has {', '.join(available)}",
+                           kind="not-found", renditions=available)
+    status = doc.get("status")
+    if status != "completed":
+        headers = {} if status in TERMINAL else {"Retry-After": "10"}
+        raise ProblemError(409, f"the video is not ready: generation is {status}", kind="not-ready",
+                           headers=headers, generation_status=status)
+    for key in find_rendition_key(doc, aspect):
+        if await gw.blobs.exists(key):
+            url = await gw.presign(key)
+            if not redirect:
+                return JSONResponse({"url": url, "rendition": aspect, "expires_in_s": gw.settings.presign_expiry_s})
+            return RedirectResponse(url, status_code=307)
+    raise ProblemError(404, f"the {aspect} file of generation {generation_id} is no longer stored",
+                       kind="not-found")
+
+
+@router.get("/{generation_id}/events", response_class=StreamingResponse, operation_id="generationEvents",
+            responses={200: {"description": "Server-sent events: id = stream sequence, event = event type, "
+                                            "data = the event JSON.", "content": {"text/event-stream": {}}},
+                       **problems(401, 404, 422, 429, 503)},
+            summary="Live feed of a generation's events (SSE)")
+async def generation_events(
+    generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep,
+    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0,
+                                                description="Resume after this stream sequence.")] = None,
+    after: Annotated[int | None, Query(ge=0, description="Same as Last-Event-ID, for clients that "
+                                                         "cannot set headers.")] = None,
+) -> StreamingResponse:
+    """History first, then live events; ends after completed/failed/cancelled; keep-alive comments meanwhile."""
+    if await gw.generations.get_owned(generation_id, who.owner) is None:
+        raise _not_found(generation_id)
+    resume = last_event_id if last_event_id is not None else (after or 0)
+    feed = EventFeed(gw.js, gw.settings.stream_name, generation_id, resume, gw.settings.sse_keepalive_s,
+                     gw.settings.sse_retry_ms)
+    try:
+        await feed.open()
+    except Exception as exc:
+        await feed.close()
+        raise ProblemError(503, f"the event stream is unavailable: {exc}", kind="unavailable",
+                           headers={"Retry-After": "5"}) from exc
+    return StreamingResponse(feed.stream_text(), media_type="text/event-stream", headers=SSE_HEADERS)

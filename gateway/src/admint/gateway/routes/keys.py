@@ -1,0 +1,56 @@
+"""/v1/admin/keys (admin token) and /v1/me (any key): issue, list and revoke API keys; see your own limits."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from admint.gateway.deps import AdminDep, GatewayDep, PrincipalDep
+from admint.gateway.problems import ProblemError, problems
+from admint.gateway.schemas import KeyCreate, KeyCreated, KeyView
+
+admin = APIRouter(prefix="/v1/admin/keys", tags=["admin"], dependencies=[AdminDep])
+me = APIRouter(prefix="/v1/me", tags=["keys"])
+
+
+def key_view(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": record["_id"], "owner": record["owner"], "name": record.get("name", ""),
+        "prefix": record.get("prefix", ""), "created_at": record["created_at"],
+        "revoked_at": record.get("revoked_at"), "max_active_generations": record.get("max_active_generations"),
+        "rate_limit_per_minute": record.get("rate_limit_per_minute"),
+    }
+
+
+@admin.post("", status_code=201, response_model=KeyCreated, responses=problems(401, 422),
+            summary="Create an API key (shown once)")
+async def create_key(body: KeyCreate, gw: GatewayDep) -> dict[str, Any]:
+    plaintext, record = await gw.keys.create(
+        body.owner, body.name, max_active_generations=body.max_active_generations,
+        rate_limit_per_minute=body.rate_limit_per_minute,
+    )
+    return {**key_view(record), "api_key": plaintext}
+
+
+@admin.get("", response_model=list[KeyView], responses=problems(401, 422), summary="List API keys")
+async def list_keys(
+    gw: GatewayDep, owner: Annotated[str | None, Query(max_length=63, description="Only this owner's.")] = None,
+) -> list[dict[str, Any]]:
+    return [key_view(r) for r in await gw.keys.list_keys(owner)]
+
+
+@admin.delete("/{key_id}", status_code=204, response_class=Response, responses=problems(401, 404, 422),
+              summary="Revoke an API key")
+async def revoke_key(key_id: Annotated[str, Path(max_length=64)], gw: GatewayDep) -> Response:
+    if not await gw.keys.revoke(key_id):
+        raise ProblemError(404, f"no active key {key_id}", kind="not-found")
+    return Response(status_code=204)
+
+
+@me.get("", responses=problems(401, 429), summary="Who am I: owner, key and limits")
+async def whoami(gw: GatewayDep, who: PrincipalDep) -> dict[str, Any]:
+    return {
+        "owner": who.owner, "key_id": who.key_id,
+        "limits": {"max_active_generations": who.max_active_generations,
+                   "rate_limit_per_minute": who.rate_limit_per_minute},
+        "active_generations": await gw.generations.count_active(who.owner),
+    }

@@ -1,0 +1,55 @@
+"""Composition root of the chunker: the video model from settings, three durable consumers.
+
+chunker-plan (storyboard.completed) fans out, chunker-work (chunk.requested) renders — N replicas share it —
+and chunker-fanin (chunk.completed) continues beats and gathers them.
+"""
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from functools import partial
+from typing import Any
+
+from admint.chunker.config import ChunkerSettings
+from admint.chunker.handlers import (
+    Ports,
+    handle_chunk_completed,
+    handle_chunk_requested,
+    handle_storyboard_completed,
+)
+from admint.contracts.chunks import ChunkCompleted, ChunkRequested
+from admint.contracts.envelope import Event
+from admint.contracts.storyboard import StoryboardCompleted
+from admint.runtime.providers.factory import build_video_model
+from admint.runtime.providers.ports import VideoModel
+from admint.runtime.providers.registry import load_registry
+from admint.runtime.service import Infra
+from admint.runtime.topology import consumers_of
+from admint.runtime.worker import Subscription
+
+HANDLERS: dict[str, tuple[type[Event], Callable[..., Coroutine[Any, Any, list[Event]]]]] = {
+    "storyboard.completed.v1": (StoryboardCompleted, handle_storyboard_completed),
+    "chunk.requested.v1": (ChunkRequested, handle_chunk_requested),
+    "chunk.completed.v1": (ChunkCompleted, handle_chunk_completed),
+}
+
+
+def video_slots(video: VideoModel, settings: ChunkerSettings) -> asyncio.Semaphore:
+    """Per-process limit of concurrent model calls: the registry's concurrency, at most max_inflight."""
+    try:
+        limit = load_registry().get(video.name).concurrency
+    except KeyError:
+        limit = settings.max_inflight
+    return asyncio.Semaphore(max(1, min(limit, settings.max_inflight)))
+
+
+def build(infra: Infra, video: VideoModel | None = None) -> list[Subscription]:
+    settings = infra.settings if isinstance(infra.settings, ChunkerSettings) else ChunkerSettings()
+    video = video or build_video_model(settings)
+    ports = Ports(docs=infra.docs, blobs=infra.blobs, video=video, settings=settings,
+                  video_slots=video_slots(video, settings))
+    subscriptions = []
+    for consumer in consumers_of("chunker"):
+        model, handler = HANDLERS[consumer.event_type]
+        subscriptions.append(Subscription(consumer=consumer, model=model, handler=partial(handler, ports=ports),
+                                          stage="chunking"))
+    return subscriptions

@@ -1,0 +1,19 @@
+"""Chunker settings (env prefix ADMINT_)."""
+
+from pydantic import Field
+
+from admint.runtime.settings import RuntimeSettings
+
+
+class ChunkerSettings(RuntimeSettings):
+    service_name: str = Field(default="chunker", description="Name used in logs, metrics and event producers.")
+    cta_duration_s: float = Field(
+        default=2.5, description="How long the call-to-action card closes the last beat, seconds.", gt=0, le=10
+    )
+    max_short_s: float = Field(
+        default=0.25,
+        description="A model clip may be this much shorter than the chunk needs (padded with its last frame); "
+                    "shorter is a provider error worth a retry.",
+        ge=0, le=2,
+    )
+    encode_timeout_s: float = Field(default=600.0, description="Limit of one normalise encode, seconds.", gt=0)

@@ -1,0 +1,45 @@
+"""Building chunk work items from the plan: the first chunk of each beat, and the one after a finished chunk."""
+
+from admint.chunker.planning import ChunkPlan, plan_beat, rendered_beat_length_s
+from admint.contracts.artifacts import ArtifactRef
+from admint.contracts.chunks import ChunkRequested
+from admint.contracts.envelope import Event
+from admint.contracts.generation import GenerationSpec
+from admint.contracts.plan import Plan
+from admint.runtime.events import follow
+
+PRODUCER = "chunker"
+
+
+def beat_plan(plan: Plan, spec: GenerationSpec, beat_index: int, chunk_duration_s: float) -> list[ChunkPlan]:
+    beat = plan.beats[beat_index]
+    length = rendered_beat_length_s(
+        beat.duration_s, is_last=beat_index == len(plan.beats) - 1, transition=spec.transition
+    )
+    return plan_beat(beat_index, length, chunk_duration_s=chunk_duration_s, fps=spec.fps)
+
+
+def chunk_request(
+    cause: Event, spec: GenerationSpec, plan: Plan, chunk: ChunkPlan, init_frame: ArtifactRef
+) -> ChunkRequested:
+    """The work item for one chunk. Only the last beat carries the call to action (that is how a chunk knows
+    it closes the ad)."""
+    beat = plan.beats[chunk.beat_index]
+    is_last = chunk.beat_index == len(plan.beats) - 1
+    return follow(
+        cause, ChunkRequested, PRODUCER,
+        beat_index=chunk.beat_index,
+        chunk_index=chunk.chunk_index,
+        chunk_count=chunk.chunk_count,
+        init_frame=init_frame,
+        prompt=beat.prompt,
+        camera_movement=beat.camera_movement,
+        energy=beat.energy,
+        requested_duration_s=chunk.requested_duration_s,
+        needed_duration_s=chunk.needed_duration_s,
+        beat_offset_s=chunk.beat_offset_s,
+        beat_length_s=chunk.beat_length_s,
+        caption=beat.caption,
+        call_to_action=plan.call_to_action if is_last else "",
+        spec=spec,
+    )

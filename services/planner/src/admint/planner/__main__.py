@@ -1,0 +1,13 @@
+"""`python -m admint.planner`: run the planner worker."""
+
+from admint.planner.app import build
+from admint.planner.config import PlannerSettings
+from admint.runtime.service import run_service
+
+
+def main() -> None:
+    run_service(PlannerSettings(), build)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Composition root of the planner: the planner model from settings, one durable consumer."""
+
+from functools import partial
+
+from admint.contracts.generation import GenerationRequested
+from admint.planner.config import PlannerSettings
+from admint.planner.fallback import FallbackPlanner
+from admint.planner.handlers import Ports, handle_generation_requested
+from admint.planner.offline import OfflinePlanner
+from admint.planner.openai_planner import OpenAIPlanner
+from admint.runtime.providers.factory import ProviderConfigError
+from admint.runtime.providers.ports import PlannerModel
+from admint.runtime.service import Infra
+from admint.runtime.topology import consumers_of
+from admint.runtime.worker import Subscription
+
+
+def build_planner(settings: PlannerSettings) -> PlannerModel:
+    """Offline by default; OpenAI (with the offline planner standing in when it is unavailable) on request."""
+    offline = OfflinePlanner()
+    if settings.planner_provider == "offline":
+        return offline
+    key = settings.openai_api_key.get_secret_value().strip() if settings.openai_api_key else ""
+    if not key:
+        raise ProviderConfigError("ADMINT_PLANNER_PROVIDER=openai needs ADMINT_OPENAI_API_KEY")
+    primary = OpenAIPlanner(
+        api_key=key, model=settings.openai_model, base_url=settings.openai_base_url,
+        timeout_s=settings.openai_timeout_s, max_retries=settings.openai_max_retries,
+        backoff_s=settings.openai_backoff_s,
+    )
+    return FallbackPlanner(primary, offline)
+
+
+def build(infra: Infra) -> list[Subscription]:
+    settings = infra.settings if isinstance(infra.settings, PlannerSettings) else PlannerSettings()
+    ports = Ports(docs=infra.docs, planner=build_planner(settings))
+    (consumer,) = consumers_of("planner")
+    return [Subscription(consumer=consumer, model=GenerationRequested,
+                         handler=partial(handle_generation_requested, ports=ports), stage="planning")]

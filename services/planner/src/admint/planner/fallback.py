@@ -1,0 +1,46 @@
+"""Keep planning when the cloud planner cannot: fall back to the offline planner and say why in the plan."""
+
+import logging
+
+from admint.contracts.generation import GenerationSpec
+from admint.contracts.plan import Plan
+from admint.planner.errors import BriefRejected
+from admint.runtime.errors import PermanentProviderError, TransientError
+from admint.runtime.providers.ports import PlannerModel
+
+log = logging.getLogger(__name__)
+
+
+class FallbackPlanner:
+    """PlannerModel that tries `primary` and hands over to `fallback` when the primary is unavailable.
+
+    A rejected brief (nothing to plan, or the model refused it) is not an outage: it propagates, so the
+    generation fails with that reason instead of the offline planner quietly working around a refusal.
+    """
+
+    def __init__(self, primary: PlannerModel, fallback: PlannerModel) -> None:
+        self.primary = primary
+        self.fallback = fallback
+        self.name = primary.name
+
+    async def plan(self, spec: GenerationSpec) -> Plan:
+        try:
+            return await self.primary.plan(spec)
+        except BriefRejected:
+            raise
+        except (TransientError, PermanentProviderError) as exc:
+            reason = _reason(self.primary.name, exc)
+            log.warning(
+                "planner %s unavailable, falling back to %s: %s",
+                self.primary.name,
+                self.fallback.name,
+                reason,
+            )
+        plan = await self.fallback.plan(spec)
+        return plan.model_copy(update={"fallback_reason": reason})
+
+
+def _reason(name: str, exc: Exception) -> str:
+    detail = getattr(exc, "detail", None)
+    text = f"{name}: {exc}"
+    return f"{text} ({detail})"[:500] if detail else text[:500]

@@ -1,0 +1,331 @@
+"""Executing a smart-render timeline with ffmpeg: split at keyframes, encode the windows, concat, mux.
+
+Only the windows are decoded and encoded; everything else moves as compressed packets. The steps:
+1. probe each chunk (packets only: frame count, keyframes, house-format check);
+2. split chunks that have cuts with the segment muxer (stream copy, exact on closed GOPs);
+3. encode every window (crossfade / fit) with the house encoder settings, in parallel with the music bed;
+4. concat demuxer over copy pieces + windows, music muxed in, `+faststart` — one stream-copy pass.
+"""
+
+import asyncio
+import json
+import os
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from admint.runtime.media.ffmpeg import MediaToolError, ffmpeg, ffprobe_binary, run_tool
+from admint.runtime.media.house import HOUSE
+from admint.stitcher.timeline import BeatClips, Clip, Piece, Timeline, Window, plan_timeline
+
+
+@dataclass(frozen=True)
+class ClipFile:
+    """One chunk on local disk, with its place in the ad."""
+
+    beat: int
+    chunk: int
+    path: Path
+
+    @property
+    def id(self) -> str:
+        return f"{self.beat}-{self.chunk}"
+
+
+@dataclass(frozen=True)
+class ClipProbe:
+    clip: Clip
+    width: int
+    height: int
+    fps: float
+    codec: str
+    pix_fmt: str
+    extradata: str = ""
+    """Hash of the codec parameter sets (SPS/PPS): stream-copied pieces must all share it."""
+
+
+@dataclass(frozen=True)
+class StitchResult:
+    path: Path
+    frames: int
+    expected_frames: int
+    copied_frames: int
+    encoded_frames: int
+    windows: int
+    has_audio: bool
+    normalised: int = 0
+    """Chunks that were not stream-compatible and had to be re-encoded first."""
+
+
+async def probe_clip(path: Path, clip_id: str) -> ClipProbe:
+    """Frame count and keyframe positions (display order) from the packet list; no decoding."""
+    out = await run_tool(
+        [ffprobe_binary(), "-v", "error", "-select_streams", "v:0", "-show_data_hash", "md5", "-show_entries",
+         "stream=codec_name,width,height,pix_fmt,avg_frame_rate,r_frame_rate,extradata_hash:packet=pts,flags",
+         "-of", "json", str(path)],
+        timeout_s=120,
+    )
+    data = json.loads(out)
+    streams = data.get("streams") or [{}]
+    stream = streams[0]
+    packets = sorted(
+        (int(p["pts"]), "K" in p.get("flags", "")) for p in data.get("packets", []) if p.get("pts") is not None
+    )
+    if not packets:
+        raise MediaToolError(f"chunk {clip_id} has no video frames")
+    keyframes = tuple(i for i, (_, key) in enumerate(packets) if key)
+    rate = stream.get("avg_frame_rate") or stream.get("r_frame_rate") or "0/1"
+    fps = float(Fraction(rate)) if rate not in ("0/0", "") else 0.0
+    return ClipProbe(
+        clip=Clip(clip_id, len(packets), keyframes), width=int(stream.get("width", 0)),
+        height=int(stream.get("height", 0)), fps=fps, codec=str(stream.get("codec_name", "")),
+        pix_fmt=str(stream.get("pix_fmt", "")), extradata=str(stream.get("extradata_hash", "")),
+    )
+
+
+def house_problems(probe: ClipProbe, width: int, height: int, fps: int) -> list[str]:
+    """Why a chunk cannot be stream-copied next to the others (empty when it is in the house format)."""
+    problems = []
+    if probe.codec != "h264":
+        problems.append(f"codec {probe.codec}")
+    if (probe.width, probe.height) != (width, height):
+        problems.append(f"size {probe.width}x{probe.height}")
+    if probe.pix_fmt != HOUSE.pix_fmt:
+        problems.append(f"pix_fmt {probe.pix_fmt}")
+    if abs(probe.fps - fps) > 0.01:
+        problems.append(f"fps {probe.fps:g}")
+    if probe.clip.keyframes[0] != 0:
+        problems.append("no keyframe on the first frame")
+    return problems
+
+
+async def normalise(src: Path, out: Path, width: int, height: int, fps: int) -> Path:
+    """Re-encode a stray chunk into the house format (the chunker should already have done so)."""
+    vf = (f"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},"
+          f"fps={fps},format={HOUSE.pix_fmt}")
+    await ffmpeg("-i", str(src), "-an", "-vf", vf, *HOUSE.video_args(), str(out))
+    return out
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "'\\''") + "'"
+
+
+def write_concat_list(paths: Sequence[Path], out: Path) -> Path:
+    out.write_text("ffconcat version 1.0\n" + "".join(f"file {_quote(p.resolve())}\n" for p in paths))
+    return out
+
+
+async def split_clips(
+    timeline: Timeline, clips: dict[str, Clip], paths: dict[str, Path], workdir: Path
+) -> dict[Piece, Path]:
+    """Stream-copy every chunk that has cuts into its pieces, in one ffmpeg run (the segment muxer cuts
+    exactly on closed-GOP keyframes; `-avoid_negative_ts disabled` keeps every piece's timestamps alike)."""
+    out: dict[Piece, Path] = {}
+    args: list[str] = []
+    outputs: list[str] = []
+    for n, (clip_id, cuts) in enumerate(sorted(timeline.cuts.items())):
+        args += ["-i", str(paths[clip_id])]
+        pattern = workdir / f"piece-{clip_id}-%03d.mp4"
+        outputs += [
+            "-map", f"{n}:v:0", "-c", "copy", "-f", "segment", "-segment_frames", ",".join(map(str, cuts)),
+            "-reset_timestamps", "1", "-avoid_negative_ts", "disabled", "-segment_format", "mp4", str(pattern),
+        ]
+        for i, piece in enumerate(timeline.pieces_of(clips[clip_id])):
+            out[piece] = workdir / f"piece-{clip_id}-{i:03d}.mp4"
+    if args:
+        await ffmpeg(*args, *outputs)
+    missing = [p.name for p in out.values() if not p.exists()]
+    if missing:
+        raise MediaToolError(f"splitting chunks produced no {', '.join(missing)}")
+    for clip_id, clip in clips.items():
+        if clip_id not in timeline.cuts:
+            out[Piece(clip_id, 0, clip.frames)] = paths[clip_id]
+    return out
+
+
+def _source(pieces: Sequence[Piece], first_input: int, label: str) -> str:
+    """Filter text joining decoded pieces (inputs first_input, first_input + 1, …) into one stream [label]."""
+    if len(pieces) == 1:
+        return f"[{first_input}:v]trim=end_frame={pieces[0].frames},setpts=PTS-STARTPTS[{label}]"
+    parts = [
+        f"[{first_input + j}:v]trim=end_frame={p.frames},setpts=PTS-STARTPTS[{label}{j}]" for j, p in enumerate(pieces)
+    ]
+    joined = "".join(f"[{label}{j}]" for j in range(len(pieces)))
+    return ";".join([*parts, f"{joined}concat=n={len(pieces)}:v=1:a=0[{label}]"])
+
+
+def window_filter(window: Window, fps: int, transition: str, first_input: int = 0) -> str:
+    """Filter graph of one window (inputs: its `a` pieces then its `b` pieces, each already seeked).
+
+    `a` is fitted to a_frames (trimmed, or its last frame cloned) and, for a crossfade, dissolves into `b`.
+    """
+    w = f"w{window.index}"
+    graph = _source(window.a, first_input, f"{w}a")
+    fit = f"[{w}a]setpts=PTS-STARTPTS"
+    surplus = window.a_source_frames - window.a_frames
+    if surplus > 0:
+        fit += f",trim=end_frame={window.a_frames}"
+    elif surplus < 0:
+        fit += f",tpad=stop_mode=clone:stop={-surplus}"
+    if window.kind == "fit":
+        return f"{graph};{fit}[{w}]"
+    b_graph = _source(window.b, first_input + len(window.a), f"{w}b")
+    offset = (window.a_frames - window.overlap) / fps
+    return (
+        f"{graph};{b_graph};{fit}[{w}f];"
+        f"[{w}f][{w}b]xfade=transition={transition}:duration={window.overlap / fps:.6f}:offset={offset:.6f}[{w}]"
+    )
+
+
+READ_MARGIN = 4
+"""Frames read past a piece's end (B-frame reordering needs a few); trim cuts exactly."""
+
+
+def _seek_input(path: Path, piece: Piece, fps: int) -> list[str]:
+    """Input args that decode only the piece: seek to its first frame (a keyframe, so nothing decoded is thrown
+    away) and stop reading just after its last, instead of decoding the chunk to its end."""
+    seek = ["-ss", f"{piece.start / fps:.6f}"] if piece.start else []
+    return [*seek, "-t", f"{(piece.frames + READ_MARGIN) / fps:.6f}", "-i", str(path)]
+
+
+async def encode_windows(
+    windows: Sequence[Window], paths: dict[str, Path], workdir: Path, fps: int, transition: str
+) -> dict[int, Path]:
+    """Encode a group of windows in one ffmpeg run, straight from the chunks (input seeking, no split)."""
+    inputs: list[str] = []
+    graphs: list[str] = []
+    outputs: list[str] = []
+    result: dict[int, Path] = {}
+    n = 0
+    for w in windows:
+        for piece in (*w.a, *w.b):
+            inputs += _seek_input(paths[piece.clip], piece, fps)
+        graphs.append(window_filter(w, fps, transition, first_input=n))
+        n += len(w.a) + len(w.b)
+        result[w.index] = workdir / f"window-{w.index}.mp4"
+        outputs += ["-map", f"[w{w.index}]", "-an", *HOUSE.video_args(), "-frames:v", str(w.out_frames),
+                    str(result[w.index])]
+    await ffmpeg(*inputs, "-filter_complex", ";".join(graphs), *outputs)
+    return result
+
+
+async def concat_mux(segments: Sequence[Path], audio: Path | None, out: Path, workdir: Path) -> Path:
+    """One stream-copy pass: pieces and windows in order, the music bed muxed in, moov moved to the front."""
+    listing = write_concat_list(segments, workdir / "master.txt")
+    args = ["-f", "concat", "-safe", "0", "-i", str(listing)]
+    if audio is not None:
+        args += ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0"]
+    else:
+        args += ["-map", "0:v:0"]
+    await ffmpeg(*args, "-c", "copy", "-movflags", "+faststart", str(out))
+    return out
+
+
+async def count_frames(path: Path) -> int:
+    out = await run_tool(
+        [ffprobe_binary(), "-v", "error", "-select_streams", "v:0", "-count_packets",
+         "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", str(path)],
+        timeout_s=120,
+    )
+    return int(out.decode().strip().split(",")[0] or 0)
+
+
+def beats_of(probes: Sequence[ClipProbe], files: Sequence[ClipFile], targets: Sequence[int]) -> list[BeatClips]:
+    """Group probed chunks by beat in (beat, chunk) order, with each beat's frame target."""
+    by_beat: dict[int, list[tuple[int, Clip]]] = {}
+    for f, p in zip(files, probes, strict=True):
+        by_beat.setdefault(f.beat, []).append((f.chunk, p.clip))
+    if sorted(by_beat) != list(range(len(targets))):
+        raise MediaToolError(f"chunks cover beats {sorted(by_beat)}, the plan has {len(targets)}")
+    return [
+        BeatClips(b, targets[b], tuple(c for _, c in sorted(by_beat[b], key=lambda t: t[0])))
+        for b in range(len(targets))
+    ]
+
+
+async def _house_inputs(
+    files: Sequence[ClipFile], workdir: Path, width: int, height: int, fps: int, *, everything: bool = False
+) -> tuple[dict[str, Path], list[ClipProbe], int]:
+    """Probe the chunks; re-encode those that are not in the house format or whose parameter sets differ from
+    the others' (or all of them, `everything`), so that stream copy and concat are valid."""
+    probes = list(await asyncio.gather(*(probe_clip(f.path, f.id) for f in files)))
+    paths = {f.id: f.path for f in files}
+    common = Counter(p.extradata for p in probes).most_common(1)[0][0]
+    stray = [
+        f for f, p in zip(files, probes, strict=True)
+        if everything or p.extradata != common or house_problems(p, width, height, fps)
+    ]
+    if not stray:
+        return paths, probes, 0
+    fixed = await asyncio.gather(
+        *(normalise(paths[f.id], workdir / f"house-{f.id}.mp4", width, height, fps) for f in stray)
+    )
+    for f, path in zip(stray, fixed, strict=True):
+        paths[f.id] = path
+    reprobed = {f.id: await probe_clip(paths[f.id], f.id) for f in stray}
+    return paths, [reprobed.get(f.id, p) for f, p in zip(files, probes, strict=True)], len(stray)
+
+
+async def extradata_of(path: Path) -> str:
+    out = await run_tool(
+        [ffprobe_binary(), "-v", "error", "-select_streams", "v:0", "-show_data_hash", "md5",
+         "-show_entries", "stream=extradata_hash", "-of", "csv=p=0", str(path)],
+        timeout_s=60,
+    )
+    return out.decode().strip()
+
+
+async def stitch(
+    files: Sequence[ClipFile],
+    beat_targets: Sequence[int],
+    overlap_frames: int,
+    *,
+    width: int,
+    height: int,
+    fps: int,
+    out: Path,
+    workdir: Path,
+    music: Callable[[], Awaitable[Path | None]] | None = None,
+    transition: str = "fade",
+    concurrency: int | None = None,
+    max_fit: int | None = None,
+) -> StitchResult:
+    """Join house-format chunks into a master of exactly sum(targets) - overlap * (beats - 1) frames.
+
+    `music`, when given, is called after the windows are encoded (start the bed's work before calling stitch
+    so it runs meanwhile); a bed that resolves to None leaves the master silent. `max_fit`: see plan_timeline.
+    Chunks that our encoder cannot join by stream copy (made with other settings) are re-encoded first: slower,
+    never wrong.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    cores = concurrency or max(1, os.cpu_count() or 1)
+    expected = sum(beat_targets) - overlap_frames * (len(beat_targets) - 1)
+    paths, probes, normalised = await _house_inputs(files, workdir, width, height, fps)
+    for attempt in (0, 1):
+        timeline = plan_timeline(beats_of(probes, files, beat_targets), overlap_frames, max_fit)
+        if timeline.total_frames != expected:
+            raise MediaToolError(f"internal: planned {timeline.total_frames} frames, expected {expected}")
+        clips = {p.clip.id: p.clip for p in probes}
+        groups = max(1, min(cores, len(timeline.windows)))
+        batches = [timeline.windows[g::groups] for g in range(groups)] if timeline.windows else []
+        jobs = [encode_windows(batch, paths, workdir, fps, transition) for batch in batches]
+        piece_paths, *encoded = await asyncio.gather(split_clips(timeline, clips, paths, workdir), *jobs)
+        window_paths = {i: p for batch in encoded for i, p in batch.items()}
+        if not window_paths or attempt or await extradata_of(window_paths[0]) == probes[0].extradata:
+            break
+        # the chunks were encoded with other parameter sets than ours: bring them all to ours, once
+        paths, probes, normalised = await _house_inputs(files, workdir, width, height, fps, everything=True)
+    audio = await music() if music is not None else None
+    segments = [
+        piece_paths[s.piece] if s.piece else window_paths[timeline.window_of(s).index] for s in timeline.segments
+    ]
+    await concat_mux(segments, audio, out, workdir)
+    frames = await count_frames(out)
+    return StitchResult(
+        path=out, frames=frames, expected_frames=expected, copied_frames=timeline.copied_frames,
+        encoded_frames=timeline.encoded_frames, windows=len(timeline.windows), has_audio=audio is not None,
+        normalised=normalised,
+    )

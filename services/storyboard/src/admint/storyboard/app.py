@@ -1,0 +1,39 @@
+"""Composition root of the storyboard: the image model from settings, three durable consumers."""
+
+from collections.abc import Callable, Coroutine
+from functools import partial
+from typing import Any
+
+from admint.contracts.envelope import Event
+from admint.contracts.storyboard import FrameCompleted, FrameRequested, PlanCompleted
+from admint.runtime.providers.factory import build_image_model
+from admint.runtime.service import Infra
+from admint.runtime.topology import consumers_of
+from admint.runtime.worker import Subscription
+from admint.storyboard.config import StoryboardSettings
+from admint.storyboard.handlers import (
+    Ports,
+    handle_frame_completed,
+    handle_frame_requested,
+    handle_plan_completed,
+)
+
+HANDLERS: dict[str, tuple[type[Event], Callable[..., Coroutine[Any, Any, list[Event]]]]] = {
+    "plan.completed.v1": (PlanCompleted, handle_plan_completed),
+    "frame.requested.v1": (FrameRequested, handle_frame_requested),
+    "frame.completed.v1": (FrameCompleted, handle_frame_completed),
+}
+
+
+def build(infra: Infra) -> list[Subscription]:
+    settings = infra.settings if isinstance(infra.settings, StoryboardSettings) else StoryboardSettings()
+    ports = Ports(docs=infra.docs, blobs=infra.blobs, image=build_image_model(settings))
+    subscriptions = []
+    for consumer in consumers_of("storyboard"):
+        model, handler = HANDLERS[consumer.event_type]
+        subscriptions.append(
+            Subscription(
+                consumer=consumer, model=model, handler=partial(handler, ports=ports), stage="storyboard"
+            )
+        )
+    return subscriptions

@@ -1,0 +1,275 @@
+"""The generations API against the real stack: validation, auth, ownership, limits, idempotency, cancel, video."""
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+
+from admint.contracts.subjects import subject_for
+from admint.runtime.keys import export_key
+from tests.integration.gateway.conftest import RunningGateway
+
+pytestmark = pytest.mark.integration
+PROBLEM = "application/problem+json"
+BRIEF = "A 30 second ad for a reusable steel water bottle that keeps drinks cold for a day, for hikers."
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body = response.json()
+    assert body["status"] == status and body["title"]
+    return body
+
+
+async def create(client: httpx.AsyncClient, **body: object) -> httpx.Response:
+    return await client.post("/v1/generations", json={"brief": BRIEF, **body})
+
+
+async def test_health_ready_and_metrics(gateway: RunningGateway) -> None:
+    async with gateway.client() as client:
+        assert (await client.get("/healthz")).json()["status"] == "ok"
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["checks"] == {"nats": True, "mongo": True, "s3": True}
+        metrics = (await client.get("/metrics")).text
+        assert 'admint_gateway_requests_total{method="GET",route="/readyz",status="200"}' in metrics
+
+
+async def test_requests_without_a_valid_key_are_401_problems(gateway: RunningGateway) -> None:
+    async with gateway.client() as anonymous:
+        body = assert_problem(await anonymous.get("/v1/generations"), 401)
+        assert "Bearer" in body["detail"]
+    async with gateway.client("admk_not-a-real-key") as wrong:
+        response = await wrong.post("/v1/generations", json={"brief": BRIEF})
+        assert_problem(response, 401)
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    async with gateway.client("admk_not-a-real-key") as wrong:
+        assert_problem(await wrong.post("/v1/admin/keys", json={"owner": "x"}), 401)
+
+
+INVALID_BODIES = {
+    "empty brief": {"brief": ""},
+    "blank brief": {"brief": "   \n "},
+    "brief too long": {"brief": "x" * 5001},
+    "brief not text": {"brief": 12},
+    "missing brief": {"duration_s": 30},
+    "duration too short": {"brief": BRIEF, "duration_s": 10},
+    "duration too long": {"brief": BRIEF, "duration_s": 65},
+    "duration not multiple of 5": {"brief": BRIEF, "duration_s": 33},
+    "duration not a number": {"brief": BRIEF, "duration_s": "long"},
+    "unknown aspect": {"brief": BRIEF, "aspect": "4:3"},
+    "unknown rendition": {"brief": BRIEF, "renditions": ["21:9"]},
+    "renditions not a list": {"brief": BRIEF, "renditions": "1:1"},
+    "unknown framework": {"brief": BRIEF, "framework": "STAR"},
+    "creativity below 0": {"brief": BRIEF, "creativity": -0.1},
+    "creativity above 1": {"brief": BRIEF, "creativity": 1.5},
+    "negative seed": {"brief": BRIEF, "seed": -1},
+    "seed too large": {"brief": BRIEF, "seed": 2**40},
+    "malformed asset id": {"brief": BRIEF, "product_asset_id": "../../etc"},
+    "unknown asset": {"brief": BRIEF, "product_asset_id": "01JUNKNOWNASSET0000000000"},
+    "unknown field": {"brief": BRIEF, "durations": 30},
+    "transition too long": {"brief": BRIEF, "transition": {"kind": "crossfade", "duration_s": 5}},
+    "not an object": [1, 2, 3],
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID_BODIES))
+async def test_every_validation_rule_answers_422_problem(gateway: RunningGateway, key: str, case: str) -> None:
+    async with gateway.client(key) as client:
+        body = assert_problem(await client.post("/v1/generations", json=INVALID_BODIES[case]), 422)
+    assert body["errors"], body
+    assert all("loc" in e and "msg" in e for e in body["errors"])
+
+
+async def test_malformed_json_and_bad_parameters_are_4xx_problems(gateway: RunningGateway, key: str) -> None:
+    async with gateway.client(key) as client:
+        bad_json = await client.post("/v1/generations", content=b'{"brief": ',
+                                     headers={"content-type": "application/json"})
+        assert_problem(bad_json, 422)
+        assert_problem(await client.get("/v1/generations", params={"limit": 101}), 422)
+        assert_problem(await client.get("/v1/generations", params={"limit": 0}), 422)
+        assert_problem(await client.get("/v1/generations", params={"status": "sleeping"}), 422)
+        assert_problem(await client.get("/v1/generations", params={"cursor": "not-a-cursor"}), 422)
+        assert_problem(await client.get("/v1/generations/has.dots"), 422)
+        assert_problem(await client.get("/v1/nothing-here"), 404)
+        assert_problem(await client.delete("/v1/generations"), 405)
+        huge = await client.post("/v1/generations", json={"brief": "x" * 1_000_000})
+        assert assert_problem(huge, 413)["limit_bytes"] == 256 * 1024
+        long_key = await client.post("/v1/generations", json={"brief": BRIEF}, headers={"Idempotency-Key": "k" * 300})
+        assert_problem(long_key, 422)
+
+
+async def test_create_read_and_list(gateway: RunningGateway, key: str) -> None:
+    async with gateway.client(key) as client:
+        response = await create(client, duration_s=15, aspect="16:9", renditions=["9:16", "16:9", "9:16"],
+                                framework="PAS", creativity=0.2, seed=7)
+        assert response.status_code == 202, response.text
+        accepted = response.json()
+        gid = accepted["id"]
+        assert accepted["status"] == "queued"
+        assert accepted["links"]["events"] == f"/v1/generations/{gid}/events"
+        assert response.headers["location"] == f"/v1/generations/{gid}"
+
+        view = (await client.get(f"/v1/generations/{gid}")).json()
+        spec = view["spec"]
+        assert spec["size"] == {"width": 320, "height": 180}
+        assert spec["renditions"] == ["9:16"]
+        assert (spec["duration_s"], spec["framework"], spec["seed"], spec["fps"]) == (15, "PAS", 7, 30)
+        assert view["costs"] == {"total_usd": 0.0, "entries": []}
+        assert "owner" not in view and "request_hash" not in view
+
+        second = (await create(client)).json()["id"]
+        listed = (await client.get("/v1/generations")).json()
+        assert [item["id"] for item in listed["items"]][:2] == [second, gid]
+        page_one = (await client.get("/v1/generations", params={"limit": 1})).json()
+        assert [i["id"] for i in page_one["items"]] == [second] and page_one["next_cursor"]
+        page_two = (await client.get("/v1/generations", params={"limit": 1, "cursor": page_one["next_cursor"]})).json()
+        assert [i["id"] for i in page_two["items"]] == [gid] and page_two["next_cursor"] is None
+        assert (await client.get("/v1/generations", params={"status": "completed"})).json()["items"] == []
+
+    stored = await gateway.state.docs.get(gid)
+    assert stored is not None and stored["request_published_at"]
+    msg = await gateway.state.js.get_last_msg("ADMINT", subject_for(gid, "generation.requested.v1"))
+    assert b'"owner"' in msg.data and gid.encode() in msg.data
+
+
+async def test_seed_is_chosen_when_omitted_and_kept(gateway: RunningGateway, key: str) -> None:
+    async with gateway.client(key) as client:
+        gid = (await create(client)).json()["id"]
+        seed = (await client.get(f"/v1/generations/{gid}")).json()["spec"]["seed"]
+    assert isinstance(seed, int) and seed >= 0
+
+
+async def test_another_key_cannot_see_cancel_download_or_follow(
+    gateway: RunningGateway, key: str, other_key: str
+) -> None:
+    async with gateway.client(key) as mine:
+        gid = (await create(mine)).json()["id"]
+    async with gateway.client(other_key) as theirs:
+        for response in (
+            await theirs.get(f"/v1/generations/{gid}"),
+            await theirs.post(f"/v1/generations/{gid}/cancel"),
+            await theirs.get(f"/v1/generations/{gid}/video"),
+            await theirs.get(f"/v1/generations/{gid}/events"),
+        ):
+            assert_problem(response, 404)
+        assert all(item["id"] != gid for item in (await theirs.get("/v1/generations")).json()["items"])
+    assert (await gateway.state.docs.status(gid)) == "queued"
+
+
+async def test_cancel_publishes_and_refuses_twice(gateway: RunningGateway, key: str) -> None:
+    async with gateway.client(key) as client:
+        gid = (await create(client)).json()["id"]
+        response = await client.post(f"/v1/generations/{gid}/cancel")
+        assert response.status_code == 202 and response.json()["status"] == "cancelled"
+        again = assert_problem(await client.post(f"/v1/generations/{gid}/cancel"), 409)
+        assert again["generation_status"] == "cancelled"
+        assert_problem(await client.get(f"/v1/generations/{gid}/video"), 409)
+        assert (await client.get(f"/v1/generations/{gid}")).json()["status"] == "cancelled"
+    msg = await gateway.state.js.get_last_msg("ADMINT", subject_for(gid, "generation.cancelled.v1"))
+    assert b'"requested_by"' in msg.data
+
+
+async def test_concurrent_generation_limit_answers_429_with_retry_after(gateway: RunningGateway) -> None:
+    key = await gateway.new_key(max_active_generations=2)
+    async with gateway.client(key) as client:
+        first = (await create(client)).json()["id"]
+        assert (await create(client)).status_code == 202
+        refused = await create(client)
+        body = assert_problem(refused, 429)
+        assert int(refused.headers["retry-after"]) >= 1 and body["limit"] == "active_generations"
+        await client.post(f"/v1/generations/{first}/cancel")
+        assert (await create(client)).status_code == 202
+
+
+async def test_request_rate_limit_answers_429_with_retry_after(gateway: RunningGateway) -> None:
+    key = await gateway.new_key(rate_limit_per_minute=3)
+    async with gateway.client(key) as client:
+        for _ in range(3):
+            assert (await client.get("/v1/generations")).status_code == 200
+        refused = await client.get("/v1/generations")
+        body = assert_problem(refused, 429)
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert body["limit"] == "requests_per_minute"
+    async with gateway.client(await gateway.new_key()) as fresh:  # limits are per key
+        assert (await fresh.get("/v1/generations")).status_code == 200
+
+
+async def test_idempotency_key_returns_the_same_generation(gateway: RunningGateway) -> None:
+    key = await gateway.new_key(max_active_generations=10)
+    idem = {"Idempotency-Key": f"order-{uuid.uuid4()}"}
+    async with gateway.client(key) as client:
+        first = await client.post("/v1/generations", json={"brief": BRIEF, "seed": 3}, headers=idem)
+        # same request, spelled differently (key order, explicit default): same generation
+        again = await client.post("/v1/generations", json={"seed": 3, "duration_s": 30, "brief": BRIEF}, headers=idem)
+        assert first.status_code == again.status_code == 202
+        assert again.json()["id"] == first.json()["id"]
+        assert again.headers["idempotent-replayed"] == "true"
+        conflict = assert_problem(
+            await client.post("/v1/generations", json={"brief": BRIEF, "seed": 4}, headers=idem), 409
+        )
+        assert conflict["generation_id"] == first.json()["id"]
+        other = await client.post("/v1/generations", json={"brief": BRIEF, "seed": 3})
+        assert other.json()["id"] != first.json()["id"]
+
+        racing = {"Idempotency-Key": f"race-{uuid.uuid4()}"}
+        answers = await asyncio.gather(*(
+            client.post("/v1/generations", json={"brief": "race " + BRIEF}, headers=racing) for _ in range(4)
+        ))
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.json()["id"] for a in answers}) == 1
+    gid = answers[0].json()["id"]
+    sub = await gateway.state.js.subscribe(subject_for(gid, "generation.requested.v1"), ordered_consumer=True)
+    try:
+        await sub.next_msg(timeout=5)
+        with pytest.raises(TimeoutError):
+            await sub.next_msg(timeout=0.5)
+    finally:
+        await sub.unsubscribe()
+
+
+async def test_video_redirects_to_a_presigned_url_once_completed(gateway: RunningGateway, key: str) -> None:
+    state = gateway.state
+    async with gateway.client(key) as client:
+        gid = (await create(client, aspect="9:16", renditions=["1:1"])).json()["id"]
+        not_ready = assert_problem(await client.get(f"/v1/generations/{gid}/video"), 409)
+        assert not_ready["generation_status"] == "queued"
+        payload = b"\x00\x00\x00\x18ftypmp42 fake video bytes"
+        ref = await state.blobs.put_bytes(export_key(gid, "1:1"), payload, "video/mp4")
+        master = await state.blobs.put_bytes(export_key(gid, "9:16"), payload + b"master", "video/mp4")
+        assert await state.docs.advance(gid, "completed", {"exports": {  # the exporter's shape
+            "renditions": [{"aspect": "9:16", "video": master.model_dump(), "url": "http://stale.example"},
+                           {"aspect": "1:1", "video": ref.model_dump(), "url": "http://stale.example"}],
+        }})
+        response = await client.get(f"/v1/generations/{gid}/video", params={"rendition": "1x1"})
+        assert response.status_code == 307
+        location = response.headers["location"]
+        assert "X-Amz-Signature" in location
+        async with httpx.AsyncClient() as anonymous:  # the link itself needs no API key
+            assert (await anonymous.get(location)).content == payload
+        master_redirect = await client.get(f"/v1/generations/{gid}/video")
+        async with httpx.AsyncClient() as anonymous:
+            assert (await anonymous.get(master_redirect.headers["location"])).content == payload + b"master"
+        as_json = (await client.get(f"/v1/generations/{gid}/video", params={"redirect": "false"})).json()
+        assert as_json["rendition"] == "9:16" and "X-Amz-Signature" in as_json["url"]
+        assert_problem(await client.get(f"/v1/generations/{gid}/video", params={"rendition": "16:9"}), 404)
+        assert_problem(await client.get(f"/v1/generations/{gid}/video", params={"rendition": "4:3"}), 404)
+        view = (await client.get(f"/v1/generations/{gid}")).json()
+        assert view["status"] == "completed"
+        assert all("X-Amz-Signature" in r["url"] and r["url"] == r["video"]["url"] for r in view["renditions"])
+        assert_problem(await client.post(f"/v1/generations/{gid}/cancel"), 409)
+
+
+async def test_web_page_and_openapi_document(gateway: RunningGateway) -> None:
+    async with gateway.client() as client:
+        root = await client.get("/")
+        assert root.status_code == 307 and root.headers["location"] == "/ui/"
+        page = await client.get("/ui/")
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        assert "/v1/generations" in page.text and "Last-Event-ID" in page.text
+        schema = (await client.get("/openapi.json")).json()
+        create_op = schema["paths"]["/v1/generations"]["post"]
+        assert "application/problem+json" in create_op["responses"]["422"]["content"]
+        assert schema["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
+        assert (await client.get("/docs")).status_code == 200
