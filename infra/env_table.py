@@ -1,7 +1,7 @@
 """The environment variable table of README's "Deploy" section, generated from the settings classes.
 
     uv run python infra/env_table.py            # print the table
-    uv run python infra/env_table.py --write    # refresh it between the markers in README.md / DEPLOY_SECTION.md
+    uv run python infra/env_table.py --write    # refresh it between the markers in README.md
     uv run python infra/env_table.py --check    # exit 1 when a committed table is stale
 
 Why generated: every field already has a description (pydantic Field), so the docs cannot drift from the code.
@@ -25,7 +25,7 @@ from admint.runtime.settings import RuntimeSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- env-table:start -->", "<!-- env-table:end -->"
-DOCS = (ROOT / "README.md", ROOT / "infra" / "DEPLOY_SECTION.md")
+DOCS = (ROOT / "README.md",)
 SECRET_NOTE = "secret: put it in `admint-secrets` / `.env`"
 
 

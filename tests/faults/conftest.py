@@ -73,7 +73,7 @@ def running_system(tmp: Path, *, env: dict[str, str] | None = None,
     api_key = "faults-" + os.urandom(6).hex()
     stack = DevStack(tmp, env={"ADMINT_RENDER_LONG_SIDE": "240", "ADMINT_DEV_API_KEY": api_key,
                                "ADMINT_ENVIRONMENT": "test", "ADMINT_RETRY_BASE_S": "0.2",
-                               "ADMINT_RETRY_CAP_S": "2", "ADMINT_MAX_CONCURRENT_GENERATIONS": "50",
+                               "ADMINT_RETRY_CAP_S": "2", "ADMINT_MAX_ACTIVE_GENERATIONS": "50",
                                "ADMINT_RATE_LIMIT_PER_MINUTE": "100000", "ADMINT_SHUTDOWN_GRACE_S": "5",
                                **(env or {})},
                      replicas=replicas)

@@ -136,4 +136,5 @@ async def test_two_chunkers_render_every_beat_in_order(
 
     # the two replicas shared the work items
     shares = [consumed(p, "chunk.requested.v1") - b for p, b in zip(chunkers, before, strict=True)]
+    print(f"chunk.requested handled per chunker process: {shares}")
     assert sum(shares) >= 9 and all(share >= 1 for share in shares), shares

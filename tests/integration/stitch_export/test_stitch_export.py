@@ -109,7 +109,7 @@ async def test_chunks_become_a_master_with_music_and_checked_renditions_with_wor
     assert ids[315:] == [(9, i) for i in range(15, 150)]
 
     # renditions: master first, all pass the spec check, links download the stored bytes
-    assert [(r.aspect, r.method) for r in exported.renditions][0] == ("9:16", "master")
+    assert (exported.renditions[0].aspect, exported.renditions[0].method) == ("9:16", "master")
     assert {r.aspect for r in exported.renditions} == {"9:16", "1:1", "16:9"}
     async with httpx.AsyncClient(timeout=30) as client:
         for r in exported.renditions:

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_committed_tables_are_current() -> None:
     assert stale_docs() == []
-    assert START in (ROOT / "infra" / "DEPLOY_SECTION.md").read_text()
+    assert START in (ROOT / "README.md").read_text()
 
 
 def test_table_lists_every_shared_setting_and_marks_secrets() -> None:

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from admint.contracts.stitch import StitchCompleted
 from admint.exporter.config import ExporterSettings
 from admint.exporter.media import encode_rendition, saliency_map
 from admint.exporter.poster import best_frame, jpeg, poster_times, thumbnail
-from admint.exporter.renditions import RenditionPlan, plan_rendition
+from admint.exporter.renditions import RenditionPlan, master_rendition, plan_rendition
 from admint.runtime import keys
 from admint.runtime.errors import PermanentError
 from admint.runtime.events import follow
@@ -66,12 +67,12 @@ async def _build(event: StitchCompleted, master: Path, workdir: Path, settings: 
     others = aspects_of(event)[1:]
     saliency = await saliency_map(master, size) if others else None
     plans = [plan_rendition(a, size, saliency, settings.policy()) for a in others]
-    threads = max(1, 2 // max(1, len(plans)))
+    threads = max(1, (os.cpu_count() or 1) // max(1, len(plans)))
     paths = await asyncio.gather(*(
         encode_rendition(master, p, size, workdir / f"{keys.rendition_name(p.aspect)}.mp4", threads)
         for p in plans
     ))
-    master_plan = RenditionPlan(spec.aspect, size, "crop", None, 1.0, 1.0)  # method reported as "master"
+    master_plan = master_rendition(spec.aspect, size)
     built = [(master_plan, master), *zip(plans, paths, strict=True)]
     duration = round(spec.duration_s, 6)
     checks = await asyncio.gather(*(
@@ -110,12 +111,12 @@ async def handle_stitch_completed(event: StitchCompleted, ports: Ports) -> list[
         )
         expires = datetime.now(UTC) + timedelta(seconds=settings.presign_expiry_s)
         renditions = []
-        for i, b in enumerate(built):
+        for b in built:
             key = keys.export_key(gid, b.plan.aspect)
             ref: ArtifactRef = await ports.blobs.put_file(key, b.path, "video/mp4")
             renditions.append(Rendition(
                 aspect=b.plan.aspect, size=FrameSize(width=b.plan.size.width, height=b.plan.size.height),
-                method="master" if i == 0 else b.plan.method, video=ref,
+                method=b.plan.method, video=ref,
                 url=await ports.blobs.presign_get(key, settings.presign_expiry_s), url_expires_at=expires,
                 spec_check=b.check,
             ))

@@ -13,7 +13,8 @@ import numpy as np
 
 from admint.contracts.common import ASPECT_RATIOS, FrameSize, frame_size
 
-Method = Literal["crop", "pad"]
+Method = Literal["master", "crop", "pad"]
+"""master: the master itself (its own aspect, no re-encode)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ def best_offset(profile: np.ndarray, window: int, centre_pull: float) -> tuple[i
     return best, float(share[best])
 
 
+def master_rendition(aspect: str, master: FrameSize) -> RenditionPlan:
+    return RenditionPlan(aspect, master, "master", None, 1.0, 1.0)
+
+
 def plan_rendition(aspect: str, master: FrameSize, saliency: np.ndarray | None, policy: Policy) -> RenditionPlan:
     """Decide crop or pad for one aspect. `saliency` is a (rows, cols) map of the whole master, any resolution."""
     size = rendition_size(aspect, master)
@@ -109,6 +114,8 @@ def _even(value: float) -> int:
 def video_filter(plan: RenditionPlan, master: FrameSize) -> str:
     """ffmpeg filter graph (input [0:v], output [v]) that turns the master into this rendition."""
     w, h = plan.size.width, plan.size.height
+    if plan.method == "master":
+        raise ValueError("the master's own rendition is not re-encoded")
     if plan.method == "crop":
         assert plan.crop is not None
         c = plan.crop

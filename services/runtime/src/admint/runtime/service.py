@@ -8,7 +8,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from faststream import AckPolicy
@@ -86,6 +86,13 @@ async def retry_until_ready(what: str, attempt: Callable[[], Awaitable[T]], time
             delay = min(delay * 2, 3.0)
 
 
+def with_ack_wait(sub: Subscription, ack_wait_s: float | None) -> Subscription:
+    """Apply the ADMINT_ACK_WAIT_S override (short in fault tests, where crashed work should return fast)."""
+    if not ack_wait_s:
+        return sub
+    return replace(sub, consumer=replace(sub.consumer, ack_wait_s=ack_wait_s))
+
+
 def register(broker: NatsBroker, worker: Worker, sub: Subscription, settings: RuntimeSettings) -> None:
     """One durable pull consumer per subscription; competing consumers across replicas scale it."""
     spec = sub.consumer
@@ -157,7 +164,7 @@ async def serve(settings: RuntimeSettings, build: Build, stop: asyncio.Event | N
     worker = Worker(
         settings.service_name, docs, publisher, RetryPolicy(settings.retry_base_s, settings.retry_cap_s)
     )
-    subscriptions = build(infra)
+    subscriptions = [with_ack_wait(sub, settings.ack_wait_s) for sub in build(infra)]
     for sub in subscriptions:
         register(broker, worker, sub, settings)
 

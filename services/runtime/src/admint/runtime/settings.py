@@ -92,6 +92,9 @@ class RuntimeSettings(BaseSettings):
         default_factory=dict,
         description='Fault injection for providers, JSON, e.g. {"video": {"transient_rate": 0.5}} (off by default).',
     )
+    ack_wait_s: float | None = Field(
+        default=None, description="Override every consumer's ack wait (redelivery delay of crashed work).", gt=0
+    )
     max_inflight: int = Field(
         default=2, description="Messages one worker process handles at once.", ge=1, le=64
     )
