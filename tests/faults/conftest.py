@@ -63,6 +63,10 @@ class System:
             time.sleep(0.3)
         raise AssertionError(f"{gid} did not reach the expected state in {timeout_s}s: {self.status(gid)}")
 
+    def explain(self, statuses: dict[str, str]) -> dict[str, Any]:
+        """Statuses with the recorded error of every generation that did not complete (assertion messages)."""
+        return {g: s if s == "completed" else (s, self.status(g).get("error")) for g, s in statuses.items()}
+
     def wait_terminal(self, ids: list[str], timeout_s: float = 300) -> dict[str, str]:
         return {gid: self.wait_for(gid, lambda d: d["status"] in TERMINAL, timeout_s)["status"] for gid in ids}
 

@@ -32,7 +32,7 @@ def test_kill_9_each_worker_mid_generation(system_factory) -> None:
             time.sleep(0.5)
             victim.start()
         statuses = system.wait_terminal(ids, timeout_s=420)
-        assert set(statuses.values()) == {"completed"}, statuses
+        assert set(statuses.values()) == {"completed"}, system.explain(statuses)
         audit(system, ids, "kill -9 each worker")
 
 
@@ -85,7 +85,7 @@ def test_restart_nats_mid_run(system_factory) -> None:
         seconds = system.stack.local.restart("nats")
         assert seconds < 30
         statuses = system.wait_terminal(ids, timeout_s=420)
-        assert set(statuses.values()) == {"completed"}, statuses
+        assert set(statuses.values()) == {"completed"}, system.explain(statuses)
         audit(system, ids, "restart NATS")
 
 
@@ -97,7 +97,7 @@ def test_restart_mongo_and_s3_mid_run(system_factory) -> None:
         system.wait_for(ids[1], lambda d: d["status"] in ("chunking", "stitching", "exporting", "completed"))
         system.stack.local.restart("s3")
         statuses = system.wait_terminal(ids, timeout_s=420)
-        assert set(statuses.values()) == {"completed"}, statuses
+        assert set(statuses.values()) == {"completed"}, system.explain(statuses)
         audit(system, ids, "restart Mongo-wire and S3")
 
 
@@ -106,7 +106,7 @@ def test_flaky_provider_half_the_time(system_factory) -> None:
     with system_factory(env={**FAST, "ADMINT_CHAOS": chaos}) as system:
         ids = system.submit(3, seed=60)
         statuses = system.wait_terminal(ids, timeout_s=420)
-        assert set(statuses.values()) == {"completed"}, statuses
+        assert set(statuses.values()) == {"completed"}, system.explain(statuses)
         retries = sum(
             float(line.rsplit(" ", 1)[1])
             for name in ("storyboard-0", "chunker-0")

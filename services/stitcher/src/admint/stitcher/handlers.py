@@ -15,7 +15,6 @@ from admint.runtime import keys
 from admint.runtime.errors import PermanentError
 from admint.runtime.events import follow
 from admint.runtime.media.audio import render_bed
-from admint.runtime.media.probe import probe
 from admint.runtime.providers.ports import MusicModel, MusicRequest
 from admint.runtime.stores import GenerationStore, ObjectStore
 from admint.stitcher.config import StitcherSettings
@@ -159,15 +158,16 @@ async def handle_chunks_completed(event: ChunksCompleted, ports: Ports) -> list[
                 f"master has {result.frames} frames, the plan needs {expected} "
                 f"({event.plan.duration_s}s at {spec.fps} fps)"
             )
-        info = await probe(result.path)
         ref = await ports.blobs.put_file(keys.master_key(gid), result.path, "video/mp4")
+        music_ref = None
         if bed.path is not None:
-            await ports.blobs.put_file(keys.music_key(gid), bed.path, "audio/mp4")
+            music_ref = await ports.blobs.put_file(keys.music_key(gid), bed.path, "audio/mp4")
         fields = {
             "video": ref.model_dump(mode="json"),
+            "music": music_ref.model_dump(mode="json") if music_ref else None,
             "duration_s": round(result.frames / spec.fps, 6),
             "frames": result.frames,
-            "has_audio": info.has_audio,
+            "has_audio": result.has_audio,
             "music_model": bed.model,
             "music_error": bed.error,
             "copied_frames": result.copied_frames,
@@ -178,7 +178,7 @@ async def handle_chunks_completed(event: ChunksCompleted, ports: Ports) -> list[
         await ports.docs.advance(gid, "stitching", {"master": fields})
         log.info(
             "master stored: %d frames (%d copied, %d re-encoded in %d windows), audio=%s",
-            result.frames, result.copied_frames, result.encoded_frames, result.windows, info.has_audio,
+            result.frames, result.copied_frames, result.encoded_frames, result.windows, result.has_audio,
         )
         return [_event_from_doc(event, fields)]
     finally:
