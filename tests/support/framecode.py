@@ -4,6 +4,7 @@ Each frame is a flat background (its level says the clip, so a crossfade shows a
 with a 4×4 grid of black/white blocks spelling (tag, index) in binary. Blocks are large enough to survive H.264.
 """
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
@@ -57,7 +58,8 @@ def make_clip(path: Path, tag: int, frames: int, *, force_keyframes: list[int] |
         extra += ["-force_key_frames", ",".join(f"{k / fps:.6f}" for k in force_keyframes)]
     proc = subprocess.Popen(
         ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
-         "-s", f"{width}x{height}", "-r", str(fps), "-i", "-", "-an", *HOUSE.video_args(), *extra, str(path)],
+         "-s", f"{width}x{height}", "-r", str(fps), "-i", "-", "-an",
+         *dataclasses.replace(HOUSE, fps=fps).video_args(), *extra, str(path)],
         stdin=subprocess.PIPE,
     )
     assert proc.stdin is not None

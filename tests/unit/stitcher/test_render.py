@@ -31,10 +31,12 @@ async def clips(tmp: Path, layout: list[list[int]], **kw: object) -> list[ClipFi
 def test_window_filter_fits_then_crossfades() -> None:
     beats = [BeatClips(0, 165, (Clip("0-0", 167, (0, 15, 150)),)), BeatClips(1, 150, (Clip("1-0", 150, (0, 15)),))]
     (w,) = plan_timeline(beats, 15).windows
-    graph = window_filter(w, 30, "fade")
-    assert "trim=end_frame=17" in graph  # the source piece (167 - 150 frames)
-    assert "trim=end_frame=15" in graph  # fitted back to the planned 15
-    assert "xfade=transition=fade:duration=0.500000:offset=0.000000" in graph
+    fade = window_filter(w, 30, "fade")
+    assert "trim=end_frame=17" in fade  # the source piece (167 - 150 frames)
+    assert "trim=end_frame=15" in fade  # fitted back to the planned 15
+    assert "fade=t=in:st=0.000000:d=0.500000:alpha=1" in fade and "overlay=format=yuv420" in fade
+    wipe = window_filter(w, 30, "wipeleft")
+    assert "xfade=transition=wipeleft:duration=0.500000:offset=0.000000" in wipe
 
 
 async def test_master_is_frame_exact_with_copied_frames_untouched_and_crossfades_between(tmp_path: Path) -> None:
@@ -129,3 +131,26 @@ async def test_chunks_from_another_encoder_setup_are_re_encoded_so_the_join_stay
     assert result.normalised == 2 and result.frames == 300
     ids = [decode(f) for f in read_frames(result.path)]
     assert ids[:150] == [(1, i) for i in range(150)] and ids[165:] == [(2, i) for i in range(15, 150)]
+
+
+@pytest.mark.parametrize("transition", ["fade", "dissolve"])
+async def test_crossfade_starting_inside_a_gop_keeps_the_frames_before_it(tmp_path: Path, transition: str) -> None:
+    """At 25 fps a 5 s beat is 125 frames: its last keyframe is at 120, so the window starts 5 frames before
+    the crossfade and those frames must come through unblended."""
+    fps = 25
+    targets, x = beat_targets([5, 5], 0.4, fps)  # 10-frame crossfade
+    files = [
+        ClipFile(0, 0, await asyncio.to_thread(make_clip, tmp_path / "a.mp4", 1, targets[0], fps=fps)),
+        ClipFile(1, 0, await asyncio.to_thread(make_clip, tmp_path / "b.mp4", 2, targets[1], fps=fps)),
+    ]
+    result = await stitch(files, targets, x, width=WIDTH, height=HEIGHT, fps=fps, out=tmp_path / "m.mp4",
+                          workdir=tmp_path / "work", transition=transition)
+    assert result.frames == 250 and result.encoded_frames == 5 + 15
+    frames = read_frames(result.path)
+    ids = [decode(f) for f in frames]
+    assert ids[:125] == [(1, i) for i in range(125)]  # 120..124 re-encoded, still beat 0 untouched by b
+    assert ids[140:] == [(2, i) for i in range(15, 125)]
+    levels = [background(f) for f in frames[123:137]]
+    assert abs(levels[0] - level(1)) < 3 and abs(levels[-1] - level(2)) < 3
+    mid = background(frames[130])
+    assert min(level(1), level(2)) + 10 < mid < max(level(1), level(2)) - 10

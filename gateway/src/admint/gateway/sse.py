@@ -6,8 +6,9 @@ finished stream instead of waiting forever.
 """
 
 import contextlib
+import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import nats.errors
 from nats.js import JetStreamContext
@@ -29,22 +30,30 @@ def format_event(seq: int, event_type: str, data: bytes | str) -> str:
     return f"id: {seq}\nevent: {event_type}\n{lines}\n"
 
 
-async def terminal_sequence(js: JetStreamContext, stream: str, generation_id: str) -> int | None:
-    """Stream sequence of the generation's first-stored terminal event still in the stream, if any."""
-    found: list[int] = []
+async def latest_terminal(js: JetStreamContext, stream: str, generation_id: str) -> tuple[int, int] | None:
+    """(stream sequence, retry round) of the generation's latest terminal event still in the stream, if any."""
+    found: list[tuple[int, int]] = []
     for event_type in sorted(TERMINAL_TYPES):
         with contextlib.suppress(NotFoundError):
             msg = await js.get_last_msg(stream, subject_for(generation_id, event_type))
             if msg.seq is not None:
-                found.append(int(msg.seq))
-    return min(found) if found else None
+                found.append((int(msg.seq), _attempt(msg.data or b"")))
+    return max(found) if found else None
+
+
+def _attempt(data: bytes) -> int:
+    with contextlib.suppress(ValueError, TypeError):
+        return int(json.loads(data).get("attempt", 0))
+    return 0
 
 
 class EventFeed:
     """One client's subscription; open() before answering, so a broken bus is a 503, not a broken stream."""
 
     def __init__(self, js: JetStreamContext, stream: str, generation_id: str, after_seq: int,
-                 keepalive_s: float, retry_ms: int) -> None:
+                 keepalive_s: float, retry_ms: int, current_attempt: Callable[[], Awaitable[int]]) -> None:
+        self.current_attempt = current_attempt
+        """The generation's retry round now: a terminal event of an older round does not end the feed."""
         self.js = js
         self.stream = stream
         self.generation_id = generation_id
@@ -56,10 +65,6 @@ class EventFeed:
 
     async def open(self) -> None:
         if self.after_seq > 0:
-            done_at = await terminal_sequence(self.js, self.stream, self.generation_id)
-            if done_at is not None and done_at <= self.after_seq:
-                self.finished = True  # the client already saw the end
-                return
             config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.after_seq + 1)
         else:
             config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
@@ -67,6 +72,11 @@ class EventFeed:
             generation_filter(self.generation_id), stream=self.stream, ordered_consumer=True, config=config,
             inactive_threshold=60.0,
         )
+        if self.after_seq > 0:
+            done = await latest_terminal(self.js, self.stream, self.generation_id)
+            if done is not None and done[0] <= self.after_seq and done[1] >= await self.current_attempt():
+                self.finished = True  # the client already saw the end (and no retry round followed it)
+                await self.close()
 
     async def close(self) -> None:
         if self.sub is not None:
@@ -88,8 +98,8 @@ class EventFeed:
                     continue
                 _, event_type = parse_subject(msg.subject)
                 yield format_event(int(msg.metadata.sequence.stream), event_type, msg.data)
-                if event_type in TERMINAL_TYPES:
-                    return
+                if event_type in TERMINAL_TYPES and _attempt(msg.data) >= await self.current_attempt():
+                    return  # the end, unless a retry round (POST …/retry) followed it
         finally:
             SSE_CLIENTS.dec()
             await self.close()

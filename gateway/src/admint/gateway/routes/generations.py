@@ -22,6 +22,7 @@ from admint.gateway.specs import build_spec, request_hash
 from admint.gateway.sse import SSE_HEADERS, EventFeed
 from admint.gateway.state import Gateway
 from admint.gateway.views import generation_summary, generation_view, links
+from admint.runtime import recovery
 from admint.runtime.status import TERMINAL
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
@@ -195,6 +196,26 @@ async def cancel_generation(generation_id: GenerationId, gw: GatewayDep, who: Pr
     return _accepted(gw, doc)
 
 
+@router.post("/{generation_id}/retry", status_code=202, response_model=GenerationAccepted,
+             operation_id="retryGeneration",
+             responses=problems(401, 404, 409, 422, 429), summary="Re-run a failed generation's failed stage")
+async def retry_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> dict[str, Any]:
+    """Re-runs only the failed stage's missing pieces (e.g. the one chunk that failed), reusing what is stored."""
+    if await gw.generations.get_owned(generation_id, who.owner) is None:
+        raise _not_found(generation_id)
+    try:
+        attempt, stage = await recovery.retry_generation(
+            gw.docs, gw.js, gw.publisher, generation_id, stream=gw.settings.stream_name,
+            producer=gw.settings.service_name,
+        )
+    except recovery.NotRetryable as exc:
+        raise ProblemError(409, str(exc), kind="not-retryable") from None
+    log.info("retry round %d of %s from %s", attempt, generation_id, stage)
+    doc = await gw.docs.get(generation_id)
+    assert doc is not None
+    return _accepted(gw, doc)
+
+
 @router.get("/{generation_id}/video", status_code=307, response_class=RedirectResponse, operation_id="downloadVideo",
             responses={307: {"description": "Redirect to a presigned download URL."},
                        200: {"description": "With redirect=false: {url, rendition, expires_in_s}.",
@@ -248,8 +269,12 @@ async def generation_events(
     if await gw.generations.get_owned(generation_id, who.owner) is None:
         raise _not_found(generation_id)
     resume = last_event_id if last_event_id is not None else (after or 0)
+    async def current_attempt() -> int:
+        doc = await gw.docs.get(generation_id)
+        return int((doc or {}).get("attempt", 0))
+
     feed = EventFeed(gw.js, gw.settings.stream_name, generation_id, resume, gw.settings.sse_keepalive_s,
-                     gw.settings.sse_retry_ms)
+                     gw.settings.sse_retry_ms, current_attempt)
     try:
         await feed.open()
     except Exception as exc:

@@ -69,7 +69,7 @@ async def _build(event: StitchCompleted, master: Path, workdir: Path, settings: 
     plans = [plan_rendition(a, size, saliency, settings.policy()) for a in others]
     threads = max(1, (os.cpu_count() or 1) // max(1, len(plans)))
     paths = await asyncio.gather(*(
-        encode_rendition(master, p, size, workdir / f"{keys.rendition_name(p.aspect)}.mp4", threads)
+        encode_rendition(master, p, size, spec.fps, workdir / f"{keys.rendition_name(p.aspect)}.mp4", threads)
         for p in plans
     ))
     master_plan = master_rendition(spec.aspect, size)

@@ -4,6 +4,7 @@ Saliency comes from the master's keyframes only (`-skip_frame nokey`: a keyframe
 decoded), downscaled to a small grey map, so the analysis costs a fraction of one rendition encode.
 """
 
+import dataclasses
 from pathlib import Path
 
 import cv2
@@ -43,12 +44,13 @@ async def saliency_map(master: Path, size: FrameSize) -> np.ndarray:
     return edge_saliency(frames[: count * width * height].reshape(count, height, width))
 
 
-async def encode_rendition(master: Path, plan: RenditionPlan, master_size: FrameSize, out: Path,
+async def encode_rendition(master: Path, plan: RenditionPlan, master_size: FrameSize, fps: int, out: Path,
                            threads: int = 0) -> Path:
     """One re-encode at the house settings; the master's audio is stream-copied, not re-encoded."""
     await ffmpeg(
         "-i", str(master), "-filter_complex", video_filter(plan, master_size), "-map", "[v]", "-map", "0:a?",
-        *HOUSE.video_args(), "-threads", str(threads), "-c:a", "copy", "-movflags", "+faststart", str(out),
+        *dataclasses.replace(HOUSE, fps=fps).video_args(), "-threads", str(threads), "-c:a", "copy",
+        "-movflags", "+faststart", str(out),
         timeout_s=1200,
     )
     return out

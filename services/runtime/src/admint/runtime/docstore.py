@@ -110,6 +110,28 @@ class GenerationRepository:
         error = {"stage": stage, "reason": reason, "retryable": retryable, "detail": detail, "at": now()}
         return await self.advance(generation_id, "failed", {"error": error})
 
+    async def reopen(self, generation_id: str, status: str) -> int | None:
+        """Move a failed generation back into `status` for a retry round; returns the new attempt number.
+
+        The one deliberate exception to forward-only status: only `failed` can be reopened, the previous error
+        is kept in `previous_errors`, and the stage clock restarts so the watchdog gives the round a full budget.
+        """
+        doc = await self.collection.find_one({"_id": generation_id, "status": "failed"})
+        if doc is None:
+            return None
+        stamp = now()
+        updated = await self.collection.find_one_and_update(
+            {"_id": generation_id, "status": "failed", "updated_at": doc["updated_at"]},
+            {
+                "$set": {"status": status, "updated_at": stamp, f"timeline.{status}": stamp},
+                "$inc": {"attempt": 1},
+                "$unset": {"error": ""},
+                "$push": {"previous_errors": doc.get("error") or {}},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return int(updated["attempt"]) if updated else None
+
     async def status(self, generation_id: str) -> str | None:
         doc = await self.collection.find_one({"_id": generation_id}, projection={"status": 1})
         return str(doc["status"]) if doc else None

@@ -50,3 +50,13 @@ def scaling_consumer(service: str) -> ConsumerSpec:
     """The consumer whose lag drives that service's autoscaling (its heaviest work queue)."""
     specs = consumers_of(service)
     return min(specs, key=lambda c: c.lag_threshold)
+
+
+ENTRY_EVENT: dict[str, str] = {
+    "planning": "generation.requested.v1",
+    "storyboard": "plan.completed.v1",
+    "chunking": "storyboard.completed.v1",
+    "stitching": "chunks.completed.v1",
+    "exporting": "stitch.completed.v1",
+}
+"""The event that starts each stage: a retry round re-publishes it and the stage redoes only what is missing."""

@@ -8,6 +8,7 @@ Only the windows are decoded and encoded; everything else moves as compressed pa
 """
 
 import asyncio
+import dataclasses
 import json
 import os
 from collections import Counter
@@ -17,7 +18,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from admint.runtime.media.ffmpeg import MediaToolError, ffmpeg, ffprobe_binary, run_tool
-from admint.runtime.media.house import HOUSE
+from admint.runtime.media.house import HOUSE, HouseFormat
+from admint.stitcher.mp4 import read_track
 from admint.stitcher.timeline import BeatClips, Clip, Piece, Timeline, Window, plan_timeline
 
 
@@ -60,7 +62,18 @@ class StitchResult:
 
 
 async def probe_clip(path: Path, clip_id: str) -> ClipProbe:
-    """Frame count and keyframe positions (display order) from the packet list; no decoding."""
+    """Frame count, keyframe positions (display order) and stream facts: from the MP4 sample tables when the
+    file allows (no process), else from ffprobe's packet list. No decoding either way."""
+    track = await asyncio.to_thread(read_track, path)
+    if track is not None:
+        return ClipProbe(
+            clip=Clip(clip_id, track.frames, track.keyframes), width=track.width, height=track.height,
+            fps=track.fps, codec="h264", pix_fmt=track.pix_fmt, extradata=track.extradata_md5,
+        )
+    return await ffprobe_clip(path, clip_id)
+
+
+async def ffprobe_clip(path: Path, clip_id: str) -> ClipProbe:
     out = await run_tool(
         [ffprobe_binary(), "-v", "error", "-select_streams", "v:0", "-show_data_hash", "md5", "-show_entries",
          "stream=codec_name,width,height,pix_fmt,avg_frame_rate,r_frame_rate,extradata_hash:packet=pts,flags",
@@ -81,7 +94,7 @@ async def probe_clip(path: Path, clip_id: str) -> ClipProbe:
     return ClipProbe(
         clip=Clip(clip_id, len(packets), keyframes), width=int(stream.get("width", 0)),
         height=int(stream.get("height", 0)), fps=fps, codec=str(stream.get("codec_name", "")),
-        pix_fmt=str(stream.get("pix_fmt", "")), extradata=str(stream.get("extradata_hash", "")),
+        pix_fmt=str(stream.get("pix_fmt", "")), extradata=str(stream.get("extradata_hash", "")).split(":")[-1],
     )
 
 
@@ -105,8 +118,13 @@ async def normalise(src: Path, out: Path, width: int, height: int, fps: int) -> 
     """Re-encode a stray chunk into the house format (the chunker should already have done so)."""
     vf = (f"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},"
           f"fps={fps},format={HOUSE.pix_fmt}")
-    await ffmpeg("-i", str(src), "-an", "-vf", vf, *HOUSE.video_args(), str(out))
+    await ffmpeg("-i", str(src), "-an", "-vf", vf, *house_at(fps).video_args(), str(out))
     return out
+
+
+def house_at(fps: int) -> HouseFormat:
+    """The house encoder settings at the generation's frame rate (as the chunker encodes its chunks)."""
+    return dataclasses.replace(HOUSE, fps=fps)
 
 
 def _quote(path: Path) -> str:
@@ -161,6 +179,8 @@ def window_filter(window: Window, fps: int, transition: str, first_input: int = 
     """Filter graph of one window (inputs: its `a` pieces then its `b` pieces, each already seeked).
 
     `a` is fitted to a_frames (trimmed, or its last frame cloned) and, for a crossfade, dissolves into `b`.
+    The plain "fade" is an alpha fade of `b` over `a` in 4:2:0 (ffmpeg's xfade works in 4:4:4 only, and
+    converting both inputs there and back costs more than the blend); other transitions use xfade.
     """
     w = f"w{window.index}"
     graph = _source(window.a, first_input, f"{w}a")
@@ -174,11 +194,24 @@ def window_filter(window: Window, fps: int, transition: str, first_input: int = 
         return f"{graph};{fit}[{w}]"
     b_graph = _source(window.b, first_input + len(window.a), f"{w}b")
     offset = (window.a_frames - window.overlap) / fps
+    duration = window.overlap / fps
+    if transition == "fade":
+        hold = window.out_frames - window.a_frames  # `a` holds its last frame under the opaque end of `b`
+        return (
+            f"{graph};{b_graph};{fit}" + (f",tpad=stop_mode=clone:stop={hold}" if hold > 0 else "") + f"[{w}f];"
+            f"[{w}b]setpts=PTS+{offset:.6f}/TB,format=yuva420p,"
+            f"fade=t=in:st={offset:.6f}:d={duration:.6f}:alpha=1[{w}o];"
+            f"[{w}f][{w}o]overlay=format=yuv420:eof_action=pass[{w}]"
+        )
     return (
         f"{graph};{b_graph};{fit}[{w}f];"
-        f"[{w}f][{w}b]xfade=transition={transition}:duration={window.overlap / fps:.6f}:offset={offset:.6f}[{w}]"
+        f"[{w}f][{w}b]xfade=transition={transition}:duration={duration:.6f}:offset={offset:.6f}[{w}]"
     )
 
+
+WINDOW_SPEED = ["-me_method", "dia", "-subq", "1", "-rc-lookahead", "0", "-mbtree", "0", "-b_strategy", "0"]
+"""x264 search settings for the short windows: ~20% less CPU, same parameter sets (SPS/PPS) as the house
+settings, so the windows still concatenate with the copied chunks (checked after encoding; see stitch)."""
 
 READ_MARGIN = 4
 """Frames read past a piece's end (B-frame reordering needs a few); trim cuts exactly."""
@@ -188,11 +221,12 @@ def _seek_input(path: Path, piece: Piece, fps: int) -> list[str]:
     """Input args that decode only the piece: seek to its first frame (a keyframe, so nothing decoded is thrown
     away) and stop reading just after its last, instead of decoding the chunk to its end."""
     seek = ["-ss", f"{piece.start / fps:.6f}"] if piece.start else []
-    return [*seek, "-t", f"{(piece.frames + READ_MARGIN) / fps:.6f}", "-i", str(path)]
+    return [*seek, "-t", f"{(piece.frames + READ_MARGIN) / fps:.6f}", "-threads", "1", "-i", str(path)]
 
 
 async def encode_windows(
-    windows: Sequence[Window], paths: dict[str, Path], workdir: Path, fps: int, transition: str
+    windows: Sequence[Window], paths: dict[str, Path], workdir: Path, fps: int, transition: str,
+    fast: bool = True,
 ) -> dict[int, Path]:
     """Encode a group of windows in one ffmpeg run, straight from the chunks (input seeking, no split)."""
     inputs: list[str] = []
@@ -206,8 +240,8 @@ async def encode_windows(
         graphs.append(window_filter(w, fps, transition, first_input=n))
         n += len(w.a) + len(w.b)
         result[w.index] = workdir / f"window-{w.index}.mp4"
-        outputs += ["-map", f"[w{w.index}]", "-an", *HOUSE.video_args(), "-frames:v", str(w.out_frames),
-                    str(result[w.index])]
+        outputs += ["-map", f"[w{w.index}]", "-an", *house_at(fps).video_args(), *(WINDOW_SPEED if fast else []),
+                    "-frames:v", str(w.out_frames), str(result[w.index])]
     await ffmpeg(*inputs, "-filter_complex", ";".join(graphs), *outputs)
     return result
 
@@ -270,12 +304,15 @@ async def _house_inputs(
 
 
 async def extradata_of(path: Path) -> str:
+    track = await asyncio.to_thread(read_track, path)
+    if track is not None:
+        return track.extradata_md5
     out = await run_tool(
         [ffprobe_binary(), "-v", "error", "-select_streams", "v:0", "-show_data_hash", "md5",
          "-show_entries", "stream=extradata_hash", "-of", "csv=p=0", str(path)],
         timeout_s=60,
     )
-    return out.decode().strip()
+    return out.decode().strip().split(":")[-1]
 
 
 async def stitch(
@@ -311,12 +348,13 @@ async def stitch(
         clips = {p.clip.id: p.clip for p in probes}
         groups = max(1, min(cores, len(timeline.windows)))
         batches = [timeline.windows[g::groups] for g in range(groups)] if timeline.windows else []
-        jobs = [encode_windows(batch, paths, workdir, fps, transition) for batch in batches]
+        jobs = [encode_windows(batch, paths, workdir, fps, transition, fast=not attempt) for batch in batches]
         piece_paths, *encoded = await asyncio.gather(split_clips(timeline, clips, paths, workdir), *jobs)
         window_paths = {i: p for batch in encoded for i, p in batch.items()}
         if not window_paths or attempt or await extradata_of(window_paths[0]) == probes[0].extradata:
             break
-        # the chunks were encoded with other parameter sets than ours: bring them all to ours, once
+        # the chunks were encoded with other parameter sets than ours: bring them all to ours (and encode the
+        # windows with the plain house settings), once
         paths, probes, normalised = await _house_inputs(files, workdir, width, height, fps, everything=True)
     audio = await music() if music is not None else None
     segments = [
