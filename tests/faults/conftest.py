@@ -131,9 +131,10 @@ async def _audit(settings: RuntimeSettings, ids: list[str]) -> dict[str, Any]:
             report["duplicates"] += sum(v - 1 for v in dups.values())
             if dups:
                 report["problems"].append(f"{gid}: duplicate derived events {dups}")
-            terminal = [e.type for e in events if e.type in TERMINAL_TYPES]
-            if len(terminal) != 1:
-                report["problems"].append(f"{gid}: expected exactly one terminal event, got {terminal}")
+            rounds = Counter(e.attempt for e in events if e.type in TERMINAL_TYPES)
+            last_round = max((e.attempt for e in events), default=0)
+            if any(n != 1 for n in rounds.values()) or rounds.get(last_round) != 1:
+                report["problems"].append(f"{gid}: expected one terminal event per retry round, got {dict(rounds)}")
     finally:
         await nc.close()
         mongo.close()
