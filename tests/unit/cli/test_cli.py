@@ -192,3 +192,24 @@ def test_progress_state_machine() -> None:
     cancelled = GenerationProgress()
     cancelled.apply("generation.cancelled.v1", {"reason": "cancelled by owner"})
     assert (cancelled.outcome, cancelled.reason) == ("cancelled", "cancelled by owner")
+
+
+def test_retry_reports_the_new_round_and_the_reason_it_cannot() -> None:
+    answers = iter([
+        httpx.Response(202, json={"id": GID, "status": "chunking", "created_at": "2026-11-23T12:00:00Z",
+                                  "links": {}}),
+        httpx.Response(409, json={"title": "Conflict", "status": 409,
+                                  "detail": "only failed generations can be retried; this one is chunking"},
+                       headers={"content-type": "application/problem+json"}),
+    ])
+    seen: list[str] = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        return next(answers)
+
+    ok = invoke(gateway, ["retry", GID])
+    assert ok.exit_code == 0 and "retrying (chunking)" in ok.output
+    refused = invoke(gateway, ["retry", GID])
+    assert refused.exit_code != 0 and "only failed generations can be retried" in refused.output
+    assert seen == [f"POST /v1/generations/{GID}/retry"] * 2

@@ -237,6 +237,17 @@ def cancel(ctx: typer.Context, generation_id: Annotated[str, typer.Argument(help
     out.print(f"{generation_id} cancelled")
 
 
+@app.command()
+def retry(ctx: typer.Context, generation_id: Annotated[str, typer.Argument(help="Generation id.")]) -> None:
+    """Re-run a failed generation's failed stage, reusing everything already stored."""
+    with ctx.obj.client() as client:
+        try:
+            answer = client.retry(generation_id)
+        except (ApiError, Unreachable) as exc:
+            raise _fail(exc) from exc
+    out.print(f"{generation_id} retrying ({answer['status']}); follow it with `admint watch {generation_id}`")
+
+
 @assets_app.command("upload")
 def assets_upload(
     ctx: typer.Context,

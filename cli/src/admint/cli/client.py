@@ -114,6 +114,9 @@ class ApiClient:
     def cancel(self, generation_id: str) -> dict[str, Any]:
         return dict(self.request("POST", f"/v1/generations/{generation_id}/cancel", expect=(202,)).json())
 
+    def retry(self, generation_id: str) -> dict[str, Any]:
+        return dict(self.request("POST", f"/v1/generations/{generation_id}/retry", expect=(202,)).json())
+
     def events(self, generation_id: str, last_event_id: int | None = None) -> Iterator[FeedEvent]:
         """One SSE connection: history (or what follows `last_event_id`), then live events until the end."""
         headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
