@@ -48,10 +48,10 @@ test-e2e: setup ## the whole system as processes + gateway
 test-faults: setup ## fault-injection suite on the real local stack
 	@$(PYTEST) -q -m faults tests
 
-lint: setup ## ruff, import-linter layer rules, mypy on contracts + runtime
+lint: setup ## ruff, import-linter layer rules, mypy on every package
 	@$(RUN) ruff check .
 	@$(RUN) lint-imports
-	@$(RUN) mypy contracts/src services/runtime/src
+	@$(RUN) mypy contracts/src services/*/src gateway/src cli/src
 
 k8s-validate: setup ## render every kustomize overlay and validate k8s, compose and Dockerfile offline
 	@$(RUN) python infra/k8s_validate.py

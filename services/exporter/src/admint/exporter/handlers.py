@@ -7,10 +7,10 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from admint.contracts.artifacts import ArtifactRef
-from admint.contracts.common import FrameSize
+from admint.contracts.common import Aspect, FrameSize
 from admint.contracts.envelope import Event
 from admint.contracts.export import ExportCompleted, Rendition, SpecCheck
 from admint.contracts.generation import GenerationCompleted, RenditionSummary
@@ -115,7 +115,7 @@ async def handle_stitch_completed(event: StitchCompleted, ports: Ports) -> list[
             key = keys.export_key(gid, b.plan.aspect)
             ref: ArtifactRef = await ports.blobs.put_file(key, b.path, "video/mp4")
             renditions.append(Rendition(
-                aspect=b.plan.aspect, size=FrameSize(width=b.plan.size.width, height=b.plan.size.height),
+                aspect=cast(Aspect, b.plan.aspect), size=FrameSize(width=b.plan.size.width, height=b.plan.size.height),
                 method=b.plan.method, video=ref,
                 url=await ports.blobs.presign_get(key, settings.presign_expiry_s), url_expires_at=expires,
                 spec_check=b.check,

@@ -7,8 +7,9 @@ alone.
 
 import hashlib
 import random
+from typing import cast
 
-from admint.contracts.common import CameraMovement
+from admint.contracts.common import BeatDuration, CameraMovement
 from admint.contracts.generation import GenerationSpec
 from admint.contracts.plan import Beat, MusicSpec, Plan, Style
 from admint.planner.brief import BriefFacts
@@ -93,7 +94,7 @@ def compose(spec: GenerationSpec, facts: BriefFacts, library: Library) -> Plan:
                 beat_id=beat.id,
                 role=role,
                 start_s=start,
-                duration_s=duration,
+                duration_s=cast(BeatDuration, duration),
                 shot_type=beat.shot_type,
                 camera_movement=move,
                 action=_render(beat.action, beat_values),

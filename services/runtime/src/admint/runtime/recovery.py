@@ -4,6 +4,9 @@ The stage's entry event is read back from the stream and re-published as a new r
 its de-duplication id is new); every handler skips work whose output is already stored.
 """
 
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
 from admint.contracts.envelope import utcnow
 from admint.contracts.ids import new_id
 from admint.contracts.registry import parse_event
@@ -13,8 +16,6 @@ from admint.runtime.errors import AdmintError
 from admint.runtime.status import STAGE_OF_STATUS
 from admint.runtime.topology import ENTRY_EVENT
 from admint.runtime.worker import Publisher
-from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 
 
 class NotRetryable(AdmintError):

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 from admint.runtime.media.ffmpeg import MediaToolError, ffmpeg, ffprobe_binary, run_tool
 from admint.runtime.media.house import HOUSE, HouseFormat
@@ -349,8 +350,9 @@ async def stitch(
         groups = max(1, min(cores, len(timeline.windows)))
         batches = [timeline.windows[g::groups] for g in range(groups)] if timeline.windows else []
         jobs = [encode_windows(batch, paths, workdir, fps, transition, fast=not attempt) for batch in batches]
-        piece_paths, *encoded = await asyncio.gather(split_clips(timeline, clips, paths, workdir), *jobs)
-        window_paths = {i: p for batch in encoded for i, p in batch.items()}
+        pieces, *encoded = await asyncio.gather(split_clips(timeline, clips, paths, workdir), *jobs)
+        piece_paths = cast(dict[Piece, Path], pieces)
+        window_paths = {i: p for batch in cast(list[dict[int, Path]], encoded) for i, p in batch.items()}
         if not window_paths or attempt or await extradata_of(window_paths[0]) == probes[0].extradata:
             break
         # the chunks were encoded with other parameter sets than ours: bring them all to ours (and encode the
