@@ -12,7 +12,7 @@ from admint.runtime.devstack import DevStack
 API_KEY = "e2e-" + os.urandom(6).hex()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     stack = DevStack(
         tmp_path_factory.mktemp("e2e"),

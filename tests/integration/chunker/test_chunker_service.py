@@ -5,8 +5,6 @@ each, offline video model with 2 s chunks so every beat needs three). The test p
 here (frames stored in S3 first) and reads the generation's events back from the stream.
 """
 
-import asyncio
-import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +14,6 @@ import numpy as np
 import pytest
 
 from admint.contracts.chunks import ChunkCompleted, ChunkRequested, ChunksCompleted
-from admint.contracts.envelope import Event
-from admint.contracts.registry import parse_event
 from admint.contracts.storyboard import FrameRef, StoryboardCompleted
 from admint.runtime import keys
 from admint.runtime.blobstore import BlobStore
@@ -25,8 +21,9 @@ from admint.runtime.docstore import GenerationRepository
 from admint.runtime.media.frames import encode_png
 from admint.runtime.media.probe import probe
 from tests.support import builders
-from tests.support.processes import ServiceProcess
+from tests.support.processes import ServiceProcess, running
 from tests.support.stack import TestStack
+from tests.support.streams import events_until_done
 
 pytestmark = pytest.mark.integration
 
@@ -39,15 +36,8 @@ def chunkers(stack: TestStack, tmp_path_factory: pytest.TempPathFactory) -> Iter
     env = {**stack.env, "ADMINT_OFFLINE_CHUNK_DURATION_S": str(CHUNK_S), "ADMINT_MAX_INFLIGHT": "1",
            "ADMINT_LOG_LEVEL": "INFO", "ADMINT_WORKDIR": str(logs / "work")}
     procs = [ServiceProcess("admint.chunker", env, logs, name=f"chunker-{i}") for i in range(2)]
-    try:
-        for proc in procs:
-            proc.start(wait_ready=False)
-        for proc in procs:
-            proc.wait_ready(timeout_s=120)
+    with running(procs):
         yield procs
-    finally:
-        for proc in procs:
-            proc.terminate(timeout_s=30)
 
 
 def frame_png(width: int, height: int, beat: int) -> bytes:
@@ -69,21 +59,6 @@ async def storyboard(gid: str, docs: GenerationRepository, blobs: BlobStore) -> 
     return StoryboardCompleted(generation_id=gid, producer="storyboard", spec=spec, plan=plan, frames=frames)
 
 
-async def events_until_done(js: object, gid: str, timeout_s: float = 180.0) -> list[Event]:
-    """The generation's events in stream order, until chunks.completed (or a failure) shows up."""
-    sub = await js.subscribe(f"gen.{gid}.>", ordered_consumer=True)  # type: ignore[attr-defined]
-    seen: list[Event] = []
-    try:
-        async with asyncio.timeout(timeout_s):
-            while not any(e.type in ("chunks.completed.v1", "generation.failed.v1") for e in seen):
-                msg = await sub.next_msg(timeout=timeout_s)
-                with contextlib.suppress(Exception):
-                    seen.append(parse_event(msg.data))
-    finally:
-        await sub.unsubscribe()
-    return seen
-
-
 def consumed(proc: ServiceProcess, event_type: str) -> float:
     labels = rf'[^}}]*event_type="{re.escape(event_type)}"[^}}]*outcome="ok"[^}}]*'
     pattern = rf"admint_events_consumed_total\{{{labels}\}} (\S+)"
@@ -98,7 +73,7 @@ async def test_two_chunkers_render_every_beat_in_order(
     event = await storyboard(gid, docs, blobs)
     await js.publish(event.subject, event.model_dump_json().encode(),  # type: ignore[attr-defined]
                      headers={"Nats-Msg-Id": event.msg_id})
-    seen = await events_until_done(js, gid)
+    seen = await events_until_done(js, gid, timeout_s=180)
 
     failed = [e for e in seen if e.type == "generation.failed.v1"]
     assert not failed, failed

@@ -6,17 +6,13 @@ every rendition must pass the spec check. ADMINT_TEST_CHAIN_LONG_SIDE renders bi
 (run with --basetemp to keep them).
 """
 
-import asyncio
-import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from admint.contracts.envelope import Event
 from admint.contracts.export import ExportCompleted
-from admint.contracts.registry import parse_event
 from admint.contracts.stitch import StitchCompleted
 from admint.contracts.storyboard import FrameRef, StoryboardCompleted
 from admint.runtime import keys
@@ -26,8 +22,9 @@ from admint.runtime.media.probe import probe
 from admint.runtime.providers.offline_image import OfflineImageModel
 from admint.runtime.providers.ports import ImageRequest
 from tests.support import builders
-from tests.support.processes import ServiceProcess
+from tests.support.processes import ServiceProcess, running
 from tests.support.stack import TestStack
+from tests.support.streams import events_until_done
 
 pytestmark = pytest.mark.integration
 LONG_SIDE = int(os.environ.get("ADMINT_TEST_CHAIN_LONG_SIDE", "320"))
@@ -38,29 +35,8 @@ def chain(stack: TestStack, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     logs = tmp_path_factory.mktemp("chain-logs")
     env = {**stack.env, "ADMINT_LOG_LEVEL": "INFO", "ADMINT_WORKDIR": str(logs / "work")}
     procs = [ServiceProcess(m, env, logs) for m in ("admint.chunker", "admint.stitcher", "admint.exporter")]
-    try:
-        for proc in procs:
-            proc.start(wait_ready=False)
-        for proc in procs:
-            proc.wait_ready(timeout_s=120)
+    with running(procs):
         yield procs
-    finally:
-        for proc in procs:
-            proc.terminate(timeout_s=30)
-
-
-async def events_until_done(js: object, gid: str, timeout_s: float = 480.0) -> list[Event]:
-    sub = await js.subscribe(f"gen.{gid}.>", ordered_consumer=True)  # type: ignore[attr-defined]
-    seen: list[Event] = []
-    try:
-        async with asyncio.timeout(timeout_s):
-            while not any(e.TERMINAL for e in seen):
-                msg = await sub.next_msg(timeout=timeout_s)
-                with contextlib.suppress(Exception):
-                    seen.append(parse_event(msg.data))
-    finally:
-        await sub.unsubscribe()
-    return seen
 
 
 async def test_storyboard_to_exported_ad(
@@ -81,7 +57,7 @@ async def test_storyboard_to_exported_ad(
     event = StoryboardCompleted(generation_id=gid, producer="storyboard", spec=spec, plan=plan, frames=frames)
     await js.publish(event.subject, event.model_dump_json().encode(),  # type: ignore[attr-defined]
                      headers={"Nats-Msg-Id": event.msg_id})
-    seen = await events_until_done(js, gid)
+    seen = await events_until_done(js, gid, timeout_s=480)
 
     assert [e.type for e in seen if e.TERMINAL] == ["generation.completed.v1"], [
         getattr(e, "reason", e.type) for e in seen]

@@ -6,7 +6,6 @@ the master frame by frame, its music bed, every rendition's spec check, and that
 """
 
 import asyncio
-import contextlib
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +15,8 @@ import pytest
 
 from admint.contracts.chunks import ChunkRef, ChunksCompleted
 from admint.contracts.common import CostEntry, FrameSize
-from admint.contracts.envelope import Event
 from admint.contracts.export import ExportCompleted
 from admint.contracts.generation import GenerationCompleted, GenerationSpec
-from admint.contracts.registry import parse_event
 from admint.contracts.stitch import StitchCompleted
 from admint.runtime import keys
 from admint.runtime.blobstore import BlobStore
@@ -27,8 +24,9 @@ from admint.runtime.docstore import GenerationRepository
 from admint.runtime.media.probe import probe
 from tests.support import builders
 from tests.support.framecode import HEIGHT, WIDTH, decode, make_clip, read_frames
-from tests.support.processes import ServiceProcess
+from tests.support.processes import ServiceProcess, running
 from tests.support.stack import TestStack
+from tests.support.streams import events_until_done
 
 pytestmark = pytest.mark.integration
 
@@ -38,15 +36,8 @@ def services(stack: TestStack, tmp_path_factory: pytest.TempPathFactory) -> Iter
     logs = tmp_path_factory.mktemp("stitch-export-logs")
     env = {**stack.env, "ADMINT_LOG_LEVEL": "INFO", "ADMINT_WORKDIR": str(logs / "work")}
     procs = [ServiceProcess(m, env, logs) for m in ("admint.stitcher", "admint.exporter")]
-    try:
-        for proc in procs:
-            proc.start(wait_ready=False)
-        for proc in procs:
-            proc.wait_ready(timeout_s=120)
+    with running(procs):
         yield procs
-    finally:
-        for proc in procs:
-            proc.terminate(timeout_s=30)
 
 
 async def chunks(gid: str, blobs: BlobStore, tmp: Path) -> list[ChunkRef]:
@@ -59,20 +50,6 @@ async def chunks(gid: str, blobs: BlobStore, tmp: Path) -> list[ChunkRef]:
             ref = await blobs.put_file(keys.chunk_key(gid, b, c), path, "video/mp4")
             refs.append(ChunkRef(beat_index=b, chunk_index=c, video=ref, duration_s=n / 30))
     return refs
-
-
-async def events_until_done(js: object, gid: str, timeout_s: float = 240.0) -> list[Event]:
-    sub = await js.subscribe(f"gen.{gid}.>", ordered_consumer=True)  # type: ignore[attr-defined]
-    seen: list[Event] = []
-    try:
-        async with asyncio.timeout(timeout_s):
-            while not any(e.TERMINAL for e in seen):
-                msg = await sub.next_msg(timeout=timeout_s)
-                with contextlib.suppress(Exception):
-                    seen.append(parse_event(msg.data))
-    finally:
-        await sub.unsubscribe()
-    return seen
 
 
 async def test_chunks_become_a_master_with_music_and_checked_renditions_with_working_links(
