@@ -24,6 +24,10 @@ def ffprobe(path: Path) -> dict:
     return json.loads(out)
 
 
+def _metric(text: str, name: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
+
+
 def test_brief_to_ad_with_live_feed_and_resume(api: httpx.Client, system: DevStack, out_dir: Path) -> None:
     created = api.post("/v1/generations", json={
         "brief": "15-second ad for an eco-friendly water bottle, calm, premium", "duration_s": 15,
@@ -51,6 +55,13 @@ def test_brief_to_ad_with_live_feed_and_resume(api: httpx.Client, system: DevSta
 
     status = api.get(f"/v1/generations/{gen['id']}").json()
     assert status["status"] == "completed"
+
+    # every stage's duration is measured by the service that completes it
+    for stage, services in (("planning", ["planner-0"]), ("chunking", ["chunker-0", "chunker-1"]),
+                            ("exporting", ["exporter-0"])):
+        count = sum(_metric(system.services[s].metrics(), f'admint_stage_seconds_count{{stage="{stage}"}}')
+                    for s in services)
+        assert count >= 1, stage
 
     for rendition, (width, height) in (("9:16", (180, 320)), ("1:1", (180, 180))):
         redirect = api.get(gen["links"]["video"], params={"rendition": rendition}, follow_redirects=False)

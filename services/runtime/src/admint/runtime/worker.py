@@ -22,12 +22,28 @@ from admint.contracts.generation import GenerationFailed, MessageDeadLettered
 from admint.contracts.subjects import parse_subject
 from admint.runtime.errors import PermanentError, TransientError
 from admint.runtime.logging import generation_id_var
-from admint.runtime.metrics import DEAD_LETTERED, EVENTS_CONSUMED, HANDLER_SECONDS, IN_FLIGHT, RETRIES
-from admint.runtime.status import TERMINAL
+from admint.runtime.metrics import (
+    DEAD_LETTERED,
+    EVENTS_CONSUMED,
+    HANDLER_SECONDS,
+    IN_FLIGHT,
+    RETRIES,
+    STAGE_SECONDS,
+)
+from admint.runtime.status import STAGE_OF_STATUS, TERMINAL
 from admint.runtime.stores import GenerationStore
 from admint.runtime.topology import ConsumerSpec
 
 log = logging.getLogger(__name__)
+
+STAGE_COMPLETIONS: dict[str, str] = {
+    "plan.completed.v1": "planning",
+    "storyboard.completed.v1": "storyboarding",
+    "chunks.completed.v1": "chunking",
+    "stitch.completed.v1": "stitching",
+    "export.completed.v1": "exporting",
+}
+"""The event that ends each stage, and the status the stage runs in."""
 
 Handler = Callable[[Any], Coroutine[Any, Any, list[Event]]]
 
@@ -125,6 +141,7 @@ class Worker:
             for output in outputs:
                 await self.publisher.publish(output)
             await msg.ack()
+            await self._observe_stages(outputs)
             return self._count(event_type, "ok")
         except PermanentError as exc:
             log.warning("permanent failure: %s", exc.reason, extra={"detail": exc.detail, "stage": sub.stage})
@@ -215,6 +232,19 @@ class Worker:
             await asyncio.sleep(max(1.0, ack_wait_s / 3))
             with contextlib.suppress(Exception):
                 await msg.in_progress()
+
+    async def _observe_stages(self, outputs: list[Event]) -> None:
+        """Stage duration = from entering the stage's status (the document's timeline) to its completion event."""
+        for output in outputs:
+            status = STAGE_COMPLETIONS.get(output.type)
+            if status is None:
+                continue
+            with contextlib.suppress(Exception):
+                doc = await self.docs.get(output.generation_id) or {}
+                entered = (doc.get("timeline") or {}).get(status)
+                if entered is not None:
+                    seconds = (output.occurred_at - entered).total_seconds()
+                    STAGE_SECONDS.labels(STAGE_OF_STATUS[status]).observe(max(0.0, seconds))
 
     def cancel_generation(self, generation_id: str) -> int:
         """Cancel in-flight handlers of a cancelled generation; returns how many were cancelled."""
