@@ -61,6 +61,10 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
             created = await gateway.keys.ensure(settings.dev_api_key.get_secret_value(), settings.dev_owner,
                                                 "development key")
             log.info("development key for owner %s %s", settings.dev_owner, "created" if created else "present")
+            if settings.environment == "development":  # `make up` shows it so `admint` works at once
+                key = settings.dev_api_key.get_secret_value()
+                print(f"admint gateway on http://{settings.gateway_host}:{settings.gateway_port} — development "
+                      f"API key: {key}  (export ADMINT_API_KEY={key})", flush=True)
         yield gateway
     finally:
         if nc is not None:

@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -39,6 +39,14 @@ def health_app(checks: dict[str, ReadinessCheck], service: str) -> Starlette:
     )
 
 
+class _SignalFreeServer(uvicorn.Server):
+    """uvicorn without its own SIGTERM/SIGINT capture: the worker's drain owns shutdown (and exits 0)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 class HealthServer:
     """uvicorn in the worker's own event loop; port 0 picks a free port (reported by .port)."""
 
@@ -48,7 +56,7 @@ class HealthServer:
         self.sock.bind((host, port))
         self.port = self.sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-        self.server = uvicorn.Server(config)
+        self.server = _SignalFreeServer(config)
         self.task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
