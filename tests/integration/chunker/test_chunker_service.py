@@ -33,8 +33,13 @@ CHUNK_S = 2.0
 @pytest.fixture(scope="module")
 def chunkers(stack: TestStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServiceProcess]]:
     logs = tmp_path_factory.mktemp("chunker-logs")
-    env = {**stack.env, "ADMINT_OFFLINE_CHUNK_DURATION_S": str(CHUNK_S), "ADMINT_MAX_INFLIGHT": "1",
-           "ADMINT_LOG_LEVEL": "INFO", "ADMINT_WORKDIR": str(logs / "work")}
+    env = {
+        **stack.env,
+        "ADMINT_OFFLINE_CHUNK_DURATION_S": str(CHUNK_S),
+        "ADMINT_MAX_INFLIGHT": "1",
+        "ADMINT_LOG_LEVEL": "INFO",
+        "ADMINT_WORKDIR": str(logs / "work"),
+    }
     procs = [ServiceProcess("admint.chunker", env, logs, name=f"chunker-{i}") for i in range(2)]
     with running(procs):
         yield procs
@@ -53,8 +58,11 @@ async def storyboard(gid: str, docs: GenerationRepository, blobs: BlobStore) -> 
     assert await docs.advance(gid, "storyboarding")
     frames = []
     for beat in plan.beats:
-        ref = await blobs.put_bytes(keys.storyboard_key(gid, beat.index),
-                                    frame_png(spec.size.width, spec.size.height, beat.index), "image/png")
+        ref = await blobs.put_bytes(
+            keys.storyboard_key(gid, beat.index),
+            frame_png(spec.size.width, spec.size.height, beat.index),
+            "image/png",
+        )
         frames.append(FrameRef(beat_index=beat.index, image=ref))
     return StoryboardCompleted(generation_id=gid, producer="storyboard", spec=spec, plan=plan, frames=frames)
 
@@ -66,14 +74,23 @@ def consumed(proc: ServiceProcess, event_type: str) -> float:
 
 
 async def test_two_chunkers_render_every_beat_in_order(
-    chunkers: list[ServiceProcess], js: object, docs: GenerationRepository, blobs: BlobStore, gid: str,
+    chunkers: list[ServiceProcess],
+    js: object,
+    docs: GenerationRepository,
+    blobs: BlobStore,
+    gid: str,
     tmp_path: Path,
 ) -> None:
     before = [consumed(p, "chunk.requested.v1") for p in chunkers]
     event = await storyboard(gid, docs, blobs)
-    await js.publish(event.subject, event.model_dump_json().encode(),  # type: ignore[attr-defined]
-                     headers={"Nats-Msg-Id": event.msg_id})
-    seen = await events_until_done(js, gid, timeout_s=180)
+    await js.publish(
+        event.subject,
+        event.model_dump_json().encode(),  # type: ignore[attr-defined]
+        headers={"Nats-Msg-Id": event.msg_id},
+    )
+    seen = await events_until_done(
+        js, gid, timeout_s=180, until=frozenset({"chunks.completed.v1", "generation.failed.v1"})
+    )
 
     failed = [e for e in seen if e.type == "generation.failed.v1"]
     assert not failed, failed
@@ -82,8 +99,12 @@ async def test_two_chunkers_render_every_beat_in_order(
     (final,) = [e for e in seen if isinstance(e, ChunksCompleted)]
 
     # right count per beat: 5.5 s, 5.5 s and 5 s beats on a 2 s model → 3 chunks each, the last one shorter
-    assert sorted((e.beat_index, e.chunk_index) for e in requested) == [(b, c) for b in range(3) for c in range(3)]
-    assert [(c.beat_index, c.chunk_index) for c in final.chunks] == [(b, c) for b in range(3) for c in range(3)]
+    assert sorted((e.beat_index, e.chunk_index) for e in requested) == [
+        (b, c) for b in range(3) for c in range(3)
+    ]
+    assert [(c.beat_index, c.chunk_index) for c in final.chunks] == [
+        (b, c) for b in range(3) for c in range(3)
+    ]
     assert [round(c.duration_s, 3) for c in final.chunks] == [2.0, 2.0, 1.5, 2.0, 2.0, 1.5, 2.0, 2.0, 1.0]
 
     # continuity: the first chunks of all beats are requested together, before anything completes; each later
@@ -91,7 +112,9 @@ async def test_two_chunkers_render_every_beat_in_order(
     first_requests = [seen.index(e) for e in requested if e.chunk_index == 0]
     assert max(first_requests) < min(seen.index(e) for e in completed)
     for req in (e for e in requested if e.chunk_index > 0):
-        prev = next(e for e in completed if (e.beat_index, e.chunk_index) == (req.beat_index, req.chunk_index - 1))
+        prev = next(
+            e for e in completed if (e.beat_index, e.chunk_index) == (req.beat_index, req.chunk_index - 1)
+        )
         assert seen.index(prev) < seen.index(req)
         assert req.init_frame == prev.last_frame
         assert req.beat_offset_s == pytest.approx(CHUNK_S * req.chunk_index)
@@ -101,7 +124,13 @@ async def test_two_chunkers_render_every_beat_in_order(
     path = tmp_path / "2-2.mp4"
     await blobs.get_file(keys.chunk_key(gid, 2, 2), path)
     info = await probe(path)
-    assert (info.frames, info.width, info.height, info.profile, info.has_audio) == (30, 72, 128, "High", False)
+    assert (info.frames, info.width, info.height, info.profile, info.has_audio) == (
+        30,
+        72,
+        128,
+        "High",
+        False,
+    )
     doc = await docs.get(gid)
     assert doc is not None
     assert sorted(doc["chunks"]) == sorted(f"{b}-{c}" for b in range(3) for c in range(3))
