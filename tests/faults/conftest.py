@@ -79,6 +79,7 @@ def running_system(tmp: Path, *, env: dict[str, str] | None = None,
                                "ADMINT_ENVIRONMENT": "test", "ADMINT_RETRY_BASE_S": "0.2",
                                "ADMINT_RETRY_CAP_S": "2", "ADMINT_MAX_ACTIVE_GENERATIONS": "50",
                                "ADMINT_RATE_LIMIT_PER_MINUTE": "100000", "ADMINT_SHUTDOWN_GRACE_S": "5",
+                               "ADMINT_OFFLINE_CHUNK_DURATION_S": "6",
                                **(env or {})},
                      replicas=replicas)
     try:

@@ -161,7 +161,7 @@ def test_poison_messages_are_parked(system_factory) -> None:
 
 
 def test_cancel_mid_chunking(system_factory) -> None:
-    with system_factory(env=FAST) as system:
+    with system_factory(env={**FAST, "ADMINT_OFFLINE_CHUNK_DURATION_S": "2"}) as system:  # many short chunks
         [victim] = system.submit(1, seed=100, duration_s=30)
         others = system.submit(2, seed=110)
         system.wait_for(victim, lambda d: d["status"] == "chunking", timeout_s=120)

@@ -16,6 +16,9 @@ class ConsumerSpec:
     durable: str
     event_type: str
     max_deliver: int = 8
+    """Deliveries before a message that keeps crashing its handler is parked as poison."""
+    max_transient_deliver: int = 40
+    """Deliveries allowed while the handler reports transient errors (provider busy, server restarting)."""
     ack_wait_s: float = 60.0
     """Redelivery time for an un-acked message; long-running handlers send in-progress pings."""
     lag_threshold: int = 5

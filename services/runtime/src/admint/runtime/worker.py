@@ -114,7 +114,7 @@ class Worker:
             gid = ""
         token = generation_id_var.set(gid or None)
         try:
-            if msg.deliveries > sub.consumer.max_deliver:
+            if msg.deliveries > sub.consumer.max_transient_deliver:  # crash-looped past every limit
                 await self._dead_letter(sub, msg, gid, f"delivered {msg.deliveries} times without an ack")
                 return self._count(event_type, "dead_lettered")
             try:
@@ -172,7 +172,9 @@ class Worker:
     async def _retry_or_park(self, sub: Subscription, msg: Delivery, event: Event, exc: Exception) -> str:
         event_type = sub.consumer.event_type
         reason = "transient" if isinstance(exc, TransientError) else type(exc).__name__
-        if msg.deliveries >= sub.consumer.max_deliver:
+        # transient errors are expected to clear (the stage watchdog bounds the wait); only crashes count as poison
+        limit = sub.consumer.max_transient_deliver if isinstance(exc, TransientError) else sub.consumer.max_deliver
+        if msg.deliveries >= limit:
             log.error("giving up after %d deliveries: %s", msg.deliveries, exc, exc_info=exc)
             await self._dead_letter(sub, msg, event.generation_id, f"{type(exc).__name__}: {exc}")
             return self._count(event_type, "dead_lettered")
