@@ -18,7 +18,7 @@ from tests.support.sse import read_events
 
 pytestmark = pytest.mark.faults
 
-FAST = {"ADMINT_ACK_WAIT_S": "4"}
+FAST = {"ADMINT_ACK_WAIT_S": "8"}
 
 
 def test_kill_9_each_worker_mid_generation(system_factory) -> None:

@@ -4,6 +4,7 @@ import asyncio
 import logging
 import os
 import shutil
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -92,7 +93,7 @@ async def handle_stitch_completed(event: StitchCompleted, ports: Ports) -> list[
         log.info("generation %s is %s; nothing to export", gid, status)
         return []
     doc = await ports.docs.get(gid) or {}
-    workdir = Path(settings.workdir) / "exporter" / gid / event.id
+    workdir = Path(settings.workdir) / "exporter" / gid / f"{event.id}-{uuid.uuid4().hex[:8]}"  # per delivery
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         master = await ports.blobs.get_file(event.master.key, workdir / "master.mp4")

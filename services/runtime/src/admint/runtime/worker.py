@@ -100,6 +100,9 @@ class Worker:
         self.publisher = publisher
         self.retry = retry or RetryPolicy()
         self.inflight: dict[asyncio.Task[Any], str] = {}
+        self.handling: set[tuple[str, int]] = set()
+        """(durable, stream sequence) of messages being handled here: a redelivery of one of them (ack wait
+        passed while the loop was busy) must not start a second, concurrent run of the same work."""
         self.draining = False
 
     async def deliver(self, sub: Subscription, msg: Delivery) -> str:
@@ -108,6 +111,18 @@ class Worker:
         if self.draining:
             await msg.nak(1.0)
             return self._count(event_type, "drained")
+        ident = (sub.consumer.durable, msg.stream_sequence)
+        if ident in self.handling:
+            await msg.in_progress()  # the first delivery is still being worked on here; its ack settles both
+            return self._count(event_type, "duplicate_in_flight")
+        self.handling.add(ident)
+        try:
+            return await self._deliver(sub, msg)
+        finally:
+            self.handling.discard(ident)
+
+    async def _deliver(self, sub: Subscription, msg: Delivery) -> str:
+        event_type = sub.consumer.event_type
         try:
             gid, _ = parse_subject(msg.subject)
         except ValueError:

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,7 +150,7 @@ async def handle_chunks_completed(event: ChunksCompleted, ports: Ports) -> list[
     spec, settings = event.spec, ports.settings
     targets, overlap = beat_targets([b.duration_s for b in event.plan.beats], spec.transition.overlap_s, spec.fps)
     expected = sum(targets) - overlap * (len(targets) - 1)
-    workdir = Path(settings.workdir) / "stitcher" / gid / event.id
+    workdir = Path(settings.workdir) / "stitcher" / gid / f"{event.id}-{uuid.uuid4().hex[:8]}"  # per delivery
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         result, bed = await _render(event, ports, workdir, targets, overlap)

@@ -8,6 +8,7 @@ duplicate from a redelivery has the same msg id and is dropped by the stream).
 import logging
 from dataclasses import dataclass
 
+from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.common import CostEntry
 from admint.contracts.envelope import Event
 from admint.contracts.generation import StageProgress
@@ -68,18 +69,7 @@ async def handle_frame_requested(event: FrameRequested, ports: Ports) -> list[Ev
     done = stored_frame(await ports.docs.get(gid), beat)
     if done is not None and await ports.blobs.exists(key):
         ref, model, cost = done  # redelivered after it was stored: do not pay for (or change) the frame again
-        return [
-            follow(
-                event,
-                FrameCompleted,
-                PRODUCER,
-                beat_index=beat,
-                beat_count=event.beat_count,
-                image=ref,
-                model=model,
-                cost_usd=cost,
-            )
-        ]
+        return [_frame_completed(event, ref, model, cost)]
 
     result = await ports.image.render(
         ImageRequest(
@@ -107,18 +97,12 @@ async def handle_frame_requested(event: FrameRequested, ports: Ports) -> list[Ev
     await ports.docs.set_fields(
         gid, {f"frames.{beat}": ref.model_dump(mode="json"), f"storyboard.models.{beat}": result.model}
     )
-    return [
-        follow(
-            event,
-            FrameCompleted,
-            PRODUCER,
-            beat_index=beat,
-            beat_count=event.beat_count,
-            image=ref,
-            model=result.model,
-            cost_usd=result.cost_usd,
-        )
-    ]
+    return [_frame_completed(event, ref, result.model, result.cost_usd)]
+
+
+def _frame_completed(event: FrameRequested, image: ArtifactRef, model: str, cost_usd: float) -> FrameCompleted:
+    return follow(event, FrameCompleted, PRODUCER, beat_index=event.beat.index, beat_count=event.beat_count,
+                  image=image, model=model, cost_usd=cost_usd)
 
 
 async def handle_frame_completed(event: FrameCompleted, ports: Ports) -> list[Event]:
