@@ -4,8 +4,8 @@ Builds six house-format clips (5 s each at 1080×1920, 30 fps; the first five 0.
 overlap, as the chunker renders them) and a 30 s music track, then times in one run:
   (a) MoviePy: concatenate_videoclips(method="compose", padding=-0.5) with CrossFadeIn(0.5) and the music;
   (b) ffmpeg: one filter graph with an xfade chain and the music, full re-encode;
-  (c) ours: admint.stitcher.render.stitch (re-encode only the crossfade windows, stream-copy the rest, mux the
-      bed encoded on the side).
+  (c) ours: admint.stitcher.render.stitch (re-encode only the crossfade windows; write the master from the
+      chunks' and windows' MP4 sample tables with the bed encoded on the side, nothing else decoded).
 Every output is checked for its frame count (900 = 30 s). The last line prints the ratios (a)/(c) and (b)/(c).
 
     uv run python bench/stitch.py            # full size (targets: (a)/(c) >= 30, (b)/(c) >= 5)
@@ -146,7 +146,7 @@ def run_ours(clips: list[Path], music: Path, out: Path, workdir: Path, width: in
         result = await stitch(files, targets, overlap, width=width, height=height, fps=FPS, out=out,
                               workdir=scratch, music=bed_path)
         print(f"    ours: {result.copied_frames} frames copied, {result.encoded_frames} re-encoded "
-              f"in {result.windows} windows", flush=True)
+              f"in {result.windows} windows, assembled from {result.assembled_by}", flush=True)
         return result.path
 
     return asyncio.run(go())

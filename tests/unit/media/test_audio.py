@@ -37,9 +37,13 @@ def test_gain_is_bounded_and_silence_is_not_boosted() -> None:
     assert bed_gain_db(BedSettings(loudness_lufs=None, gain_db=-3.0), -10.0) == -3.0
 
 
-def test_parse_loudness_takes_the_final_integrated_value() -> None:
-    text = "frame:1 pts:0\nlavfi.r128.I=-70.000\nframe:2\nlavfi.r128.I=-14.250\n"
-    assert parse_loudness(text) == -14.25
+def test_parse_loudness_reads_the_summary_integrated_value() -> None:
+    summary = (
+        "[Parsed_ebur128_0 @ 0x55] Summary:\n\n  Integrated loudness:\n    I:         -14.2 LUFS\n"
+        "    Threshold: -24.3 LUFS\n\n  Loudness range:\n    LRA:         0.6 LU\n"
+    )
+    assert parse_loudness(summary) == -14.2
+    assert parse_loudness(summary.replace("-14.2", "-inf")) is None  # digital silence
     assert parse_loudness("nothing") is None
 
 

@@ -10,7 +10,7 @@ from admint.contracts.plan import MusicSpec
 from admint.runtime.media.audio import render_bed
 from admint.runtime.media.probe import probe
 from admint.runtime.providers.offline_music import synthesize, write_wav
-from admint.stitcher.render import ClipFile, stitch, window_filter
+from admint.stitcher.render import ClipFile, stitch, window_filter, window_groups
 from admint.stitcher.timeline import BeatClips, Clip, beat_targets, plan_timeline
 from tests.support.framecode import HEIGHT, WIDTH, background, decode, level, make_clip, read_frames
 
@@ -46,6 +46,7 @@ async def test_master_is_frame_exact_with_copied_frames_untouched_and_crossfades
                           workdir=tmp_path / "work")
     assert (result.frames, result.expected_frames, result.windows) == (600, 600, 2)
     assert result.encoded_frames == 30 and result.copied_frames == 570
+    assert result.assembled_by == "sample-tables"  # no ffmpeg split/concat: written from the sample tables
     frames = read_frames(result.path)
     assert len(frames) == 600
     ids = [decode(f) for f in frames]
@@ -102,6 +103,24 @@ async def test_music_bed_is_muxed_as_aac_48k_of_the_master_length(tmp_path: Path
     assert info.faststart
 
 
+async def test_chunks_the_sample_table_writer_cannot_take_are_joined_by_ffmpeg_instead(tmp_path: Path) -> None:
+    """A fragmented chunk (moof boxes, no sample tables) is valid house-format H.264: the master is still frame
+    exact, written by ffmpeg's segment split + concat demuxer instead."""
+    targets, x = beat_targets([5, 5], 0.5, 30)
+    fragmented = ["-movflags", "frag_keyframe+empty_moov"]
+    files = [
+        ClipFile(0, 0, await asyncio.to_thread(make_clip, tmp_path / "a.mp4", 1, 165, encoder_args=fragmented)),
+        ClipFile(1, 0, await asyncio.to_thread(make_clip, tmp_path / "b.mp4", 2, 150)),
+    ]
+    result = await stitch(files, targets, x, width=WIDTH, height=HEIGHT, fps=30, out=tmp_path / "m.mp4",
+                          workdir=tmp_path / "work")
+    assert result.assembled_by == "ffmpeg-concat" and result.normalised == 0
+    assert result.frames == 300
+    ids = [decode(f) for f in read_frames(result.path)]
+    assert ids[:150] == [(1, i) for i in range(150)] and ids[165:] == [(2, i) for i in range(15, 150)]
+    assert (await probe(result.path)).faststart
+
+
 async def test_a_stray_chunk_is_normalised_instead_of_breaking_the_concat(tmp_path: Path) -> None:
     targets, x = beat_targets([5, 5], 0.5, 30)
     files = await clips(tmp_path, [[165]])
@@ -154,3 +173,14 @@ async def test_crossfade_starting_inside_a_gop_keeps_the_frames_before_it(tmp_pa
     assert abs(levels[0] - level(1)) < 3 and abs(levels[-1] - level(2)) < 3
     mid = background(frames[130])
     assert min(level(1), level(2)) + 10 < mid < max(level(1), level(2)) - 10
+
+
+@pytest.mark.parametrize(
+    ("windows", "cores", "runs"), [(0, 2, 0), (1, 2, 1), (2, 2, 2), (3, 2, 3), (4, 2, 2), (5, 2, 3), (7, 2, 3),
+                                   (8, 4, 4), (9, 4, 5), (5, 1, 1)],
+)
+def test_windows_are_spread_so_no_ffmpeg_run_holds_more_than_its_share(windows: int, cores: int, runs: int) -> None:
+    assert window_groups(windows, cores) == runs
+    if windows:
+        largest = -(-windows // runs)
+        assert largest <= max(1, windows // cores)

@@ -83,15 +83,20 @@ def _find(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | N
     return None
 
 
-def _video_trak(moov: bytes) -> tuple[int, int] | None:
+def _trak(moov: bytes, handler: bytes) -> tuple[int, int] | None:
+    """Payload range of the first trak whose media handler is `handler` (b"vide", b"soun")."""
     for kind, s, e in _boxes(moov, 8):
         if kind != b"trak":
             continue
         mdia = _find(moov, s, e, b"mdia")
         hdlr = mdia and _find(moov, *mdia, b"hdlr")
-        if hdlr and moov[hdlr[0] + 8 : hdlr[0] + 12] == b"vide":
+        if hdlr and moov[hdlr[0] + 8 : hdlr[0] + 12] == handler:
             return s, e
     return None
+
+
+def _video_trak(moov: bytes) -> tuple[int, int] | None:
+    return _trak(moov, b"vide")
 
 
 def _table(data: bytes, box: tuple[int, int], width: int) -> list[tuple[int, ...]]:

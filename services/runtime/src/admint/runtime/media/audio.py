@@ -6,10 +6,11 @@ stitcher muxes the result with stream copy, or delivers without it. Loudness is 
 """
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from admint.runtime.media.ffmpeg import ffmpeg
+from admint.runtime.media.ffmpeg import ffmpeg, ffmpeg_report
 from admint.runtime.media.house import HOUSE
 
 MAX_GAIN_DB = 20.0
@@ -57,25 +58,22 @@ def bed_filter(duration_s: float, bed: BedSettings, measured_lufs: float | None 
     return ",".join(chain)
 
 
-def parse_loudness(metadata: str) -> float | None:
-    """The last integrated-loudness value ffmpeg's ebur128 filter printed (it is the whole file's)."""
-    value = None
-    for line in metadata.splitlines():
-        if line.startswith("lavfi.r128.I="):
-            try:
-                value = float(line.split("=", 1)[1])
-            except ValueError:
-                continue
-    return value
+INTEGRATED = re.compile(r"^\s*I:\s+(-?(?:\d+(?:\.\d*)?|inf))\s+LUFS", re.MULTILINE)
+
+
+def parse_loudness(report: str) -> float | None:
+    """The integrated loudness from the summary ffmpeg's ebur128 filter prints at the end (the whole file's)."""
+    found = INTEGRATED.findall(report)
+    if not found:
+        return None
+    value = float(found[-1])
+    return value if math.isfinite(value) else None
 
 
 async def measure_loudness(source: Path) -> float | None:
     """Integrated loudness of a file in LUFS (None when it has no measurable audio)."""
-    out = await ffmpeg(
-        "-i", str(source), "-vn", "-af", "ebur128=metadata=1,ametadata=mode=print:key=lavfi.r128.I:file=-",
-        "-f", "null", "-", timeout_s=120,
-    )
-    return parse_loudness(out.decode(errors="replace"))
+    report = await ffmpeg_report("-i", str(source), "-vn", "-af", "ebur128", "-f", "null", "-", timeout_s=120)
+    return parse_loudness(report)
 
 
 async def render_bed(source: Path, duration_s: float, out: Path, bed: BedSettings | None = None) -> Path:

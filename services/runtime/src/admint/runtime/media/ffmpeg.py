@@ -33,6 +33,14 @@ def ffprobe_binary() -> str:
 
 async def run_tool(args: list[str], *, cwd: Path | None = None, timeout_s: float = 600.0) -> bytes:
     """Run a media tool; return stdout, raise MediaToolError with the stderr tail on failure or timeout."""
+    out, _ = await run_tool_with_log(args, cwd=cwd, timeout_s=timeout_s)
+    return out
+
+
+async def run_tool_with_log(
+    args: list[str], *, cwd: Path | None = None, timeout_s: float = 600.0
+) -> tuple[bytes, bytes]:
+    """Like run_tool, but also return stderr (where ffmpeg's filters print their reports)."""
     proc = await asyncio.create_subprocess_exec(
         *args, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
@@ -49,7 +57,7 @@ async def run_tool(args: list[str], *, cwd: Path | None = None, timeout_s: float
     if proc.returncode != 0:
         tail = err.decode(errors="replace")[-2000:]
         raise MediaToolError(f"{Path(args[0]).name} exited with {proc.returncode}", detail=tail)
-    return out
+    return out, err
 
 
 async def ffmpeg(*args: str, cwd: Path | None = None, timeout_s: float = 600.0) -> bytes:
@@ -59,3 +67,13 @@ async def ffmpeg(*args: str, cwd: Path | None = None, timeout_s: float = 600.0) 
         cwd=cwd,
         timeout_s=timeout_s,
     )
+
+
+async def ffmpeg_report(*args: str, timeout_s: float = 600.0) -> str:
+    """ffmpeg at log level info without progress lines; returns stderr, where filters such as ebur128 print
+    their summary (cheaper than asking them for per-frame metadata)."""
+    _, err = await run_tool_with_log(
+        [ffmpeg_binary(), "-hide_banner", "-nostdin", "-nostats", "-y", "-loglevel", "info", *args],
+        timeout_s=timeout_s,
+    )
+    return err.decode(errors="replace")
