@@ -19,24 +19,14 @@ def _processes_using(path: Path) -> list[str]:
     return [line for line in out.splitlines() if str(path) in line and "ps -eww" not in line]
 
 
-def test_run_prints_endpoints_and_stops_cleanly(tmp_path: Path) -> None:
+def _start_run(data_dir: Path) -> tuple[subprocess.Popen[str], list[int], str]:
+    """`python -m admint.runtime.localstack run` on free ports, read until it reports every endpoint."""
     ports = [free_port() for _ in range(4)]
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "admint.runtime.localstack",
-            "run",
-            "--data-dir",
-            str(tmp_path),
-            "--nats-port",
-            str(ports[0]),
-            "--nats-monitor-port",
-            str(ports[1]),
-            "--s3-port",
-            str(ports[2]),
-            "--mongo-port",
-            str(ports[3]),
+            sys.executable, "-m", "admint.runtime.localstack", "run", "--data-dir", str(data_dir),
+            "--nats-port", str(ports[0]), "--nats-monitor-port", str(ports[1]), "--s3-port", str(ports[2]),
+            "--mongo-port", str(ports[3]),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -48,9 +38,14 @@ def test_run_prints_endpoints_and_stops_cleanly(tmp_path: Path) -> None:
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         lines.append(line)
-        if "MongoDB wire" in line:
+        if "MongoDB wire" in line or not line:
             break
-    text = "".join(lines)
+    return proc, ports, "".join(lines)
+
+
+def test_run_prints_endpoints_and_stops_cleanly(tmp_path: Path) -> None:
+    proc, ports, text = _start_run(tmp_path)
+    assert proc.stdout is not None
     assert "admint local stack is up" in text, text
     assert f"nats://127.0.0.1:{ports[0]}" in text and f"mongodb://127.0.0.1:{ports[3]}" in text
     time.sleep(1.0)
@@ -60,6 +55,20 @@ def test_run_prints_endpoints_and_stops_cleanly(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 0
     assert "stopped" in proc.stdout.read()
+    assert _processes_using(tmp_path) == []
+
+
+def test_servers_do_not_outlive_a_killed_stack(tmp_path: Path) -> None:
+    """SIGKILL leaves no chance to clean up (a CI timeout, `kill -9`): the kernel stops the servers instead."""
+    proc, _, text = _start_run(tmp_path)
+    assert "admint local stack is up" in text, text
+    servers = [p for p in _processes_using(tmp_path) if "admint.runtime.localstack" not in p]
+    assert len(servers) == 3, servers
+    proc.kill()
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while _processes_using(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert _processes_using(tmp_path) == []
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from admint.runtime.lifeline import popen_lifeline
 from admint.runtime.localstack import LocalStack, LocalStackError, Ports, free_port, log_tail
 from admint.runtime.topology import SERVICES
 
@@ -65,6 +66,7 @@ class ServiceProcess:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=popen_lifeline(),
             )
         if wait_ready:
             self.wait_ready(timeout_s)

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from admint.runtime.lifeline import popen_lifeline
 from admint.runtime.settings import DEV_S3_ACCESS_KEY, DEV_S3_SECRET_KEY
 
 
@@ -104,6 +105,7 @@ class Server:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=popen_lifeline(),
             )
 
     def wait_ready(self, started: float) -> None:
