@@ -8,7 +8,8 @@ import pytest
 
 from admint.contracts.subjects import subject_for
 from admint.runtime.keys import export_key
-from tests.integration.gateway.conftest import RunningGateway
+from tests.integration.gateway.conftest import RunningGateway, gateway_settings, serve
+from tests.support.stack import TestStack
 
 pytestmark = pytest.mark.integration
 PROBLEM = "application/problem+json"
@@ -194,6 +195,25 @@ async def test_request_rate_limit_answers_429_with_retry_after(gateway: RunningG
         assert body["limit"] == "requests_per_minute"
     async with gateway.client(await gateway.new_key()) as fresh:  # limits are per key
         assert (await fresh.get("/v1/generations")).status_code == 200
+
+
+async def test_request_rate_limit_is_shared_by_every_gateway_replica(
+    gateway: RunningGateway, stack: TestStack
+) -> None:
+    """Two replicas (as behind a load balancer): the key's limit counts the requests both of them see."""
+    second, server, task = await serve(gateway_settings(stack))
+    try:
+        key = await gateway.new_key(rate_limit_per_minute=4)
+        async with gateway.client(key) as one, second.client(key) as two:
+            answers = [(await client.get("/v1/generations")).status_code for client in (one, two, one, two)]
+            assert answers == [200, 200, 200, 200]
+            refused = [await one.get("/v1/generations"), await two.get("/v1/generations")]
+        for response in refused:
+            assert_problem(response, 429)
+            assert 1 <= int(response.headers["retry-after"]) <= 120
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=15)
 
 
 async def test_idempotency_key_returns_the_same_generation(gateway: RunningGateway) -> None:

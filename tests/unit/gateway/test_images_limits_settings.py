@@ -7,7 +7,7 @@ from PIL import Image
 
 from admint.gateway.config import GatewaySettings
 from admint.gateway.images import ImageRejected, normalize_image
-from admint.gateway.limits import RateLimiter
+from admint.gateway.limits import retry_after_s, sliding_count
 
 pytestmark = pytest.mark.unit
 
@@ -55,18 +55,20 @@ def test_oversized_dimensions_are_refused_before_decoding() -> None:
     assert caught.value.status == 422 and "3000" in caught.value.detail
 
 
-def test_rate_limiter_sliding_window_and_retry_after() -> None:
-    now = [1000.0]
-    limiter = RateLimiter(window_s=60, clock=lambda: now[0])
-    assert [limiter.hit("k", 3) for _ in range(3)] == [None, None, None]
-    now[0] += 10
-    assert limiter.hit("k", 3) == 50
-    assert limiter.hit("other", 3) is None
-    now[0] += 50.5
-    assert limiter.hit("k", 3) is None
-    now[0] += 500
-    limiter.hit("fresh", 3)
-    assert "k" not in limiter.hits and "other" not in limiter.hits
+def test_sliding_count_weighs_the_previous_window_by_its_remaining_overlap() -> None:
+    assert sliding_count(previous=60, current=10, elapsed_s=0, window_s=60) == 70
+    assert sliding_count(previous=60, current=10, elapsed_s=45, window_s=60) == 25
+    assert sliding_count(previous=0, current=3, elapsed_s=59, window_s=60) == 3
+
+
+def test_retry_after_is_when_one_more_request_fits() -> None:
+    # 3 of 3 used in this window, 10 s before it ends: next window, once this one's weight is 2 → 10 + 20 s
+    assert retry_after_s(previous=0, current=3, elapsed_s=50, window_s=60, limit=3) == 30
+    # 1 used now, previous window full (4 of 4): wait until 4 * (1 - t/60) + 1 <= 3 → t = 30, 10 s from now
+    assert retry_after_s(previous=4, current=1, elapsed_s=20, window_s=60, limit=4) == 10
+    # and the answer is right: at that moment the sliding count leaves room for exactly one more
+    assert sliding_count(4, 1, 30, 60) + 1 <= 4 < sliding_count(4, 1, 29, 60) + 1
+    assert retry_after_s(previous=100, current=0, elapsed_s=59.9, window_s=60, limit=1) >= 1
 
 
 def test_production_refuses_development_secrets() -> None:

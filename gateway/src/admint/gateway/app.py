@@ -14,7 +14,7 @@ from pymongo.errors import PyMongoError
 
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
-from admint.gateway.limits import BodyLimitMiddleware, RateLimiter
+from admint.gateway.limits import BodyLimitMiddleware, SharedRateLimiter
 from admint.gateway.metrics import MetricsMiddleware
 from admint.gateway.problems import install_problem_handlers, problem_media_types, problem_response
 from admint.gateway.routes import assets, generations, health, keys
@@ -55,7 +55,7 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
             settings=settings, publisher=EventPublisher(broker, settings), mongo=mongo,
             docs=GenerationRepository(db), generations=GenerationQueries(db), assets=AssetRepository(db),
             keys=ApiKeyRepository(db), idempotency=IdempotencyRecords(db), blobs=blobs, nc=nc,
-            js=nc.jetstream(), limiter=RateLimiter(),
+            js=nc.jetstream(), limiter=SharedRateLimiter(db),
         )
         if settings.dev_api_key is not None:
             created = await gateway.keys.ensure(settings.dev_api_key.get_secret_value(), settings.dev_owner,

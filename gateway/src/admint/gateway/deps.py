@@ -38,7 +38,7 @@ async def get_principal(gw: GatewayDep, credentials: Credentials) -> Principal:
     if record is None:
         raise _unauthorized("the API key is unknown or revoked", "invalid_token")
     who = principal_of(record, gw.settings.max_active_generations, gw.settings.rate_limit_per_minute)
-    retry_after = gw.limiter.hit(who.key_id, who.rate_limit_per_minute)
+    retry_after = await gw.limiter.hit(who.key_id, who.rate_limit_per_minute)
     if retry_after is not None:
         RATE_LIMITED.labels("requests_per_minute").inc()
         raise ProblemError(

@@ -1,46 +1,73 @@
-"""Per-key request rate limit: a sliding one-minute window, so Retry-After is exact rather than a guess.
+"""Per-key request rate limit shared by every gateway replica, and the request-body size limit.
 
-Counted per gateway process (each replica enforces the limit on the requests it sees); the concurrent-generation
-limit, which protects the expensive pipeline, is counted from the shared documents instead.
+The request limit is a sliding-window counter kept in MongoDB (one document per key and minute): the current
+minute's count plus the previous minute's, weighted by how much of it the sliding window still covers. One atomic
+`$inc` per request, so N replicas behind a load balancer enforce one limit together, and Retry-After says when
+the next request would fit. The concurrent-generation limit, which protects the expensive pipeline, is counted
+from the generation documents instead.
 """
 
 import math
 import time
-from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import HTTPException
+from motor.motor_asyncio import AsyncIOMotorDatabase
+from pymongo import ReturnDocument
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class RateLimiter:
-    def __init__(self, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.window_s = window_s
-        self.clock = clock
-        self.hits: dict[str, deque[float]] = {}
-        self._last_sweep = clock()
+def sliding_count(previous: int, current: int, elapsed_s: float, window_s: float) -> float:
+    """Requests in the sliding window ending now, assuming the previous window's were spread evenly."""
+    return previous * (1 - elapsed_s / window_s) + current
 
-    def hit(self, key: str, limit: int) -> int | None:
+
+def retry_after_s(previous: int, current: int, elapsed_s: float, window_s: float, limit: int) -> int:
+    """Whole seconds until one more request fits (`current` excludes the refused request)."""
+    room = limit - 1
+    if current <= room and previous > 0:  # within this window, once the previous one's weight has decayed
+        wait = window_s * (1 - (room - current) / previous) - elapsed_s
+    else:  # in the next window, once this window's weight has decayed
+        wait = window_s - elapsed_s + window_s * (1 - room / max(current, 1))
+    return max(1, math.ceil(round(wait, 6)))  # round: 60 * (1 - 2 / 3) is 20.000000000000004
+
+
+class SharedRateLimiter:
+    def __init__(
+        self, db: AsyncIOMotorDatabase, window_s: float = 60.0, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.collection = db.rate_limits
+        self.window_s = window_s
+        self.clock = clock  # wall-clock time: every replica must agree on where a window starts
+        self._swept = -1
+
+    async def hit(self, key: str, limit: int) -> int | None:
         """Count one request; None when allowed, else the whole seconds until one more would be allowed."""
         now = self.clock()
-        self._sweep(now)
-        window = self.hits.setdefault(key, deque())
-        while window and window[0] <= now - self.window_s:
-            window.popleft()
-        if len(window) >= limit:
-            return max(1, math.ceil(window[0] + self.window_s - now))
-        window.append(now)
-        return None
+        window = int(now // self.window_s)
+        elapsed = now - window * self.window_s
+        doc: dict[str, Any] = await self.collection.find_one_and_update(
+            {"_id": f"{key}:{window}"}, {"$inc": {"n": 1}, "$setOnInsert": {"window": window}},
+            upsert=True, return_document=ReturnDocument.AFTER,
+        )
+        before = await self.collection.find_one({"_id": f"{key}:{window - 1}"})
+        previous, current = int(before["n"]) if before else 0, int(doc["n"])
+        await self._sweep(window)
+        if sliding_count(previous, current, elapsed, self.window_s) <= limit:
+            return None
+        # a refused request does not count against the key
+        await self.collection.update_one({"_id": f"{key}:{window}"}, {"$inc": {"n": -1}})
+        return retry_after_s(previous, current - 1, elapsed, self.window_s, limit)
 
-    def _sweep(self, now: float) -> None:
-        """Forget idle keys now and then, so memory follows active keys only."""
-        if now - self._last_sweep < self.window_s:
+    async def _sweep(self, window: int) -> None:
+        """Once per window and replica, drop the counters no sliding window reaches any more."""
+        if window == self._swept:
             return
-        self._last_sweep = now
-        for key in [k for k, w in self.hits.items() if not w or w[-1] <= now - self.window_s]:
-            del self.hits[key]
+        self._swept = window
+        await self.collection.delete_many({"window": {"$lt": window - 1}})
 
 
 class BodyLimitMiddleware:

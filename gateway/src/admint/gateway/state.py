@@ -8,7 +8,7 @@ from nats.js import JetStreamContext
 
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
-from admint.gateway.limits import RateLimiter
+from admint.gateway.limits import SharedRateLimiter
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
 from admint.runtime.blobstore import BlobStore
 from admint.runtime.bus import EventPublisher
@@ -28,7 +28,7 @@ class Gateway:
     blobs: BlobStore
     nc: NatsClient
     js: JetStreamContext
-    limiter: RateLimiter
+    limiter: SharedRateLimiter
 
     @property
     def base_url(self) -> str:
