@@ -18,7 +18,7 @@ import cv2
 import httpx
 import numpy as np
 
-from admint.runtime.providers.replicate import ReplicateClient, ReplicateConfig
+from admint.runtime.providers.replicate import ReplicateClient, ReplicateConfig, SlotLease
 
 RECORDINGS = Path(__file__).with_name("recordings")
 API = "https://api.replicate.com/v1"
@@ -82,10 +82,10 @@ class FakeReplicate:
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
 
-    def client(self, clock: FakeClock, **config: Any) -> ReplicateClient:
+    def client(self, clock: FakeClock, shared_slots: SlotLease | None = None, **config: Any) -> ReplicateClient:
         return ReplicateClient(
             ReplicateConfig(token=TOKEN, base_url=API, **config),
-            transport=self.transport(), sleep=clock.sleep, clock=clock, rng=lambda: 0.5,
+            transport=self.transport(), sleep=clock.sleep, clock=clock, rng=lambda: 0.5, shared_slots=shared_slots,
         )
 
     def calls(self, method: str, pattern: re.Pattern[str] | str) -> list[httpx.Request]:

@@ -2,6 +2,8 @@
 
 import asyncio
 import base64
+import contextlib
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -196,6 +198,28 @@ async def test_concurrency_is_limited_per_model() -> None:
     assert all(r.status == "succeeded" for r in results)
     assert len(fake.calls("POST", CREATE)) == 6
     assert fake.max_inflight == 2  # never more than the registry allows, and it does run two at once
+
+
+async def test_replicas_sharing_a_slot_lease_stay_within_the_model_concurrency_together() -> None:
+    """Two clients (two chunker replicas) with a common lease (in production SharedSlots in MongoDB; here a
+    fake of that port): together never more predictions than the registry allows."""
+    limited = ModelInfo(name="limited", kind="video", provider="replicate", ref="acme/limited",
+                        price_usd=0.01, unit="second", concurrency=2)
+    shared: dict[str, asyncio.Semaphore] = {}
+    asked: list[tuple[str, int]] = []
+
+    @contextlib.asynccontextmanager
+    async def lease(name: str, capacity: int) -> AsyncIterator[None]:
+        asked.append((name, capacity))
+        async with shared.setdefault(name, asyncio.Semaphore(capacity)):
+            yield
+
+    fake, clock = FakeReplicate("flux-schnell.succeeded", polls=3), FakeClock()
+    replicas = [fake.client(clock, shared_slots=lease) for _ in range(2)]
+    results = await asyncio.gather(*(replicas[i % 2].run(limited, {"prompt": str(i)}) for i in range(6)))
+    assert all(r.status == "succeeded" for r in results)
+    assert fake.max_inflight == 2  # each replica alone would have allowed 2, i.e. 4 together
+    assert set(asked) == {("replicate:limited", 2)} and len(asked) == 6
 
 
 async def test_different_models_do_not_share_a_slot() -> None:

@@ -44,7 +44,7 @@ def video_slots(video: VideoModel, settings: ChunkerSettings) -> asyncio.Semapho
 
 def build(infra: Infra, video: VideoModel | None = None) -> list[Subscription]:
     settings = infra.settings if isinstance(infra.settings, ChunkerSettings) else ChunkerSettings()
-    video = video or build_video_model(settings)
+    video = video or build_video_model(settings, shared_slots=infra.slot_lease)
     ports = Ports(docs=infra.docs, blobs=infra.blobs, video=video, settings=settings,
                   video_slots=video_slots(video, settings))
     subscriptions = []

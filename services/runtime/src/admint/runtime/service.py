@@ -23,7 +23,9 @@ from admint.runtime.bus import EventPublisher, ensure_stream, make_broker
 from admint.runtime.docstore import GenerationRepository, ProcessedMarkers, connect, ensure_indexes
 from admint.runtime.health import HealthServer, health_app
 from admint.runtime.logging import setup_logging
+from admint.runtime.providers.replicate import SlotLease
 from admint.runtime.settings import RuntimeSettings
+from admint.runtime.slots import SharedSlots
 from admint.runtime.watchdog import run_watchdog
 from admint.runtime.worker import RetryPolicy, Subscription, Worker
 
@@ -42,7 +44,14 @@ class Infra:
     markers: ProcessedMarkers
     blobs: BlobStore
     publisher: EventPublisher
+    slots: SharedSlots | None = None
+    """Cluster-wide concurrency limits (remote models' registry `concurrency`), in MongoDB."""
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def slot_lease(self) -> SlotLease | None:
+        """What the provider factory takes to make a model's concurrency limit hold across replicas."""
+        return self.slots.hold if self.slots is not None else None
 
 
 Build = Callable[[Infra], list[Subscription]]
@@ -160,7 +169,7 @@ async def serve(settings: RuntimeSettings, build: Build, stop: asyncio.Event | N
 
     publisher = EventPublisher(broker, settings)
     docs = GenerationRepository(db)
-    infra = Infra(settings, broker, mongo, docs, ProcessedMarkers(db), blobs, publisher)
+    infra = Infra(settings, broker, mongo, docs, ProcessedMarkers(db), blobs, publisher, SharedSlots(db.provider_slots))
     worker = Worker(
         settings.service_name, docs, publisher, RetryPolicy(settings.retry_base_s, settings.retry_cap_s)
     )

@@ -13,7 +13,8 @@ from admint.stitcher.handlers import Ports, handle_chunks_completed
 
 def build(infra: Infra) -> list[Subscription]:
     settings = infra.settings if isinstance(infra.settings, StitcherSettings) else StitcherSettings()
-    ports = Ports(docs=infra.docs, blobs=infra.blobs, music=build_music_model(settings), settings=settings)
+    ports = Ports(docs=infra.docs, blobs=infra.blobs, music=build_music_model(
+        settings, shared_slots=infra.slot_lease), settings=settings)
     (consumer,) = consumers_of("stitcher")
     return [
         Subscription(

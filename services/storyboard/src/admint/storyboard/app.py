@@ -27,7 +27,8 @@ HANDLERS: dict[str, tuple[type[Event], Callable[..., Coroutine[Any, Any, list[Ev
 
 def build(infra: Infra) -> list[Subscription]:
     settings = infra.settings if isinstance(infra.settings, StoryboardSettings) else StoryboardSettings()
-    ports = Ports(docs=infra.docs, blobs=infra.blobs, image=build_image_model(settings))
+    ports = Ports(docs=infra.docs, blobs=infra.blobs, image=build_image_model(
+        settings, shared_slots=infra.slot_lease))
     subscriptions = []
     for consumer in consumers_of("storyboard"):
         model, handler = HANDLERS[consumer.event_type]

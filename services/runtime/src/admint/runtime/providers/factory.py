@@ -8,7 +8,7 @@ message. Implementations are imported lazily so a process loads only what it run
 from admint.runtime.providers.chaos import apply_chaos
 from admint.runtime.providers.ports import ImageModel, MusicModel, VideoModel
 from admint.runtime.providers.registry import ModelRegistry, load_registry
-from admint.runtime.providers.replicate import ReplicateClient, ReplicateConfig
+from admint.runtime.providers.replicate import ReplicateClient, ReplicateConfig, SlotLease
 from admint.runtime.settings import RuntimeSettings
 
 
@@ -16,8 +16,9 @@ class ProviderConfigError(ValueError):
     """The settings ask for a provider that cannot be built as configured."""
 
 
-def replicate_client(settings: RuntimeSettings) -> ReplicateClient:
-    """A Replicate client from ADMINT_REPLICATE_* settings; refuses to start without a token."""
+def replicate_client(settings: RuntimeSettings, shared_slots: SlotLease | None = None) -> ReplicateClient:
+    """A Replicate client from ADMINT_REPLICATE_* settings; refuses to start without a token. `shared_slots`
+    makes the registry's per-model concurrency hold across every replica (services pass SharedSlots.hold)."""
     token = settings.replicate_api_token.get_secret_value() if settings.replicate_api_token else ""
     if not token.strip():
         raise ProviderConfigError(
@@ -26,7 +27,7 @@ def replicate_client(settings: RuntimeSettings) -> ReplicateClient:
         )
     return ReplicateClient(ReplicateConfig(
         token=token.strip(), base_url=settings.replicate_base_url, timeout_s=settings.replicate_timeout_s
-    ))
+    ), shared_slots=shared_slots)
 
 
 def _check(registry: ModelRegistry, name: str, kind: str, setting: str) -> str:
@@ -40,12 +41,16 @@ def _check(registry: ModelRegistry, name: str, kind: str, setting: str) -> str:
     return name
 
 
-def build_image_model(settings: RuntimeSettings, client: ReplicateClient | None = None) -> ImageModel:
+def build_image_model(
+    settings: RuntimeSettings, client: ReplicateClient | None = None, shared_slots: SlotLease | None = None
+) -> ImageModel:
     """The configured image model, wrapped in the chaos knobs when ADMINT_CHAOS names it."""
-    return apply_chaos(_image_model(settings, client), "image", settings.chaos)  # type: ignore[no-any-return]
+    return apply_chaos(_image_model(settings, client, shared_slots), "image", settings.chaos)  # type: ignore[no-any-return]
 
 
-def _image_model(settings: RuntimeSettings, client: ReplicateClient | None) -> ImageModel:
+def _image_model(
+    settings: RuntimeSettings, client: ReplicateClient | None, shared_slots: SlotLease | None
+) -> ImageModel:
     if settings.image_provider == "offline":
         from admint.runtime.providers.offline_image import OfflineImageModel
 
@@ -54,15 +59,19 @@ def _image_model(settings: RuntimeSettings, client: ReplicateClient | None) -> I
 
     registry = load_registry()
     name = _check(registry, settings.replicate_image_model, "image", "ADMINT_REPLICATE_IMAGE_MODEL")
-    return ReplicateImageModel(client or replicate_client(settings), text_model=name, registry=registry)
+    return ReplicateImageModel(client or replicate_client(settings, shared_slots), text_model=name, registry=registry)
 
 
-def build_video_model(settings: RuntimeSettings, client: ReplicateClient | None = None) -> VideoModel:
+def build_video_model(
+    settings: RuntimeSettings, client: ReplicateClient | None = None, shared_slots: SlotLease | None = None
+) -> VideoModel:
     """The configured video model, wrapped in the chaos knobs when ADMINT_CHAOS names it."""
-    return apply_chaos(_video_model(settings, client), "video", settings.chaos)  # type: ignore[no-any-return]
+    return apply_chaos(_video_model(settings, client, shared_slots), "video", settings.chaos)  # type: ignore[no-any-return]
 
 
-def _video_model(settings: RuntimeSettings, client: ReplicateClient | None) -> VideoModel:
+def _video_model(
+    settings: RuntimeSettings, client: ReplicateClient | None, shared_slots: SlotLease | None
+) -> VideoModel:
     if settings.video_provider == "offline":
         from admint.runtime.providers.offline_video import OfflineVideoModel
 
@@ -72,19 +81,23 @@ def _video_model(settings: RuntimeSettings, client: ReplicateClient | None) -> V
     registry = load_registry()
     name = _check(registry, settings.replicate_video_model, "video", "ADMINT_REPLICATE_VIDEO_MODEL")
     try:
-        return ReplicateVideoModel(client or replicate_client(settings), model=name, registry=registry)
+        return ReplicateVideoModel(client or replicate_client(settings, shared_slots), model=name, registry=registry)
     except ValueError as exc:
         if isinstance(exc, ProviderConfigError):
             raise
         raise ProviderConfigError(f"ADMINT_REPLICATE_VIDEO_MODEL={name!r}: {exc}") from None
 
 
-def build_music_model(settings: RuntimeSettings, client: ReplicateClient | None = None) -> MusicModel:
+def build_music_model(
+    settings: RuntimeSettings, client: ReplicateClient | None = None, shared_slots: SlotLease | None = None
+) -> MusicModel:
     """The configured music model, wrapped in the chaos knobs when ADMINT_CHAOS names it."""
-    return apply_chaos(_music_model(settings, client), "music", settings.chaos)  # type: ignore[no-any-return]
+    return apply_chaos(_music_model(settings, client, shared_slots), "music", settings.chaos)  # type: ignore[no-any-return]
 
 
-def _music_model(settings: RuntimeSettings, client: ReplicateClient | None) -> MusicModel:
+def _music_model(
+    settings: RuntimeSettings, client: ReplicateClient | None, shared_slots: SlotLease | None
+) -> MusicModel:
     if settings.music_provider == "offline":
         from admint.runtime.providers.offline_music import OfflineMusicModel
 
@@ -93,4 +106,4 @@ def _music_model(settings: RuntimeSettings, client: ReplicateClient | None) -> M
 
     registry = load_registry()
     name = _check(registry, settings.replicate_music_model, "music", "ADMINT_REPLICATE_MUSIC_MODEL")
-    return ReplicateMusicModel(client or replicate_client(settings), model=name, registry=registry)
+    return ReplicateMusicModel(client or replicate_client(settings, shared_slots), model=name, registry=registry)

@@ -15,11 +15,12 @@ cancellation, per-model concurrency and error mapping live in one place:
 import asyncio
 import base64
 import binascii
+import contextlib
 import email.utils
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ RETRYABLE_FAILURE_MARKERS = ("please retry", "(code: pa)")
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+SlotLease = Callable[[str, int], contextlib.AbstractAsyncContextManager[None]]
+"""(name, capacity) → a block holding one of the name's slots cluster-wide (admint.runtime.slots.SharedSlots.hold)."""
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,7 @@ class ReplicateClient:
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
         rng: Callable[[], float] = random.random,
+        shared_slots: SlotLease | None = None,
     ) -> None:
         if not config.token:
             raise ValueError("a Replicate API token is required")
@@ -204,6 +208,7 @@ class ReplicateClient:
         self._rng = rng
         self._http: httpx.AsyncClient | None = None
         self._slots: dict[str, asyncio.Semaphore] = {}
+        self._shared_slots = shared_slots
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
@@ -227,6 +232,17 @@ class ReplicateClient:
         if model.name not in self._slots:
             self._slots[model.name] = asyncio.Semaphore(model.concurrency)
         return self._slots[model.name]
+
+    @contextlib.asynccontextmanager
+    async def hold_slot(self, model: ModelInfo) -> AsyncIterator[None]:
+        """The model's concurrency limit: this process's semaphore, then (when configured) the cluster-wide
+        lease, so every replica together stays within the registry's `concurrency`."""
+        async with self.slot(model):
+            if self._shared_slots is None:
+                yield
+                return
+            async with self._shared_slots(f"replicate:{model.name}", model.concurrency):
+                yield
 
     # -- HTTP with retries -----------------------------------------------------------------------------------
 
@@ -323,7 +339,7 @@ class ReplicateClient:
 
     async def run(self, model: ModelInfo, inputs: dict[str, Any]) -> Prediction:
         """Create a prediction and poll it to `succeeded` within the overall timeout, in the model's slot."""
-        async with self.slot(model):
+        async with self.hold_slot(model):
             deadline = self._clock() + self.config.timeout_s
             prediction: Prediction | None = None
             try:
