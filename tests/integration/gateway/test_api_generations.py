@@ -216,6 +216,16 @@ async def test_request_rate_limit_is_shared_by_every_gateway_replica(
         await asyncio.wait_for(task, timeout=15)
 
 
+async def test_a_burst_of_concurrent_requests_gets_exactly_the_limit(gateway: RunningGateway) -> None:
+    """The per-key state is moved by compare-and-set: racing requests neither slip past the limit nor lose
+    the allowance to each other."""
+    key = await gateway.new_key(rate_limit_per_minute=5)
+    async with gateway.client(key) as client:
+        answers = await asyncio.gather(*(client.get("/v1/generations") for _ in range(12)))
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [200] * 5 + [429] * 7
+
+
 async def test_idempotency_key_returns_the_same_generation(gateway: RunningGateway) -> None:
     key = await gateway.new_key(max_active_generations=10)
     idem = {"Idempotency-Key": f"order-{uuid.uuid4()}"}

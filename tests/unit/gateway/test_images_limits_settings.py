@@ -7,7 +7,7 @@ from PIL import Image
 
 from admint.gateway.config import GatewaySettings
 from admint.gateway.images import ImageRejected, normalize_image
-from admint.gateway.limits import retry_after_s, sliding_count
+from admint.gateway.limits import gcra
 
 pytestmark = pytest.mark.unit
 
@@ -55,20 +55,27 @@ def test_oversized_dimensions_are_refused_before_decoding() -> None:
     assert caught.value.status == 422 and "3000" in caught.value.detail
 
 
-def test_sliding_count_weighs_the_previous_window_by_its_remaining_overlap() -> None:
-    assert sliding_count(previous=60, current=10, elapsed_s=0, window_s=60) == 70
-    assert sliding_count(previous=60, current=10, elapsed_s=45, window_s=60) == 25
-    assert sliding_count(previous=0, current=3, elapsed_s=59, window_s=60) == 3
+def test_gcra_allows_a_burst_of_the_limit_then_one_request_per_interval() -> None:
+    tat, now, answers = 0.0, 1000.0, []
+    for _ in range(4):  # limit 3 per minute: a burst of 3, the 4th waits for the next 20 s slot
+        tat, retry = gcra(tat, now, 60, 3)
+        answers.append(retry)
+    assert answers == [None, None, None, 20]
+    assert gcra(tat, now + 19.5, 60, 3)[1] == 1  # half a second early: wait 1 s (whole seconds, rounded up)
+    tat, retry = gcra(tat, now + 20, 60, 3)
+    assert retry is None and gcra(tat, now + 20, 60, 3)[1] == 20
+    assert gcra(tat, now + 500, 60, 3) == (now + 520, None)  # idle long enough: as fresh as a new key
 
 
-def test_retry_after_is_when_one_more_request_fits() -> None:
-    # 3 of 3 used in this window, 10 s before it ends: next window, once this one's weight is 2 → 10 + 20 s
-    assert retry_after_s(previous=0, current=3, elapsed_s=50, window_s=60, limit=3) == 30
-    # 1 used now, previous window full (4 of 4): wait until 4 * (1 - t/60) + 1 <= 3 → t = 30, 10 s from now
-    assert retry_after_s(previous=4, current=1, elapsed_s=20, window_s=60, limit=4) == 10
-    # and the answer is right: at that moment the sliding count leaves room for exactly one more
-    assert sliding_count(4, 1, 30, 60) + 1 <= 4 < sliding_count(4, 1, 29, 60) + 1
-    assert retry_after_s(previous=100, current=0, elapsed_s=59.9, window_s=60, limit=1) >= 1
+def test_retry_after_never_exceeds_the_window() -> None:
+    tat = 0.0
+    for limit in (1, 2, 7, 120):
+        tat = 0.0
+        for _ in range(limit):
+            tat, retry = gcra(tat, 5000.0, 60, limit)
+            assert retry is None
+        refused = gcra(tat, 5000.0, 60, limit)
+        assert refused[0] == tat and refused[1] is not None and 1 <= refused[1] <= 60
 
 
 def test_production_refuses_development_secrets() -> None:

@@ -1,10 +1,10 @@
 """Per-key request rate limit shared by every gateway replica, and the request-body size limit.
 
-The request limit is a sliding-window counter kept in MongoDB (one document per key and minute): the current
-minute's count plus the previous minute's, weighted by how much of it the sliding window still covers. One atomic
-`$inc` per request, so N replicas behind a load balancer enforce one limit together, and Retry-After says when
-the next request would fit. The concurrent-generation limit, which protects the expensive pipeline, is counted
-from the generation documents instead.
+The request limit is GCRA (the generic cell rate algorithm, a token bucket kept as one timestamp): a key may burst
+up to its per-minute limit and then goes on at limit/minute, one request every 60/limit seconds. The state is one
+"theoretical arrival time" per key in MongoDB, moved forward with a compare-and-set, so N replicas behind a load
+balancer enforce one limit together, and Retry-After is exact (never more than a minute). The concurrent-generation
+limit, which protects the expensive pipeline, is counted from the generation documents instead.
 """
 
 import math
@@ -14,25 +14,24 @@ from typing import Any
 
 from fastapi import HTTPException
 from motor.motor_asyncio import AsyncIOMotorDatabase
-from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
-def sliding_count(previous: int, current: int, elapsed_s: float, window_s: float) -> float:
-    """Requests in the sliding window ending now, assuming the previous window's were spread evenly."""
-    return previous * (1 - elapsed_s / window_s) + current
+CAS_ATTEMPTS = 8
+"""Compare-and-set rounds before a request that keeps losing the race to its own key's others is refused."""
 
 
-def retry_after_s(previous: int, current: int, elapsed_s: float, window_s: float, limit: int) -> int:
-    """Whole seconds until one more request fits (`current` excludes the refused request)."""
-    room = limit - 1
-    if current <= room and previous > 0:  # within this window, once the previous one's weight has decayed
-        wait = window_s * (1 - (room - current) / previous) - elapsed_s
-    else:  # in the next window, once this window's weight has decayed
-        wait = window_s - elapsed_s + window_s * (1 - room / max(current, 1))
-    return max(1, math.ceil(round(wait, 6)))  # round: 60 * (1 - 2 / 3) is 20.000000000000004
+def gcra(tat: float, now: float, window_s: float, limit: int) -> tuple[float, int | None]:
+    """One request against the key's theoretical arrival time `tat`: (the new tat, None) when allowed, else
+    (tat unchanged, whole seconds until one more request would be allowed)."""
+    interval = window_s / limit
+    after = max(tat, now) + interval
+    late = after - now - window_s
+    if late > 1e-9:
+        return tat, max(1, math.ceil(round(late, 6)))
+    return after, None
 
 
 class SharedRateLimiter:
@@ -41,33 +40,37 @@ class SharedRateLimiter:
     ) -> None:
         self.collection = db.rate_limits
         self.window_s = window_s
-        self.clock = clock  # wall-clock time: every replica must agree on where a window starts
-        self._swept = -1
+        self.clock = clock  # wall-clock time: every replica must read the same timestamps
+        self._swept = 0.0
 
     async def hit(self, key: str, limit: int) -> int | None:
         """Count one request; None when allowed, else the whole seconds until one more would be allowed."""
-        now = self.clock()
-        window = int(now // self.window_s)
-        elapsed = now - window * self.window_s
-        doc: dict[str, Any] = await self.collection.find_one_and_update(
-            {"_id": f"{key}:{window}"}, {"$inc": {"n": 1}, "$setOnInsert": {"window": window}},
-            upsert=True, return_document=ReturnDocument.AFTER,
-        )
-        before = await self.collection.find_one({"_id": f"{key}:{window - 1}"})
-        previous, current = int(before["n"]) if before else 0, int(doc["n"])
-        await self._sweep(window)
-        if sliding_count(previous, current, elapsed, self.window_s) <= limit:
-            return None
-        # a refused request does not count against the key
-        await self.collection.update_one({"_id": f"{key}:{window}"}, {"$inc": {"n": -1}})
-        return retry_after_s(previous, current - 1, elapsed, self.window_s, limit)
+        await self._sweep()
+        for _ in range(CAS_ATTEMPTS):
+            now = self.clock()
+            doc: dict[str, Any] | None = await self.collection.find_one({"_id": key})
+            tat = float(doc["tat"]) if doc else 0.0
+            after, retry_after = gcra(tat, now, self.window_s, limit)
+            if retry_after is not None:
+                return retry_after
+            if doc is None:
+                try:
+                    await self.collection.insert_one({"_id": key, "tat": after})
+                    return None
+                except DuplicateKeyError:  # another request of this key came first: read again
+                    continue
+            result = await self.collection.update_one({"_id": key, "tat": doc["tat"]}, {"$set": {"tat": after}})
+            if result.modified_count:
+                return None
+        return 1
 
-    async def _sweep(self, window: int) -> None:
-        """Once per window and replica, drop the counters no sliding window reaches any more."""
-        if window == self._swept:
+    async def _sweep(self) -> None:
+        """Now and then drop keys idle for a window: a key whose tat has passed is the same as a fresh one."""
+        now = self.clock()
+        if now - self._swept < self.window_s:
             return
-        self._swept = window
-        await self.collection.delete_many({"window": {"$lt": window - 1}})
+        self._swept = now
+        await self.collection.delete_many({"tat": {"$lt": now - self.window_s}})
 
 
 class BodyLimitMiddleware:
