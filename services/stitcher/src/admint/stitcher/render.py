@@ -2,8 +2,8 @@
 
 Only the windows are decoded and encoded; everything else moves as compressed packets. The steps:
 1. probe each chunk from its sample tables (frame count, keyframes, house-format check);
-2. encode every window (crossfade / fit) straight from the chunks (input seeking), one ffmpeg per core, while
-   the music bed is rendered;
+2. encode every window (crossfade / fit) straight from the chunks (input seeking), spread over a few ffmpeg
+   runs (window_groups), while the music bed is rendered;
 3. write the master from the chunks' keyframe-aligned spans and the windows, bed muxed in, moov first
    (mp4_join: sample tables and byte copies, no process); if the files do not allow that, ffmpeg splits the
    chunks at keyframes (segment muxer) and its concat demuxer joins the parts.
