@@ -23,7 +23,7 @@ from admint.runtime.bus import EventPublisher, ensure_stream, make_broker
 from admint.runtime.docstore import GenerationRepository, ProcessedMarkers, connect, ensure_indexes
 from admint.runtime.health import HealthServer, health_app
 from admint.runtime.logging import setup_logging
-from admint.runtime.providers.replicate import SlotLease
+from admint.runtime.providers.ports import SlotLease
 from admint.runtime.settings import RuntimeSettings
 from admint.runtime.slots import SharedSlots
 from admint.runtime.watchdog import run_watchdog

@@ -33,7 +33,7 @@ class TrackInfo:
         return "yuv420p" if self.profile_idc in YUV420_8BIT_PROFILES else f"h264-profile-{self.profile_idc}"
 
 
-def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
+def boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
     """(type, payload start, payload end) of the boxes in data[start:end]."""
     end = len(data) if end is None else end
     pos = start
@@ -51,7 +51,7 @@ def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tupl
         pos += size
 
 
-def _read_moov(path: Path) -> bytes | None:
+def read_moov(path: Path) -> bytes | None:
     with path.open("rb") as fh:
         fh.seek(0, 2)
         total = fh.tell()
@@ -76,27 +76,27 @@ def _read_moov(path: Path) -> bytes | None:
     return None
 
 
-def _find(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-    for k, s, e in _boxes(data, start, end):
+def find_box(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    for k, s, e in boxes(data, start, end):
         if k == kind:
             return s, e
     return None
 
 
-def _trak(moov: bytes, handler: bytes) -> tuple[int, int] | None:
+def trak_of(moov: bytes, handler: bytes) -> tuple[int, int] | None:
     """Payload range of the first trak whose media handler is `handler` (b"vide", b"soun")."""
-    for kind, s, e in _boxes(moov, 8):
+    for kind, s, e in boxes(moov, 8):
         if kind != b"trak":
             continue
-        mdia = _find(moov, s, e, b"mdia")
-        hdlr = mdia and _find(moov, *mdia, b"hdlr")
+        mdia = find_box(moov, s, e, b"mdia")
+        hdlr = mdia and find_box(moov, *mdia, b"hdlr")
         if hdlr and moov[hdlr[0] + 8 : hdlr[0] + 12] == handler:
             return s, e
     return None
 
 
 def _video_trak(moov: bytes) -> tuple[int, int] | None:
-    return _trak(moov, b"vide")
+    return trak_of(moov, b"vide")
 
 
 def _table(data: bytes, box: tuple[int, int], width: int) -> list[tuple[int, ...]]:
@@ -111,34 +111,34 @@ def _table(data: bytes, box: tuple[int, int], width: int) -> list[tuple[int, ...
 def read_track(path: Path) -> TrackInfo | None:
     """The H.264 video track's facts, or None when this file needs ffprobe."""
     try:
-        moov = _read_moov(path)
+        moov = read_moov(path)
         if moov is None:
             return None
         trak = _video_trak(moov)
         if trak is None:
             return None
-        mdia = _find(moov, *trak, b"mdia")
-        minf = mdia and _find(moov, *mdia, b"minf")
-        stbl = minf and _find(moov, *minf, b"stbl")
-        mdhd = mdia and _find(moov, *mdia, b"mdhd")
+        mdia = find_box(moov, *trak, b"mdia")
+        minf = mdia and find_box(moov, *mdia, b"minf")
+        stbl = minf and find_box(moov, *minf, b"stbl")
+        mdhd = mdia and find_box(moov, *mdia, b"mdhd")
         if not (stbl and mdhd):
             return None
         version = moov[mdhd[0]]
         timescale = struct.unpack(">I", moov[mdhd[0] + (20 if version else 12) : mdhd[0] + (24 if version else 16)])[0]
-        stsd = _find(moov, *stbl, b"stsd")
+        stsd = find_box(moov, *stbl, b"stsd")
         if stsd is None:
             return None
-        entries = list(_boxes(moov, stsd[0] + 8, stsd[1]))
+        entries = list(boxes(moov, stsd[0] + 8, stsd[1]))
         if not entries or entries[0][0] != b"avc1":
             return None
         _, es, ee = entries[0]
         width, height = struct.unpack(">HH", moov[es + 24 : es + 28])
-        avcc = _find(moov, es + 78, ee, b"avcC")
+        avcc = find_box(moov, es + 78, ee, b"avcC")
         if avcc is None:
             return None
         record = moov[avcc[0] : avcc[1]]
-        stsz = _find(moov, *stbl, b"stsz")
-        stts = _find(moov, *stbl, b"stts")
+        stsz = find_box(moov, *stbl, b"stsz")
+        stts = find_box(moov, *stbl, b"stts")
         if stsz is None or stts is None:
             return None
         frames = struct.unpack(">I", moov[stsz[0] + 8 : stsz[0] + 12])[0]
@@ -147,7 +147,7 @@ def read_track(path: Path) -> TrackInfo | None:
             for _ in range(count):
                 dts.append(t)
                 t += delta
-        ctts = _find(moov, *stbl, b"ctts")
+        ctts = find_box(moov, *stbl, b"ctts")
         offsets: list[int] = []
         if ctts is not None:
             signed = moov[ctts[0]] == 1
@@ -159,7 +159,7 @@ def read_track(path: Path) -> TrackInfo | None:
             return None
         order = sorted(range(frames), key=lambda i: dts[i] + offsets[i])
         display = {sample: rank for rank, sample in enumerate(order)}
-        stss = _find(moov, *stbl, b"stss")
+        stss = find_box(moov, *stbl, b"stss")
         syncs = [n - 1 for (n,) in _table(moov, stss, 1)] if stss else list(range(frames))
         keyframes = tuple(sorted(display[i] for i in syncs if 0 <= i < frames))
         fps = frames * timescale / t if t else 0.0

@@ -17,7 +17,7 @@ from functools import cached_property
 from itertools import accumulate
 from pathlib import Path
 
-from admint.stitcher.mp4 import _boxes, _find, _read_moov, _trak
+from admint.stitcher.mp4 import boxes, find_box, read_moov, trak_of
 
 REBUILT = {b"trak", b"edts", b"mdia", b"minf", b"stbl"}
 """Containers re-serialised child by child (so one child can be replaced); other boxes are copied whole."""
@@ -93,7 +93,7 @@ def _full(kind: bytes, version: int, payload: bytes) -> bytes:
 
 
 def _need(moov: bytes, parent: tuple[int, int], kind: bytes) -> tuple[int, int]:
-    box = _find(moov, *parent, kind)
+    box = find_box(moov, *parent, kind)
     if box is None:
         raise ValueError(f"no {kind.decode()} box")
     return box
@@ -118,7 +118,7 @@ def _rebuild(moov: bytes, box: tuple[int, int], kind: bytes, new: dict[bytes, by
     """moov's `kind` box re-serialised: a child named in `new` becomes its value (None drops it), containers
     are rebuilt the same way, anything else is copied verbatim."""
     parts = []
-    for k, s, e in _boxes(moov, *box):
+    for k, s, e in boxes(moov, *box):
         if k in new:
             parts.append(new[k] or b"")
         elif k in REBUILT:
@@ -130,20 +130,20 @@ def _rebuild(moov: bytes, box: tuple[int, int], kind: bytes, new: dict[bytes, by
 
 def _load(path: Path, handler: bytes) -> _Track:
     try:
-        moov = _read_moov(path)
+        moov = read_moov(path)
         file_size = path.stat().st_size
     except OSError as exc:
         raise JoinUnsupported(f"{path.name}: {exc}") from exc
-    if moov is None or _find(moov, 8, len(moov), b"mvex"):
+    if moov is None or find_box(moov, 8, len(moov), b"mvex"):
         raise JoinUnsupported(f"{path.name}: no moov, or a fragmented file")
-    trak = _trak(moov, handler)
+    trak = trak_of(moov, handler)
     if trak is None:
         raise JoinUnsupported(f"{path.name}: no {handler.decode()} track")
     try:
         track = _parse(path, moov, trak)
     except (struct.error, IndexError, ValueError) as exc:
         raise JoinUnsupported(f"{path.name}: unreadable sample tables ({exc})") from exc
-    entry = next(_boxes(track.stsd, 8), (b"", 0, 0))[0]
+    entry = next(boxes(track.stsd, 8), (b"", 0, 0))[0]
     if handler == b"vide" and entry != b"avc1":
         raise JoinUnsupported(f"{path.name}: video is {entry!r}, not avc1")
     if not track.sizes or max(o + s for o, s in zip(track.offsets, track.sizes, strict=True)) > file_size:
@@ -167,8 +167,8 @@ def _parse(path: Path, moov: bytes, trak: tuple[int, int]) -> _Track:
     wide_tkhd = moov[tkhd[0]] == 1
     tkhd_duration = struct.unpack_from(">Q", moov, tkhd[0] + 28)[0] if wide_tkhd else \
         struct.unpack_from(">I", moov, tkhd[0] + 20)[0]
-    edts = _find(moov, *trak, b"edts")
-    elst = edts and _find(moov, *edts, b"elst")
+    edts = find_box(moov, *trak, b"edts")
+    elst = edts and find_box(moov, *edts, b"elst")
     edits = None
     if elst:
         wide = moov[elst[0]] == 1
@@ -183,15 +183,15 @@ def _parse(path: Path, moov: bytes, trak: tuple[int, int]) -> _Track:
     for d in durations:
         dts.append(t)
         t += d
-    ctts = _find(moov, *stbl, b"ctts")
+    ctts = find_box(moov, *stbl, b"ctts")
     cts: list[int] = []
     if ctts:
         raw = _counted(moov, ctts, "Ii" if moov[ctts[0]] == 1 else "II")
         cts = [c for i in range(0, len(raw), 2) for c in [raw[i + 1]] * raw[i]]
-    stss = _find(moov, *stbl, b"stss")
+    stss = find_box(moov, *stbl, b"stss")
     syncs = frozenset(n - 1 for n in _counted(moov, stss, "I")) if stss else None
 
-    co64 = _find(moov, *stbl, b"co64")
+    co64 = find_box(moov, *stbl, b"co64")
     chunks = _counted(moov, co64, "Q") if co64 else _counted(moov, _need(moov, stbl, b"stco"), "I")
     stsc = _counted(moov, _need(moov, stbl, b"stsc"), "III")
     offsets: list[int] = []
@@ -219,8 +219,8 @@ def _parse(path: Path, moov: bytes, trak: tuple[int, int]) -> _Track:
 def _btrt(stsd: bytes) -> tuple[int, int] | None:
     """Payload range of the bitrate box in the (single) sample entry: the one part of a sample description
     that differs between files of identical encoder settings (ffmpeg fills in each file's bitrate)."""
-    entry = next(_boxes(stsd, 8), None)
-    return entry and _find(stsd, entry[1] + 78, entry[2], b"btrt")
+    entry = next(boxes(stsd, 8), None)
+    return entry and find_box(stsd, entry[1] + 78, entry[2], b"btrt")
 
 
 def _description_key(stsd: bytes) -> bytes:

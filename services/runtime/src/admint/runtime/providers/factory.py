@@ -6,9 +6,9 @@ message. Implementations are imported lazily so a process loads only what it run
 """
 
 from admint.runtime.providers.chaos import apply_chaos
-from admint.runtime.providers.ports import ImageModel, MusicModel, VideoModel
+from admint.runtime.providers.ports import ImageModel, MusicModel, SlotLease, VideoModel
 from admint.runtime.providers.registry import ModelRegistry, load_registry
-from admint.runtime.providers.replicate import ReplicateClient, ReplicateConfig, SlotLease
+from admint.runtime.providers.replicate import ReplicateClient, ReplicateConfig
 from admint.runtime.settings import RuntimeSettings
 
 

@@ -3,6 +3,8 @@
 Media goes in and out as bytes or local file paths: adapters never touch the object store or the bus.
 """
 
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -125,3 +127,6 @@ __all__ = [
     "VideoResult",
 ]
 
+
+SlotLease = Callable[[str, int], contextlib.AbstractAsyncContextManager[None]]
+"""(name, capacity) → a block holding one of the name's slots cluster-wide (admint.runtime.slots.SharedSlots.hold)."""

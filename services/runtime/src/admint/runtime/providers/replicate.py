@@ -30,6 +30,7 @@ import httpx
 
 from admint.runtime.errors import PermanentProviderError, TransientProviderError
 from admint.runtime.metrics import PROVIDER_CALLS
+from admint.runtime.providers.ports import SlotLease
 from admint.runtime.providers.registry import ModelInfo
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,6 @@ RETRYABLE_FAILURE_MARKERS = ("please retry", "(code: pa)")
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
-SlotLease = Callable[[str, int], contextlib.AbstractAsyncContextManager[None]]
-"""(name, capacity) → a block holding one of the name's slots cluster-wide (admint.runtime.slots.SharedSlots.hold)."""
 
 
 @dataclass(frozen=True)
