@@ -28,7 +28,7 @@ up: setup ## run the whole local stack + every service + gateway in the foregrou
 	@$(RUN) honcho start -f Procfile
 
 demo: setup ## start everything, generate a 30 s 1080x1920 ad with offline providers into out/demo.mp4, stop
-	@$(RUN) python -m admint.runtime.devstack demo --out out/demo.mp4
+	@$(RUN) python -m admint.devstack demo --out out/demo.mp4
 
 test: setup lint k8s-validate ## the whole suite: lint, manifests, unit, contract, integration, e2e, faults
 	@$(PYTEST) -q tests
@@ -51,7 +51,7 @@ test-faults: setup ## fault-injection suite on the real local stack
 lint: setup ## ruff, import-linter layer rules, mypy on every package
 	@$(RUN) ruff check .
 	@$(RUN) lint-imports
-	@$(RUN) mypy contracts/src services/*/src gateway/src cli/src
+	@$(RUN) mypy contracts/src libs/*/src services/*/src gateway/src cli/src
 
 k8s-validate: setup ## render every kustomize overlay and validate k8s, compose and Dockerfile offline
 	@$(RUN) python infra/k8s_validate.py

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from admint.contracts.plan import MusicSpec
-from admint.runtime.media.audio import render_bed
-from admint.runtime.media.house import HOUSE
-from admint.runtime.providers.offline_music import synthesize, write_wav
+from admint.media.audio import render_bed
+from admint.media.house import HOUSE
+from admint.stitcher.offline_music import synthesize, write_wav
 from admint.stitcher.render import ClipFile, count_frames, stitch
 from admint.stitcher.timeline import beat_targets
 

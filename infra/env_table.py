@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from deploycheck.envkeys import settings_classes
 
-from admint.runtime.settings import RuntimeSettings
+from admint.core.settings import CoreSettings
+from admint.providers.settings import ProviderSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- env-table:start -->", "<!-- env-table:end -->"
@@ -48,22 +49,30 @@ def _rows(cls: type[BaseSettings], skip: set[str]) -> list[str]:
         description = (field.description or "").replace("|", "\\|")
         if "SecretStr" in repr(field.annotation):
             description = f"{description} ({SECRET_NOTE})"
-        rows.append(f"| `{prefix}{name.upper()}` | {_default(field.default)} | {description} |")
+        default = _default(field.get_default(call_default_factory=True))
+        rows.append(f"| `{prefix}{name.upper()}` | {default} | {description} |")
     return rows
 
 
 def render_table() -> str:
     """Shared settings first, then what each service adds (its config.py subclass)."""
     header = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
-    shared = set(RuntimeSettings.model_fields)
+    shared = set(CoreSettings.model_fields) | set(ProviderSettings.model_fields)
+    users = ", ".join(c.__module__.split(".")[1] for c in settings_classes()
+                      if issubclass(c, ProviderSettings) and c is not ProviderSettings)
     parts = [
-        "**Every process** (`admint.runtime.settings.RuntimeSettings`):",
+        "**Every process** (`admint.core.settings.CoreSettings`):",
         "",
         *header,
-        *_rows(RuntimeSettings, set()),
+        *_rows(CoreSettings, set()),
+        "",
+        f"**Every service that calls models** ({users}; `admint.providers.settings.ProviderSettings`):",
+        "",
+        *header,
+        *_rows(ProviderSettings, set()),
     ]
     for cls in settings_classes():
-        if cls is RuntimeSettings:
+        if cls in (CoreSettings, ProviderSettings):
             continue
         rows = _rows(cls, shared)
         if rows:

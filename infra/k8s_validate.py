@@ -3,7 +3,7 @@
     uv run python infra/k8s_validate.py [--k8s-dir k8s] [--compose-file docker-compose.yml]
                                         [--dockerfile infra/Dockerfile] [--k8s-version 1.29 ...]
 
-1. the generated worker manifests are up to date with admint.runtime.topology (infra/k8s_gen.py --check);
+1. the generated worker manifests are up to date with admint.core.topology (infra/k8s_gen.py --check);
 2. `kubectl kustomize` renders base and every overlay;
 3. each rendered object validates: built-in kinds against Kubernetes' schemas (kubernetes-validate, strict),
    KEDA kinds against k8s/schemas/keda.sh;

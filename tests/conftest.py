@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from admint.runtime.blobstore import BlobStore
-from admint.runtime.bus import connect_nats
-from admint.runtime.docstore import GenerationRepository, connect, ensure_indexes
-from admint.runtime.settings import RuntimeSettings
+from admint.core.blobstore import BlobStore
+from admint.core.bus import connect_nats
+from admint.core.docstore import GenerationRepository, ensure_indexes
+from admint.core.mongo import connect
+from admint.core.settings import CoreSettings
 from tests.support.stack import TestStack, start_test_stack
 
 
@@ -35,20 +36,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestStack]:
 
 
 @pytest.fixture(scope="session")
-def settings(stack: TestStack) -> RuntimeSettings:
-    return RuntimeSettings(_env_file=None, environment="test", **stack.settings_kwargs())  # type: ignore[call-arg]
+def settings(stack: TestStack) -> CoreSettings:
+    return CoreSettings(_env_file=None, environment="test", **stack.settings_kwargs())  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")
-async def bootstrapped(settings: RuntimeSettings) -> RuntimeSettings:
-    from admint.runtime.bootstrap import bootstrap
+async def bootstrapped(settings: CoreSettings) -> CoreSettings:
+    from admint.core.bootstrap import bootstrap
 
     await bootstrap(settings)
     return settings
 
 
 @pytest.fixture
-async def nc(bootstrapped: RuntimeSettings) -> AsyncIterator[object]:
+async def nc(bootstrapped: CoreSettings) -> AsyncIterator[object]:
     client = await connect_nats(bootstrapped)
     yield client
     await client.close()
@@ -60,15 +61,15 @@ async def js(nc: object) -> object:
 
 
 @pytest.fixture
-async def docs(bootstrapped: RuntimeSettings) -> AsyncIterator[GenerationRepository]:
+async def docs(bootstrapped: CoreSettings) -> AsyncIterator[GenerationRepository]:
     client = connect(bootstrapped.mongo_url)
     await ensure_indexes(client[bootstrapped.mongo_db])
     yield GenerationRepository(client[bootstrapped.mongo_db])
-    client.close()
+    await client.close()
 
 
 @pytest.fixture
-async def blobs(bootstrapped: RuntimeSettings) -> BlobStore:
+async def blobs(bootstrapped: CoreSettings) -> BlobStore:
     store = BlobStore.from_settings(bootstrapped)
     await store.ensure_bucket()
     return store

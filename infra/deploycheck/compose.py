@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from admint.runtime.topology import SERVICES
+from admint.core.topology import SERVICES
 
 from .envkeys import read_env_file, unknown_keys
 

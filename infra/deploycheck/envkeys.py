@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings
 
-from admint.runtime.settings import RuntimeSettings
-from admint.runtime.topology import SERVICES
+from admint.core.settings import CoreSettings
+from admint.core.topology import SERVICES
 
 PREFIX = "ADMINT_"
 DEPLOY_ONLY = frozenset(
@@ -21,13 +21,13 @@ DEPLOY_ONLY = frozenset(
 
 
 def settings_classes() -> list[type[BaseSettings]]:
-    """RuntimeSettings plus every settings class the services and the gateway declare in their config.py."""
-    found: list[type[BaseSettings]] = [RuntimeSettings]
+    """CoreSettings plus every settings class the services and the gateway declare in their config.py."""
+    found: list[type[BaseSettings]] = [CoreSettings]
     for module_name in [f"admint.{svc}.config" for svc in SERVICES] + ["admint.gateway.config"]:
         try:
             module = importlib.import_module(module_name)
         except ImportError:
-            continue  # not written yet; RuntimeSettings still covers the shared keys
+            continue  # not written yet; CoreSettings still covers the shared keys
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, BaseSettings) and value not in found:
                 found.append(value)
@@ -45,7 +45,7 @@ def known_keys() -> set[str]:
 def unknown_keys(names: list[str], where: str) -> list[str]:
     known = known_keys()
     return [
-        f"{where}: {name} is not a setting of RuntimeSettings or any service config (typo?)"
+        f"{where}: {name} is not a setting of CoreSettings or any service config (typo?)"
         for name in names
         if name.startswith(PREFIX) and name not in known
     ]

@@ -1,11 +1,11 @@
 """Every worker has a Deployment and a KEDA ScaledObject whose nats-jetstream triggers name exactly the
-durable consumers the code declares (admint.runtime.topology): one source of truth, checked on the
+durable consumers the code declares (admint.core.topology): one source of truth, checked on the
 rendered output."""
 
 from __future__ import annotations
 
 from admint.contracts.subjects import STREAM_NAME
-from admint.runtime.topology import SERVICES, consumers_of, scaling_consumer
+from admint.core.topology import SERVICES, consumers_of, scaling_consumer
 
 from .render import Doc, ref
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from admint.runtime.devstack import DevStack
+from admint.devstack.processes import DevStack
 
 API_KEY = "e2e-" + os.urandom(6).hex()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from admint.runtime.devstack import DevStack
+from admint.devstack.processes import DevStack
 from tests.support.sse import read_events
 
 pytestmark = pytest.mark.e2e

@@ -14,11 +14,12 @@ import httpx
 import pytest
 
 from admint.contracts.registry import TERMINAL_TYPES, parse_event
-from admint.runtime.blobstore import BlobStore
-from admint.runtime.bus import connect_nats
-from admint.runtime.devstack import DevStack
-from admint.runtime.docstore import GenerationRepository, connect
-from admint.runtime.settings import RuntimeSettings
+from admint.core.blobstore import BlobStore
+from admint.core.bus import connect_nats
+from admint.core.docstore import GenerationRepository
+from admint.core.mongo import connect
+from admint.core.settings import CoreSettings
+from admint.devstack.processes import DevStack
 
 TERMINAL = {"completed", "failed", "cancelled"}
 
@@ -31,9 +32,9 @@ class System:
     summary: dict[str, int] = field(default_factory=Counter)  # type: ignore[assignment]
 
     @property
-    def settings(self) -> RuntimeSettings:
+    def settings(self) -> CoreSettings:
         env = self.stack.env
-        return RuntimeSettings(nats_url=env["ADMINT_NATS_URL"], mongo_url=env["ADMINT_MONGO_URL"],
+        return CoreSettings(nats_url=env["ADMINT_NATS_URL"], mongo_url=env["ADMINT_MONGO_URL"],
                                s3_endpoint=env["ADMINT_S3_ENDPOINT"])
 
     def submit(self, n: int, *, duration_s: int = 15, seed: int = 1, **extra: Any) -> list[str]:
@@ -99,7 +100,7 @@ def system_factory(tmp_path: Path) -> Callable[..., Any]:
     return factory
 
 
-async def _audit(settings: RuntimeSettings, ids: list[str]) -> dict[str, Any]:
+async def _audit(settings: CoreSettings, ids: list[str]) -> dict[str, Any]:
     """Read documents, objects and the event stream of each generation and find every inconsistency."""
     mongo = connect(settings.mongo_url)
     docs = GenerationRepository(mongo[settings.mongo_db])
@@ -138,7 +139,7 @@ async def _audit(settings: RuntimeSettings, ids: list[str]) -> dict[str, Any]:
                 report["problems"].append(f"{gid}: expected one terminal event per retry round, got {dict(rounds)}")
     finally:
         await nc.close()
-        mongo.close()
+        await mongo.close()
     return report
 
 

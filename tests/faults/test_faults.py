@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from admint.runtime.topology import SERVICES
+from admint.core.topology import SERVICES
 from tests.faults.conftest import audit
 from tests.support.sse import read_events
 
@@ -133,7 +133,7 @@ def test_provider_fails_permanently_for_one_beat(system_factory) -> None:
 def test_poison_messages_are_parked(system_factory) -> None:
     import asyncio
 
-    from admint.runtime.bus import connect_nats
+    from admint.core.bus import connect_nats
 
     with system_factory(env=FAST) as system:
         [undecodable, crashing] = system.submit(2, seed=80)

@@ -7,7 +7,7 @@ from typing import Any
 
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.common import CostEntry
-from admint.runtime.status import TERMINAL, statuses_before
+from admint.contracts.stages import PIPELINE
 
 
 def _set_path(doc: dict[str, Any], dotted: str, value: Any) -> None:
@@ -45,7 +45,7 @@ class FakeGenerationStore:
 
     async def advance(self, generation_id: str, status: str, fields: dict[str, Any] | None = None) -> bool:
         doc = self.docs.get(generation_id)
-        if doc is None or doc["status"] not in statuses_before(status):
+        if doc is None or doc["status"] not in PIPELINE.statuses_before(status):
             return False
         doc["status"] = status
         for key, value in (fields or {}).items():
@@ -81,7 +81,7 @@ class FakeGenerationStore:
         detail: str | None = None,
     ) -> bool:
         doc = self.docs.get(generation_id)
-        if doc is None or doc["status"] in TERMINAL:
+        if doc is None or doc["status"] in PIPELINE.terminal:
             return False
         doc["status"] = "failed"
         doc["error"] = {"stage": stage, "reason": reason, "retryable": retryable, "detail": detail}

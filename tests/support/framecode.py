@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from admint.runtime.media.house import HOUSE
+from admint.media.house import HOUSE
 
 WIDTH, HEIGHT = 96, 160
 BLOCK, PITCH, TOP, LEFT = 18, 22, 6, 4

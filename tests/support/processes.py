@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from admint.runtime.devstack import DevStack, ServiceProcess
+from admint.devstack.processes import DevStack, ServiceProcess
 
 
 @contextmanager

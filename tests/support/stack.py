@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from admint.runtime.localstack import LocalStack, Ports
+from admint.devstack.localstack import LocalStack, Ports
 
 
 @dataclass

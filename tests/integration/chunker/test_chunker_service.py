@@ -15,11 +15,11 @@ import pytest
 
 from admint.contracts.chunks import ChunkCompleted, ChunkRequested, ChunksCompleted
 from admint.contracts.storyboard import FrameRef, StoryboardCompleted
-from admint.runtime import keys
-from admint.runtime.blobstore import BlobStore
-from admint.runtime.docstore import GenerationRepository
-from admint.runtime.media.frames import encode_png
-from admint.runtime.media.probe import probe
+from admint.core import keys
+from admint.core.blobstore import BlobStore
+from admint.core.docstore import GenerationRepository
+from admint.media.frames import encode_png
+from admint.media.probe import probe
 from tests.support import builders
 from tests.support.processes import ServiceProcess, running
 from tests.support.stack import TestStack

@@ -11,11 +11,11 @@ import httpx
 import pytest
 import uvicorn
 
+from admint.contracts.stages import PIPELINE
+from admint.core.settings import CoreSettings
 from admint.gateway.app import create_app
 from admint.gateway.config import GatewaySettings
 from admint.gateway.state import Gateway
-from admint.runtime.settings import RuntimeSettings
-from admint.runtime.status import ACTIVE
 from tests.support.stack import TestStack
 
 ADMIN_TOKEN = "test-admin-token"
@@ -71,14 +71,14 @@ async def serve(settings: GatewaySettings) -> tuple[RunningGateway, uvicorn.Serv
 
 
 @pytest.fixture(scope="module")
-async def gateway(stack: TestStack, bootstrapped: RuntimeSettings) -> AsyncIterator[RunningGateway]:
+async def gateway(stack: TestStack, bootstrapped: CoreSettings) -> AsyncIterator[RunningGateway]:
     running, server, task = await serve(gateway_settings(stack))
     try:
         yield running
     finally:
         # leave no queued work behind for pipeline services other tests may start on this stack
         await running.state.docs.collection.update_many(
-            {"status": {"$in": list(ACTIVE)}, "key_id": {"$exists": True}}, {"$set": {"status": "cancelled"}}
+            {"status": {"$in": list(PIPELINE.active)}, "key_id": {"$exists": True}}, {"$set": {"status": "cancelled"}}
         )
         server.should_exit = True
         await asyncio.wait_for(task, timeout=15)

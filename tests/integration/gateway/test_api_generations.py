@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from admint.contracts.subjects import subject_for
-from admint.runtime.keys import export_key
+from admint.core.keys import export_key
 from tests.integration.gateway.conftest import RunningGateway, gateway_settings, serve
 from tests.support.stack import TestStack
 

@@ -14,7 +14,7 @@ from admint.contracts.generation import GenerationCompleted, GenerationSpec, Ren
 from admint.contracts.plan import Beat, MusicSpec, Plan, Style
 from admint.contracts.stitch import StitchCompleted
 from admint.contracts.storyboard import FrameCompleted, FrameRef, PlanCompleted, StoryboardCompleted
-from admint.runtime.keys import export_key
+from admint.core.keys import export_key
 from tests.integration.gateway.conftest import RunningGateway
 
 pytestmark = pytest.mark.integration

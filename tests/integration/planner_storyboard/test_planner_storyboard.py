@@ -18,9 +18,9 @@ from admint.contracts.common import FrameSize
 from admint.contracts.envelope import Event
 from admint.contracts.generation import GenerationRequested, GenerationSpec
 from admint.contracts.registry import parse_event
-from admint.runtime.devstack import ServiceProcess
-from admint.runtime.keys import storyboard_key
-from admint.runtime.settings import RuntimeSettings
+from admint.core.keys import storyboard_key
+from admint.core.settings import CoreSettings
+from admint.devstack.processes import ServiceProcess
 from tests.support.stack import TestStack
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,7 @@ CONSUMED = re.compile(r"admint_events_consumed_total\{([^}]*)\}\s+([0-9.e+]+)")
 @pytest.fixture(scope="module")
 def workers(
     stack: TestStack,
-    bootstrapped: RuntimeSettings,
+    bootstrapped: CoreSettings,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, ServiceProcess]]:
     logs = tmp_path_factory.mktemp("planner-storyboard-logs")

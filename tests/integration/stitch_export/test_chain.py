@@ -15,12 +15,12 @@ import pytest
 from admint.contracts.export import ExportCompleted
 from admint.contracts.stitch import StitchCompleted
 from admint.contracts.storyboard import FrameRef, StoryboardCompleted
-from admint.runtime import keys
-from admint.runtime.blobstore import BlobStore
-from admint.runtime.docstore import GenerationRepository
-from admint.runtime.media.probe import probe
-from admint.runtime.providers.offline_image import OfflineImageModel
-from admint.runtime.providers.ports import ImageRequest
+from admint.core import keys
+from admint.core.blobstore import BlobStore
+from admint.core.docstore import GenerationRepository
+from admint.media.probe import probe
+from admint.providers.ports import ImageRequest
+from admint.storyboard.offline_image import OfflineImageModel
 from tests.support import builders
 from tests.support.processes import ServiceProcess, running
 from tests.support.stack import TestStack

@@ -18,10 +18,10 @@ from admint.contracts.common import CostEntry, FrameSize
 from admint.contracts.export import ExportCompleted
 from admint.contracts.generation import GenerationCompleted, GenerationSpec
 from admint.contracts.stitch import StitchCompleted
-from admint.runtime import keys
-from admint.runtime.blobstore import BlobStore
-from admint.runtime.docstore import GenerationRepository
-from admint.runtime.media.probe import probe
+from admint.core import keys
+from admint.core.blobstore import BlobStore
+from admint.core.docstore import GenerationRepository
+from admint.media.probe import probe
 from tests.support import builders
 from tests.support.framecode import HEIGHT, WIDTH, decode, make_clip, read_frames
 from tests.support.processes import ServiceProcess, running

@@ -14,21 +14,21 @@ from admint.chunker.handlers import (
     handle_chunk_requested,
     handle_storyboard_completed,
 )
+from admint.chunker.offline_video import OfflineVideoModel
 from admint.contracts.chunks import ChunkCompleted, ChunkRequested, ChunksCompleted
 from admint.contracts.envelope import Event
 from admint.contracts.generation import StageProgress
 from admint.contracts.storyboard import FrameRef, StoryboardCompleted
-from admint.runtime import keys
-from admint.runtime.errors import (
+from admint.core import keys
+from admint.core.errors import (
     PermanentError,
     PermanentProviderError,
     TransientError,
     TransientProviderError,
 )
-from admint.runtime.media.frames import RawVideoWriter, decode_image, encode_png, read_frames
-from admint.runtime.media.probe import probe
-from admint.runtime.providers.offline_video import OfflineVideoModel
-from admint.runtime.providers.ports import VideoRequest, VideoResult
+from admint.media.frames import RawVideoWriter, decode_image, encode_png, read_frames
+from admint.media.probe import probe
+from admint.providers.ports import VideoRequest, VideoResult
 from tests.support import builders
 from tests.support.fakes import FakeGenerationStore, FakeObjectStore
 from tests.support.framecode import decode, frame

@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
+from admint.chunker.offline_video import CameraPath, OfflineVideoModel, ease, render_chunk
 from admint.contracts.common import FrameSize
-from admint.runtime.media.frames import encode_png, read_frames
-from admint.runtime.providers.offline_video import CameraPath, OfflineVideoModel, ease, render_chunk
-from admint.runtime.providers.ports import VideoRequest
+from admint.media.frames import encode_png, read_frames
+from admint.providers.ports import VideoRequest
 
 pytestmark = pytest.mark.unit
 

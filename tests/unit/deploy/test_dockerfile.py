@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from deploycheck.dockerfile import check_dockerfile, workspace_members
 
-from admint.runtime.topology import SERVICES
+from admint.core.topology import SERVICES
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[3]
@@ -19,7 +19,9 @@ def test_repository_dockerfile_passes() -> None:
 
 def test_workspace_members_are_found() -> None:
     members = workspace_members(ROOT)
-    assert {"contracts", "services/runtime", "services/chunker", "gateway", "cli"} <= set(members)
+    expected = {"contracts", "libs/core", "libs/media", "libs/providers", "libs/devstack", "services/chunker",
+                "gateway", "cli"}
+    assert expected <= set(members)
 
 
 def test_missing_member_copy_fails(tmp_path: Path) -> None:

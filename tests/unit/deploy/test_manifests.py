@@ -5,7 +5,7 @@ from deploycheck.render import Doc
 from k8s_gen import stale_files
 
 from admint.contracts.subjects import STREAM_NAME
-from admint.runtime.topology import SERVICES, consumers_of, scaling_consumer
+from admint.core.topology import SERVICES, consumers_of, scaling_consumer
 
 pytestmark = pytest.mark.unit
 TARGETS = ("base", "overlays/dev", "overlays/prod")

@@ -12,11 +12,11 @@ from admint.contracts.common import CostEntry, FrameSize
 from admint.contracts.export import ExportCompleted
 from admint.contracts.generation import GenerationCompleted, GenerationSpec
 from admint.contracts.stitch import StitchCompleted
+from admint.core import keys
+from admint.core.errors import PermanentError
 from admint.exporter.config import ExporterSettings
 from admint.exporter.handlers import Ports, handle_stitch_completed
-from admint.runtime import keys
-from admint.runtime.errors import PermanentError
-from admint.runtime.media.house import HOUSE
+from admint.media.house import HOUSE
 from tests.support.fakes import FakeGenerationStore, FakeObjectStore
 
 pytestmark = pytest.mark.unit

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from admint.runtime.media.audio import (
+from admint.media.audio import (
     BedSettings,
     bed_filter,
     bed_gain_db,
@@ -13,8 +13,8 @@ from admint.runtime.media.audio import (
     parse_loudness,
     render_bed,
 )
-from admint.runtime.media.probe import probe
-from admint.runtime.providers.offline_music import RATE, write_wav
+from admint.media.probe import probe
+from admint.stitcher.offline_music import RATE, write_wav
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from admint.runtime.media.captions import (
+from admint.media.captions import (
     FALLBACK_FONT,
     balanced_wrap,
     prepare_text,
@@ -69,7 +69,7 @@ def test_text_size_follows_the_frame() -> None:
 
 
 def test_wrap_is_balanced_and_limited_to_three_lines() -> None:
-    from admint.runtime.media.captions import _font
+    from admint.media.captions import _font
 
     font = _font(40)
     lines = balanced_wrap("Brew cafe quality coffee at home in under two minutes", font, 600)

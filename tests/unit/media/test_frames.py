@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from admint.runtime.media.ffmpeg import MediaToolError
-from admint.runtime.media.frames import (
+from admint.media.ffmpeg import MediaToolError
+from admint.media.frames import (
     RawVideoWriter,
     decode_image,
     encode_png,

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from admint.runtime.media.frames import RawVideoWriter, decode_image, read_frames
-from admint.runtime.media.normalise import NormaliseJob, Overlay, ffmpeg_args, keyframe_expr, normalise
-from admint.runtime.media.probe import probe
+from admint.media.frames import RawVideoWriter, decode_image, read_frames
+from admint.media.normalise import NormaliseJob, Overlay, ffmpeg_args, keyframe_expr, normalise
+from admint.media.probe import probe
 from tests.support.framecode import HEIGHT, WIDTH, decode, frame
 
 pytestmark = pytest.mark.unit

@@ -4,8 +4,8 @@ from dataclasses import replace
 
 import pytest
 
-from admint.runtime.media.probe import MediaInfo
-from admint.runtime.media.speccheck import Expected, evaluate
+from admint.media.probe import MediaInfo
+from admint.media.speccheck import Expected, evaluate
 
 pytestmark = pytest.mark.unit
 

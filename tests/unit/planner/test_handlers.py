@@ -7,14 +7,14 @@ from admint.contracts.common import FrameSize
 from admint.contracts.generation import GenerationRequested, GenerationSpec, StageProgress
 from admint.contracts.plan import Plan
 from admint.contracts.storyboard import PlanCompleted
+from admint.core.errors import PermanentError, TransientProviderError
 from admint.planner.app import build_planner
 from admint.planner.config import PlannerSettings
 from admint.planner.errors import BriefRejected
 from admint.planner.fallback import FallbackPlanner
 from admint.planner.handlers import Ports, handle_generation_requested
 from admint.planner.offline import OfflinePlanner
-from admint.runtime.errors import PermanentError, TransientProviderError
-from admint.runtime.providers.factory import ProviderConfigError
+from admint.providers.factory import ProviderConfigError
 from tests.support.fakes import FakeGenerationStore
 
 pytestmark = pytest.mark.unit

@@ -18,8 +18,8 @@ import cv2
 import httpx
 import numpy as np
 
-from admint.runtime.providers.ports import SlotLease
-from admint.runtime.providers.replicate import ReplicateClient, ReplicateConfig
+from admint.providers.ports import SlotLease
+from admint.providers.replicate import ReplicateClient, ReplicateConfig
 
 RECORDINGS = Path(__file__).with_name("recordings")
 API = "https://api.replicate.com/v1"

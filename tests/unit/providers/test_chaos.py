@@ -5,10 +5,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from admint.runtime.errors import PermanentProviderError, TransientProviderError
-from admint.runtime.providers.chaos import ChaosModel, ChaosRule, apply_chaos
-from admint.runtime.providers.factory import build_video_model
-from admint.runtime.settings import RuntimeSettings
+from admint.chunker.offline_video import OfflineVideoModel
+from admint.core.errors import PermanentProviderError, TransientProviderError
+from admint.providers.chaos import ChaosModel, ChaosRule, apply_chaos
+from admint.providers.factory import build_video_model
+from admint.providers.settings import ProviderSettings
 
 pytestmark = pytest.mark.unit
 
@@ -60,6 +61,6 @@ def test_no_rule_means_the_model_itself() -> None:
 
 
 def test_factory_reads_chaos_from_settings() -> None:
-    settings = RuntimeSettings(chaos={"video": {"transient_rate": 1.0}})
-    model = build_video_model(settings)
+    settings = ProviderSettings(chaos={"video": {"transient_rate": 1.0}})
+    model = build_video_model(settings, OfflineVideoModel)
     assert isinstance(model, ChaosModel) and model.chunk_duration_s == 5.0

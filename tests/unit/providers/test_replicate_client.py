@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from admint.runtime.errors import PermanentProviderError, TransientProviderError
-from admint.runtime.providers.registry import ModelInfo, load_registry
-from admint.runtime.providers.replicate import ModelRef
+from admint.core.errors import PermanentProviderError, TransientProviderError
+from admint.providers.registry import ModelInfo, load_registry
+from admint.providers.replicate import ModelRef
 from tests.unit.providers.replicate_fake import (
     CANCEL,
     CREATE,

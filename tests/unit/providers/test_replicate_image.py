@@ -8,9 +8,9 @@ import pytest
 
 from admint.contracts.common import FrameSize, ShotType
 from admint.contracts.plan import Beat, Style
-from admint.runtime.errors import PermanentProviderError
-from admint.runtime.providers.ports import ImageRequest
-from admint.runtime.providers.replicate_image import (
+from admint.core.errors import PermanentProviderError
+from admint.providers.ports import ImageRequest
+from admint.providers.replicate_image import (
     ReplicateImageModel,
     canny_control,
     closest_aspect,

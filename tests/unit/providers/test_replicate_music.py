@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from admint.contracts.plan import MusicSpec
-from admint.runtime.errors import PermanentProviderError
-from admint.runtime.providers.ports import MusicRequest
-from admint.runtime.providers.replicate_music import ReplicateMusicModel, music_prompt
+from admint.core.errors import PermanentProviderError
+from admint.providers.ports import MusicRequest
+from admint.providers.replicate_music import ReplicateMusicModel, music_prompt
 from tests.unit.providers.replicate_fake import CREATE, FakeClock, FakeReplicate, body, recording, wav
 
 pytestmark = pytest.mark.unit

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from admint.contracts.common import CameraMovement, FrameSize
-from admint.runtime.errors import PermanentProviderError
-from admint.runtime.providers.ports import VideoRequest
-from admint.runtime.providers.replicate_video import ReplicateVideoModel, video_prompt
+from admint.core.errors import PermanentProviderError
+from admint.providers.ports import VideoRequest
+from admint.providers.replicate_video import ReplicateVideoModel, video_prompt
 from tests.unit.providers.replicate_fake import (
     CREATE,
     FAKE_MP4,

@@ -11,13 +11,13 @@ from admint.contracts.common import FrameSize
 from admint.contracts.generation import GenerationSpec, Transition
 from admint.contracts.plan import Beat, MusicSpec, Plan, Style
 from admint.contracts.stitch import StitchCompleted
-from admint.runtime import keys
-from admint.runtime.errors import PermanentError
-from admint.runtime.media.probe import probe
-from admint.runtime.providers.offline_music import OfflineMusicModel
-from admint.runtime.providers.ports import MusicRequest, MusicResult
+from admint.core import keys
+from admint.core.errors import PermanentError
+from admint.media.probe import probe
+from admint.providers.ports import MusicRequest, MusicResult
 from admint.stitcher.config import StitcherSettings
 from admint.stitcher.handlers import Ports, handle_chunks_completed
+from admint.stitcher.offline_music import OfflineMusicModel
 from tests.support.fakes import FakeGenerationStore, FakeObjectStore
 from tests.support.framecode import HEIGHT, WIDTH, make_clip
 

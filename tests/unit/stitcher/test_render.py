@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from admint.contracts.plan import MusicSpec
-from admint.runtime.media.audio import render_bed
-from admint.runtime.media.probe import probe
-from admint.runtime.providers.offline_music import synthesize, write_wav
+from admint.media.audio import render_bed
+from admint.media.probe import probe
+from admint.stitcher.offline_music import synthesize, write_wav
 from admint.stitcher.render import ClipFile, stitch, window_filter, window_groups
 from admint.stitcher.timeline import BeatClips, Clip, beat_targets, plan_timeline
 from tests.support.framecode import HEIGHT, WIDTH, background, decode, level, make_clip, read_frames

@@ -10,11 +10,10 @@ from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.common import FrameSize
 from admint.contracts.generation import GenerationSpec, StageProgress
 from admint.contracts.storyboard import FrameCompleted, FrameRequested, PlanCompleted, StoryboardCompleted
+from admint.core.errors import PermanentError, TransientError
+from admint.core.keys import storyboard_key
 from admint.planner.offline import OfflinePlanner
-from admint.runtime.errors import PermanentError, TransientError
-from admint.runtime.keys import storyboard_key
-from admint.runtime.providers.offline_image import OfflineImageModel
-from admint.runtime.providers.ports import ImageRequest, ImageResult
+from admint.providers.ports import ImageRequest, ImageResult
 from admint.storyboard.frames import conform_png, png_size
 from admint.storyboard.handlers import (
     Ports,
@@ -22,6 +21,7 @@ from admint.storyboard.handlers import (
     handle_frame_requested,
     handle_plan_completed,
 )
+from admint.storyboard.offline_image import OfflineImageModel
 from tests.support.fakes import FakeGenerationStore, FakeObjectStore
 
 pytestmark = pytest.mark.unit

@@ -6,11 +6,11 @@ import pytest
 
 from admint.contracts.common import FrameSize
 from admint.contracts.plan import Beat, Style
-from admint.runtime.media.captions import safe_zone
-from admint.runtime.providers.offline_image import OfflineImageModel, render_png
-from admint.runtime.providers.offline_image.cutout import load_cutout
-from admint.runtime.providers.offline_image.shapes import shape_for
-from admint.runtime.providers.ports import ImageRequest
+from admint.media.captions import safe_zone
+from admint.providers.ports import ImageRequest
+from admint.storyboard.offline_image import OfflineImageModel, render_png
+from admint.storyboard.offline_image.cutout import load_cutout
+from admint.storyboard.offline_image.shapes import shape_for
 
 pytestmark = pytest.mark.unit
 SHOTS = ["extreme_close_up", "close_up", "medium", "wide", "detail", "overhead", "product_hero"]

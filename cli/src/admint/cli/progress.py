@@ -1,15 +1,19 @@
-"""What the SSE feed says about progress, as five bars: planning, storyboard n/N, chunks n/N, stitching, export.
+"""What the SSE feed says about progress, as one bar per stage of the stage table (planning, storyboard n/N,
+chunks n/N, stitching, export).
 
-Pure state (unit-tested) fed with events; a rich view draws it. Unknown event types are ignored, so a newer
-gateway never breaks an older CLI.
+Pure state (unit-tested) fed with events; a rich view draws it. A stage's completion event (from the table)
+finishes its bar and starts the next; a few events add counts and notes. Unknown event types are ignored, so a
+newer gateway never breaks an older CLI.
 """
 
 from dataclasses import dataclass, field
 from typing import Any
 
-STEPS = ("planning", "storyboard", "chunks", "stitching", "export")
-_STAGE_STEP = {"planning": "planning", "storyboard": "storyboard", "chunking": "chunks", "stitching": "stitching",
-               "exporting": "export"}
+from admint.contracts.stages import PIPELINE
+
+STEPS = PIPELINE.labels
+_STAGE_STEP = {s.name: s.label for s in PIPELINE.stages}
+_FIRST = PIPELINE.stages[0]
 
 
 @dataclass
@@ -48,28 +52,26 @@ class GenerationProgress:
         return step
 
     def apply(self, event_type: str, data: dict[str, Any]) -> None:
+        if event_type == _FIRST.entry_event:
+            self._start(_FIRST.label)
+        if (ended := PIPELINE.completed_by.get(event_type)) is not None:
+            self.steps[ended.label].finish()
+            if (following := PIPELINE.after(ended.name)) is not None:
+                self._start(following.label)
         handler = getattr(self, "_on_" + event_type.rsplit(".", 1)[0].replace(".", "_"), None)
         if handler is not None:
             handler(data)
 
-    def _on_generation_requested(self, data: dict[str, Any]) -> None:
-        self._start("planning")
-
     def _on_plan_completed(self, data: dict[str, Any]) -> None:
         plan = data.get("plan") or {}
-        self.steps["planning"].finish()
         self.steps["planning"].note = f"{plan.get('archetype', '')} · {len(plan.get('beats', []))} beats".strip(" ·")
-        self._start("storyboard").total = len(plan.get("beats", [])) or None
+        self.steps["storyboard"].total = len(plan.get("beats", [])) or None
 
     def _on_frame_completed(self, data: dict[str, Any]) -> None:
         step = self._start("storyboard")
         self._frames.add(int(data.get("beat_index", 0)))
         step.total = int(data.get("beat_count") or step.total or 0) or None
         step.done = max(step.done, len(self._frames))
-
-    def _on_storyboard_completed(self, data: dict[str, Any]) -> None:
-        self.steps["storyboard"].finish()
-        self._start("chunks")
 
     def _on_chunk_requested(self, data: dict[str, Any]) -> None:
         self._count_chunks(data, completed=False)
@@ -91,19 +93,14 @@ class GenerationProgress:
 
     def _on_chunks_completed(self, data: dict[str, Any]) -> None:
         step = self.steps["chunks"]
-        step.total = len(data.get("chunks", [])) or step.total
-        step.finish()
-        self._start("stitching")
+        step.total = step.done = len(data.get("chunks", [])) or step.total or 1
 
     def _on_stitch_completed(self, data: dict[str, Any]) -> None:
-        self.steps["stitching"].finish()
         self.steps["stitching"].note = f"{data.get('duration_s', 0):.1f} s" + (
             "" if data.get("has_audio", True) else " · no music"
         )
-        self._start("export")
 
     def _on_export_completed(self, data: dict[str, Any]) -> None:
-        self.steps["export"].finish()
         self.steps["export"].note = ", ".join(r.get("aspect", "") for r in data.get("renditions", []))
 
     def _on_stage_progress(self, data: dict[str, Any]) -> None:

@@ -15,19 +15,16 @@ from rich.table import Table
 
 from admint.cli.progress import STEPS, GenerationProgress
 
-LABELS = {"planning": "planning", "storyboard": "storyboard", "chunks": "chunks", "stitching": "stitching",
-          "export": "export"}
-
 
 class ProgressBars:
-    """Five rich tasks mirroring GenerationProgress; indeterminate (pulsing) until a total is known."""
+    """One rich task per stage, mirroring GenerationProgress; indeterminate (pulsing) until a total is known."""
 
     def __init__(self, console: Console) -> None:
         self.progress = Progress(
             SpinnerColumn(), TextColumn("{task.description:<11}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), TextColumn("[dim]{task.fields[note]}"), console=console, transient=False,
         )
-        self.tasks = {name: self.progress.add_task(LABELS[name], total=None, start=False, note="") for name in STEPS}
+        self.tasks = {name: self.progress.add_task(name, total=None, start=False, note="") for name in STEPS}
 
     def __enter__(self) -> "ProgressBars":
         self.progress.start()

@@ -1,12 +1,13 @@
-"""Vocabulary shared by several events: aspects, stages, shot types, camera moves, sizes."""
+"""Vocabulary shared by several events: aspects, shot types, camera moves, sizes (stages: stages.py)."""
 
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from admint.contracts.stages import Stage
+
 Aspect = Literal["9:16", "1:1", "16:9"]
 Framework = Literal["AIDA", "PAS", "FAB"]
-Stage = Literal["planning", "storyboard", "chunking", "stitching", "exporting"]
 ShotType = Literal["extreme_close_up", "close_up", "medium", "wide", "detail", "overhead", "product_hero"]
 CameraMovement = Literal[
     "static", "dolly_in", "dolly_out", "pan_left", "pan_right", "tilt_up", "tilt_down", "orbit"

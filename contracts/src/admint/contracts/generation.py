@@ -5,8 +5,9 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from admint.contracts.artifacts import ArtifactRef
-from admint.contracts.common import Aspect, FrameSize, Framework, Stage, TransitionKind
+from admint.contracts.common import Aspect, FrameSize, Framework, TransitionKind
 from admint.contracts.envelope import Event
+from admint.contracts.stages import Stage
 
 
 class Transition(BaseModel):

@@ -2,9 +2,9 @@
 
 import uvicorn
 
+from admint.core.logging import setup_logging
 from admint.gateway.app import create_app
 from admint.gateway.config import GatewaySettings
-from admint.runtime.logging import setup_logging
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The composition root: FastAPI app whose lifespan owns the NATS broker, the SSE connection, motor and S3."""
+"""The composition root: FastAPI app whose lifespan owns the NATS connection, MongoDB and S3."""
 
 import contextlib
 import logging
@@ -12,6 +12,12 @@ from fastapi.staticfiles import StaticFiles
 from nats.errors import Error as NatsError
 from pymongo.errors import PyMongoError
 
+from admint.core.blobstore import BlobStore
+from admint.core.bus import EventPublisher, connect_nats, ensure_stream, make_broker
+from admint.core.docstore import GenerationRepository, ensure_indexes
+from admint.core.errors import TransientError
+from admint.core.mongo import connect
+from admint.core.service import retry_until_ready
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
 from admint.gateway.limits import BodyLimitMiddleware, SharedRateLimiter
@@ -20,11 +26,6 @@ from admint.gateway.problems import install_problem_handlers, problem_media_type
 from admint.gateway.routes import assets, generations, health, keys
 from admint.gateway.state import Gateway
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
-from admint.runtime.blobstore import BlobStore
-from admint.runtime.bus import EventPublisher, connect_nats, ensure_stream, make_broker
-from admint.runtime.docstore import GenerationRepository, connect, ensure_indexes
-from admint.runtime.errors import TransientError
-from admint.runtime.service import retry_until_ready
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -72,7 +73,7 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
                 await nc.close()
         with contextlib.suppress(Exception):
             await broker.stop()
-        mongo.close()
+        await mongo.close()
 
 
 def _install_dependency_errors(app: FastAPI) -> None:

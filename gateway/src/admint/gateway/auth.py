@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorDatabase
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from admint.contracts.ids import new_id
-from admint.runtime.docstore import now
+from admint.core.docstore import now
+from admint.core.mongo import Database
 
 KEY_PREFIX = "admk_"
 OWNER_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -52,7 +52,7 @@ class Principal:
 
 
 class ApiKeyRepository:
-    def __init__(self, db: AsyncIOMotorDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.collection = db.api_keys
 
     async def create(

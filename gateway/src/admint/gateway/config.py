@@ -2,13 +2,13 @@
 
 from pydantic import Field, SecretStr, model_validator
 
-from admint.runtime.settings import RuntimeSettings
+from admint.core.settings import CoreSettings
 
 DEV_ADMIN_TOKEN = "admint-dev-admin-token"
 """Development default of the admin token; refused in production like every other default secret."""
 
 
-class GatewaySettings(RuntimeSettings):
+class GatewaySettings(CoreSettings):
     service_name: str = Field(default="gateway", description="Name used in logs, metrics and event producers.")
     gateway_host: str = Field(default="127.0.0.1", description="Bind address of the HTTP API.")
     gateway_port: int = Field(default=8000, description="Port of the HTTP API.", ge=0, le=65535)

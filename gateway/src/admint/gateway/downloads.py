@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from admint.runtime.keys import export_key, master_key, rendition_name
+from admint.core.keys import export_key, master_key, rendition_name
 
 
 def normalize_aspect(value: str) -> str:

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import HTTPException
-from motor.motor_asyncio import AsyncIOMotorDatabase
 from pymongo.errors import DuplicateKeyError
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from admint.core.mongo import Database
 
 CAS_ATTEMPTS = 8
 """Compare-and-set rounds before a request that keeps losing the race to its own key's others is refused."""
@@ -36,7 +37,7 @@ def gcra(tat: float, now: float, window_s: float, limit: int) -> tuple[float, in
 
 class SharedRateLimiter:
     def __init__(
-        self, db: AsyncIOMotorDatabase, window_s: float = 60.0, clock: Callable[[], float] = time.time
+        self, db: Database, window_s: float = 60.0, clock: Callable[[], float] = time.time
     ) -> None:
         self.collection = db.rate_limits
         self.window_s = window_s

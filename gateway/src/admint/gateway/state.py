@@ -2,24 +2,24 @@
 
 from dataclasses import dataclass
 
-from motor.motor_asyncio import AsyncIOMotorClient
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
+from admint.core.blobstore import BlobStore
+from admint.core.bus import EventPublisher
+from admint.core.docstore import GenerationRepository
+from admint.core.mongo import MongoClient
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
 from admint.gateway.limits import SharedRateLimiter
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
-from admint.runtime.blobstore import BlobStore
-from admint.runtime.bus import EventPublisher
-from admint.runtime.docstore import GenerationRepository
 
 
 @dataclass
 class Gateway:
     settings: GatewaySettings
     publisher: EventPublisher
-    mongo: AsyncIOMotorClient
+    mongo: MongoClient
     docs: GenerationRepository
     generations: GenerationQueries
     assets: AssetRepository

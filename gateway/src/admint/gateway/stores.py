@@ -4,16 +4,16 @@ and Idempotency-Key claims. Every query carries the owner, so one key can never 
 import hashlib
 from typing import Any
 
-from motor.motor_asyncio import AsyncIOMotorDatabase
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from admint.runtime.docstore import now
-from admint.runtime.status import ACTIVE
+from admint.contracts.stages import PIPELINE
+from admint.core.docstore import now
+from admint.core.mongo import Database
 
 
 class GenerationQueries:
-    def __init__(self, db: AsyncIOMotorDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.collection = db.generations
 
     async def get_owned(self, generation_id: str, owner: str) -> dict[str, Any] | None:
@@ -34,16 +34,16 @@ class GenerationQueries:
         return [doc async for doc in cursor]
 
     async def count_active(self, owner: str) -> int:
-        return int(await self.collection.count_documents({"owner": owner, "status": {"$in": list(ACTIVE)}}))
+        return int(await self.collection.count_documents({"owner": owner, "status": {"$in": list(PIPELINE.active)}}))
 
     async def active_using_asset(self, owner: str, asset_id: str) -> int:
         return int(await self.collection.count_documents(
-            {"owner": owner, "spec.product_asset_id": asset_id, "status": {"$in": list(ACTIVE)}}
+            {"owner": owner, "spec.product_asset_id": asset_id, "status": {"$in": list(PIPELINE.active)}}
         ))
 
 
 class AssetRepository:
-    def __init__(self, db: AsyncIOMotorDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.collection = db.assets
 
     async def insert(self, doc: dict[str, Any]) -> None:
@@ -71,7 +71,7 @@ class IdempotencyRecords:
     finishes the same generation (same id, same seed) instead of starting another one.
     """
 
-    def __init__(self, db: AsyncIOMotorDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.collection = db.idempotency_keys
 
     @staticmethod

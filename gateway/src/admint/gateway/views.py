@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from admint.runtime.status import STAGE_OF_STATUS
+from admint.contracts.stages import PIPELINE
 
 Presign = Callable[[str], Awaitable[str]]
 INTERNAL_FIELDS = frozenset({"_id", "owner", "key_id", "idempotency_key", "request_hash", "request_published_at"})
@@ -53,8 +53,8 @@ async def presign_all(value: Any, presign: Presign) -> Any:
 
 def current_stage(doc: dict[str, Any]) -> str | None:
     status = str(doc.get("status", ""))
-    if status in STAGE_OF_STATUS:
-        return STAGE_OF_STATUS[status]
+    if status in PIPELINE.stage_of_status:
+        return PIPELINE.stage_of_status[status]
     if status in ("failed",) and isinstance(doc.get("error"), dict):
         return doc["error"].get("stage")
     return None

@@ -8,13 +8,13 @@ from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 
 from admint.contracts.envelope import utcnow
 from admint.contracts.ids import ID_PATTERN, new_id
+from admint.core.keys import asset_key, asset_prefix
 from admint.gateway.deps import GatewayDep, PrincipalDep
 from admint.gateway.images import ImageRejected, normalize_image
 from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
 from admint.gateway.problems import ProblemError, problems
 from admint.gateway.schemas import AssetPage, AssetView
 from admint.gateway.state import Gateway
-from admint.runtime.keys import asset_key, asset_prefix
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
 AssetId = Annotated[str, Path(description="Asset id.", pattern=ID_PATTERN)]

@@ -2,7 +2,7 @@
 
 import logging
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
@@ -11,6 +11,8 @@ from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.envelope import utcnow
 from admint.contracts.generation import GenerationCancelled, GenerationRequested, GenerationSpec
 from admint.contracts.ids import ID_PATTERN, new_id
+from admint.contracts.stages import PIPELINE, Status
+from admint.core import recovery
 from admint.gateway.auth import Principal
 from admint.gateway.deps import GatewayDep, PrincipalDep
 from admint.gateway.downloads import find_rendition_key, normalize_aspect
@@ -22,8 +24,6 @@ from admint.gateway.specs import build_spec, request_hash
 from admint.gateway.sse import SSE_HEADERS, EventFeed
 from admint.gateway.state import Gateway
 from admint.gateway.views import generation_summary, generation_view, links
-from admint.runtime import recovery
-from admint.runtime.status import TERMINAL
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
 log = logging.getLogger(__name__)
@@ -33,9 +33,6 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
            description="Retry-safe creation: the same key and body return the same generation."),
-]
-StatusFilter = Literal[
-    "queued", "planning", "storyboarding", "chunking", "stitching", "exporting", "completed", "failed", "cancelled"
 ]
 
 
@@ -149,7 +146,7 @@ async def create_generation(
             summary="List your generations")
 async def list_generations(
     gw: GatewayDep, who: PrincipalDep,
-    status: Annotated[StatusFilter | None, Query(description="Only generations in this status.")] = None,
+    status: Annotated[Status | None, Query(description="Only generations in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
     cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page.")] = None,
 ) -> dict[str, Any]:
@@ -240,7 +237,7 @@ async def download_video(
                            kind="not-found", renditions=available)
     status = doc.get("status")
     if status != "completed":
-        headers = {} if status in TERMINAL else {"Retry-After": "10"}
+        headers = {} if status in PIPELINE.terminal else {"Retry-After": "10"}
         raise ProblemError(409, f"the video is not ready: generation is {status}", kind="not-ready",
                            headers=headers, generation_status=status)
     for key in find_rendition_key(doc, aspect):

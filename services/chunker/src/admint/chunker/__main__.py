@@ -2,7 +2,7 @@
 
 from admint.chunker.app import build
 from admint.chunker.config import ChunkerSettings
-from admint.runtime.service import run_service
+from admint.core.service import run_service
 
 
 def main() -> None:

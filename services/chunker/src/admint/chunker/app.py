@@ -16,15 +16,16 @@ from admint.chunker.handlers import (
     handle_chunk_requested,
     handle_storyboard_completed,
 )
+from admint.chunker.offline_video import OfflineVideoModel
 from admint.contracts.chunks import ChunkCompleted, ChunkRequested
 from admint.contracts.envelope import Event
 from admint.contracts.storyboard import StoryboardCompleted
-from admint.runtime.providers.factory import build_video_model
-from admint.runtime.providers.ports import VideoModel
-from admint.runtime.providers.registry import load_registry
-from admint.runtime.service import Infra
-from admint.runtime.topology import consumers_of
-from admint.runtime.worker import Subscription
+from admint.core.service import Infra
+from admint.core.topology import consumers_of
+from admint.core.worker import Subscription
+from admint.providers.factory import build_video_model
+from admint.providers.ports import VideoModel
+from admint.providers.registry import load_registry
 
 HANDLERS: dict[str, tuple[type[Event], Callable[..., Coroutine[Any, Any, list[Event]]]]] = {
     "storyboard.completed.v1": (StoryboardCompleted, handle_storyboard_completed),
@@ -44,7 +45,9 @@ def video_slots(video: VideoModel, settings: ChunkerSettings) -> asyncio.Semapho
 
 def build(infra: Infra, video: VideoModel | None = None) -> list[Subscription]:
     settings = infra.settings if isinstance(infra.settings, ChunkerSettings) else ChunkerSettings()
-    video = video or build_video_model(settings, shared_slots=infra.slot_lease)
+    video = video or build_video_model(
+        settings, lambda: OfflineVideoModel(chunk_duration_s=settings.offline_chunk_duration_s),
+        shared_slots=infra.slot_lease)
     ports = Ports(docs=infra.docs, blobs=infra.blobs, video=video, settings=settings,
                   video_slots=video_slots(video, settings))
     subscriptions = []

@@ -2,11 +2,15 @@
 
 from pydantic import Field
 
-from admint.runtime.settings import RuntimeSettings
+from admint.core.settings import CoreSettings
+from admint.providers.settings import ProviderSettings
 
 
-class ChunkerSettings(RuntimeSettings):
+class ChunkerSettings(ProviderSettings, CoreSettings):
     service_name: str = Field(default="chunker", description="Name used in logs, metrics and event producers.")
+    offline_chunk_duration_s: float = Field(
+        default=5.0, description="Native chunk length of the offline video model.", gt=0, le=30
+    )
     cta_duration_s: float = Field(
         default=2.5, description="How long the call-to-action card closes the last beat, seconds.", gt=0, le=10
     )

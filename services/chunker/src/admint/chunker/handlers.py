@@ -32,14 +32,14 @@ from admint.contracts.envelope import Event
 from admint.contracts.generation import GenerationSpec, StageProgress
 from admint.contracts.plan import Plan
 from admint.contracts.storyboard import StoryboardCompleted
-from admint.runtime import keys
-from admint.runtime.errors import PermanentError, TransientError, TransientProviderError
-from admint.runtime.events import follow
-from admint.runtime.media.captions import render_caption, render_cta
-from admint.runtime.media.normalise import NormaliseJob, Overlay, normalise
-from admint.runtime.media.probe import probe
-from admint.runtime.providers.ports import VideoModel, VideoRequest, VideoResult
-from admint.runtime.stores import GenerationStore, ObjectStore
+from admint.core import keys
+from admint.core.errors import PermanentError, TransientError, TransientProviderError
+from admint.core.events import follow
+from admint.core.stores import GenerationStore, ObjectStore
+from admint.media.captions import render_caption, render_cta
+from admint.media.normalise import NormaliseJob, Overlay, normalise
+from admint.media.probe import probe
+from admint.providers.ports import VideoModel, VideoRequest, VideoResult
 
 log = logging.getLogger(__name__)
 STAGE: Final = "chunking"

@@ -6,7 +6,7 @@ from admint.contracts.chunks import ChunkRequested
 from admint.contracts.envelope import Event
 from admint.contracts.generation import GenerationSpec
 from admint.contracts.plan import Plan
-from admint.runtime.events import follow
+from admint.core.events import follow
 
 PRODUCER = "chunker"
 

@@ -1,8 +1,8 @@
 """`python -m admint.exporter`: run the exporter worker."""
 
+from admint.core.service import run_service
 from admint.exporter.app import build
 from admint.exporter.config import ExporterSettings
-from admint.runtime.service import run_service
 
 
 def main() -> None:

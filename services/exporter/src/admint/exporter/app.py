@@ -7,11 +7,11 @@ from the document (their Nats-Msg-Ids are deterministic, so the stream drops tru
 from functools import partial
 
 from admint.contracts.stitch import StitchCompleted
+from admint.core.service import Infra
+from admint.core.topology import consumers_of
+from admint.core.worker import Subscription
 from admint.exporter.config import ExporterSettings
 from admint.exporter.handlers import Ports, handle_stitch_completed
-from admint.runtime.service import Infra
-from admint.runtime.topology import consumers_of
-from admint.runtime.worker import Subscription
 
 
 def build(infra: Infra) -> list[Subscription]:

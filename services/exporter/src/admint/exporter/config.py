@@ -4,11 +4,11 @@ from typing import Literal
 
 from pydantic import Field
 
+from admint.core.settings import CoreSettings
 from admint.exporter.renditions import Policy
-from admint.runtime.settings import RuntimeSettings
 
 
-class ExporterSettings(RuntimeSettings):
+class ExporterSettings(CoreSettings):
     service_name: str = Field(default="exporter", description="Name in logs, metrics and event producers.")
     rendition_method: Literal["auto", "crop", "pad"] = Field(
         default="auto", description="How other aspects are made: auto picks crop or blurred-background pad."

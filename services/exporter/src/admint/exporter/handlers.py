@@ -16,15 +16,15 @@ from admint.contracts.envelope import Event
 from admint.contracts.export import ExportCompleted, Rendition, SpecCheck
 from admint.contracts.generation import GenerationCompleted, RenditionSummary
 from admint.contracts.stitch import StitchCompleted
+from admint.core import keys
+from admint.core.errors import PermanentError
+from admint.core.events import follow
+from admint.core.stores import GenerationStore, ObjectStore
 from admint.exporter.config import ExporterSettings
 from admint.exporter.media import encode_rendition, saliency_map
 from admint.exporter.poster import best_frame, jpeg, poster_times, thumbnail
 from admint.exporter.renditions import RenditionPlan, master_rendition, plan_rendition
-from admint.runtime import keys
-from admint.runtime.errors import PermanentError
-from admint.runtime.events import follow
-from admint.runtime.media.speccheck import Expected, spec_check
-from admint.runtime.stores import GenerationStore, ObjectStore
+from admint.media.speccheck import Expected, spec_check
 
 log = logging.getLogger(__name__)
 PRODUCER = "exporter"

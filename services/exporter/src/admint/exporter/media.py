@@ -12,8 +12,8 @@ import numpy as np
 
 from admint.contracts.common import FrameSize
 from admint.exporter.renditions import RenditionPlan, video_filter
-from admint.runtime.media.ffmpeg import ffmpeg
-from admint.runtime.media.house import HOUSE
+from admint.media.ffmpeg import ffmpeg
+from admint.media.house import HOUSE
 
 MAP_WIDTH = 96
 

@@ -1,8 +1,8 @@
 """`python -m admint.planner`: run the planner worker."""
 
+from admint.core.service import run_service
 from admint.planner.app import build
 from admint.planner.config import PlannerSettings
-from admint.runtime.service import run_service
 
 
 def main() -> None:

@@ -3,16 +3,16 @@
 from functools import partial
 
 from admint.contracts.generation import GenerationRequested
+from admint.core.service import Infra
+from admint.core.topology import consumers_of
+from admint.core.worker import Subscription
 from admint.planner.config import PlannerSettings
 from admint.planner.fallback import FallbackPlanner
 from admint.planner.handlers import Ports, handle_generation_requested
 from admint.planner.offline import OfflinePlanner
 from admint.planner.openai_planner import OpenAIPlanner
-from admint.runtime.providers.factory import ProviderConfigError
-from admint.runtime.providers.ports import PlannerModel
-from admint.runtime.service import Infra
-from admint.runtime.topology import consumers_of
-from admint.runtime.worker import Subscription
+from admint.providers.factory import ProviderConfigError
+from admint.providers.ports import PlannerModel
 
 
 def build_planner(settings: PlannerSettings) -> PlannerModel:

@@ -1,6 +1,6 @@
 """Planner failures that must end the generation rather than trigger the offline fallback."""
 
-from admint.runtime.errors import PermanentProviderError
+from admint.core.errors import PermanentProviderError
 
 
 class BriefRejected(PermanentProviderError):

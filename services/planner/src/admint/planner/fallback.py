@@ -4,9 +4,9 @@ import logging
 
 from admint.contracts.generation import GenerationSpec
 from admint.contracts.plan import Plan
+from admint.core.errors import PermanentProviderError, TransientError
 from admint.planner.errors import BriefRejected
-from admint.runtime.errors import PermanentProviderError, TransientError
-from admint.runtime.providers.ports import PlannerModel
+from admint.providers.ports import PlannerModel
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from admint.contracts.envelope import Event
 from admint.contracts.generation import GenerationRequested, StageProgress
 from admint.contracts.plan import Plan
 from admint.contracts.storyboard import PlanCompleted
-from admint.runtime.errors import PermanentError
-from admint.runtime.events import follow
-from admint.runtime.providers.ports import PlannerModel
-from admint.runtime.providers.registry import load_registry
-from admint.runtime.stores import GenerationStore
+from admint.core.errors import PermanentError
+from admint.core.events import follow
+from admint.core.stores import GenerationStore
+from admint.providers.ports import PlannerModel
+from admint.providers.registry import load_registry
 
 log = logging.getLogger(__name__)
 PRODUCER = "planner"

@@ -6,11 +6,11 @@ from pydantic import ValidationError
 
 from admint.contracts.generation import GenerationSpec
 from admint.contracts.plan import Plan
+from admint.core.errors import PermanentProviderError
 from admint.planner.brief import UnplannableBrief, read_brief
 from admint.planner.composer import OFFLINE_PLANNER, compose
 from admint.planner.errors import BriefRejected
 from admint.planner.library import Library, load_library
-from admint.runtime.errors import PermanentProviderError
 
 
 class OfflinePlanner:

@@ -19,12 +19,12 @@ from pydantic import ValidationError
 
 from admint.contracts.generation import GenerationSpec
 from admint.contracts.plan import Plan
+from admint.core.errors import PermanentProviderError, TransientProviderError
 from admint.planner.brief import UnplannableBrief, check_plannable
 from admint.planner.errors import BriefRejected
 from admint.planner.library import Library, load_library
 from admint.planner.llm_plan import DraftPlan, InvalidPlanOutput, strict_schema, to_plan
 from admint.planner.tiling import beat_bounds
-from admint.runtime.errors import PermanentProviderError, TransientProviderError
 
 log = logging.getLogger(__name__)
 PROMPTS_FILE = Path(__file__).with_name("data") / "prompts.yaml"

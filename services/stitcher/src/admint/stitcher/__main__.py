@@ -1,6 +1,6 @@
 """`python -m admint.stitcher`: run the stitcher worker."""
 
-from admint.runtime.service import run_service
+from admint.core.service import run_service
 from admint.stitcher.app import build
 from admint.stitcher.config import StitcherSettings
 

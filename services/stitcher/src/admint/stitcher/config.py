@@ -2,11 +2,12 @@
 
 from pydantic import Field
 
-from admint.runtime.media.audio import BedSettings
-from admint.runtime.settings import RuntimeSettings
+from admint.core.settings import CoreSettings
+from admint.media.audio import BedSettings
+from admint.providers.settings import ProviderSettings
 
 
-class StitcherSettings(RuntimeSettings):
+class StitcherSettings(ProviderSettings, CoreSettings):
     service_name: str = Field(default="stitcher", description="Name used in logs, metrics and event producers.")
     xfade_transition: str = Field(
         default="fade", description="ffmpeg xfade transition used for crossfades (fade, dissolve, smoothleft …)."

@@ -12,12 +12,12 @@ from admint.contracts.chunks import ChunksCompleted
 from admint.contracts.common import CostEntry
 from admint.contracts.envelope import Event
 from admint.contracts.stitch import StitchCompleted
-from admint.runtime import keys
-from admint.runtime.errors import PermanentError
-from admint.runtime.events import follow
-from admint.runtime.media.audio import render_bed
-from admint.runtime.providers.ports import MusicModel, MusicRequest
-from admint.runtime.stores import GenerationStore, ObjectStore
+from admint.core import keys
+from admint.core.errors import PermanentError
+from admint.core.events import follow
+from admint.core.stores import GenerationStore, ObjectStore
+from admint.media.audio import render_bed
+from admint.providers.ports import MusicModel, MusicRequest
 from admint.stitcher.config import StitcherSettings
 from admint.stitcher.render import ClipFile, StitchResult, stitch
 from admint.stitcher.timeline import TimelineError, beat_targets

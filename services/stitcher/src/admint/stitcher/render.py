@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from admint.runtime.media.ffmpeg import MediaToolError, ffmpeg, ffprobe_binary, run_tool
-from admint.runtime.media.house import HOUSE, HouseFormat
-from admint.stitcher.mp4 import read_track
-from admint.stitcher.mp4_join import JoinUnsupported, Span, join_mp4
+from admint.media.ffmpeg import MediaToolError, ffmpeg, ffprobe_binary, run_tool
+from admint.media.house import HOUSE, HouseFormat
+from admint.media.mp4 import read_track
+from admint.media.mp4_join import JoinUnsupported, Span, join_mp4
 from admint.stitcher.timeline import BeatClips, Clip, Piece, Timeline, Window, plan_timeline
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """`python -m admint.storyboard`: run the storyboard worker."""
 
-from admint.runtime.service import run_service
+from admint.core.service import run_service
 from admint.storyboard.app import build
 from admint.storyboard.config import StoryboardSettings
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from admint.contracts.envelope import Event
 from admint.contracts.storyboard import FrameCompleted, FrameRequested, PlanCompleted
-from admint.runtime.providers.factory import build_image_model
-from admint.runtime.service import Infra
-from admint.runtime.topology import consumers_of
-from admint.runtime.worker import Subscription
+from admint.core.service import Infra
+from admint.core.topology import consumers_of
+from admint.core.worker import Subscription
+from admint.providers.factory import build_image_model
 from admint.storyboard.config import StoryboardSettings
 from admint.storyboard.handlers import (
     Ports,
@@ -17,6 +17,7 @@ from admint.storyboard.handlers import (
     handle_frame_requested,
     handle_plan_completed,
 )
+from admint.storyboard.offline_image import OfflineImageModel
 
 HANDLERS: dict[str, tuple[type[Event], Callable[..., Coroutine[Any, Any, list[Event]]]]] = {
     "plan.completed.v1": (PlanCompleted, handle_plan_completed),
@@ -28,7 +29,7 @@ HANDLERS: dict[str, tuple[type[Event], Callable[..., Coroutine[Any, Any, list[Ev
 def build(infra: Infra) -> list[Subscription]:
     settings = infra.settings if isinstance(infra.settings, StoryboardSettings) else StoryboardSettings()
     ports = Ports(docs=infra.docs, blobs=infra.blobs, image=build_image_model(
-        settings, shared_slots=infra.slot_lease))
+        settings, OfflineImageModel, shared_slots=infra.slot_lease))
     subscriptions = []
     for consumer in consumers_of("storyboard"):
         model, handler = HANDLERS[consumer.event_type]

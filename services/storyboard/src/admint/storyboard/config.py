@@ -2,10 +2,11 @@
 
 from pydantic import Field
 
-from admint.runtime.settings import RuntimeSettings
+from admint.core.settings import CoreSettings
+from admint.providers.settings import ProviderSettings
 
 
-class StoryboardSettings(RuntimeSettings):
+class StoryboardSettings(ProviderSettings, CoreSettings):
     service_name: str = Field(
         default="storyboard", description="Name used in logs, metrics and event producers."
     )

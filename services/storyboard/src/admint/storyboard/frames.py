@@ -8,8 +8,8 @@ from admint.contracts.common import FrameSize
 from admint.contracts.generation import GenerationSpec
 from admint.contracts.plan import Plan
 from admint.contracts.storyboard import FrameRef, FrameRequested, PlanCompleted
-from admint.runtime.events import follow
-from admint.runtime.media.frames import decode_image, encode_png, fit_cover
+from admint.core.events import follow
+from admint.media.frames import decode_image, encode_png, fit_cover
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

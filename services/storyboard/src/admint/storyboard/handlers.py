@@ -13,12 +13,12 @@ from admint.contracts.common import CostEntry
 from admint.contracts.envelope import Event
 from admint.contracts.generation import StageProgress
 from admint.contracts.storyboard import FrameCompleted, FrameRequested, PlanCompleted, StoryboardCompleted
-from admint.runtime import keys
-from admint.runtime.errors import PermanentError, TransientError
-from admint.runtime.events import follow
-from admint.runtime.media.ffmpeg import MediaToolError
-from admint.runtime.providers.ports import ImageModel, ImageRequest
-from admint.runtime.stores import GenerationStore, ObjectStore
+from admint.core import keys
+from admint.core.errors import PermanentError, TransientError
+from admint.core.events import follow
+from admint.core.stores import GenerationStore, ObjectStore
+from admint.media.ffmpeg import MediaToolError
+from admint.providers.ports import ImageModel, ImageRequest
 from admint.storyboard.frames import (
     IncompleteStoryboard,
     assemble,

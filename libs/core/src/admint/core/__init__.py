@@ -1,0 +1,1 @@
+"""admint core: what every process runs on. Knows no service, no provider, no media."""

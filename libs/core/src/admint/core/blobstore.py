@@ -1,0 +1,163 @@
+"""MinIO/S3 adapter (minio SDK) behind the ObjectStore port. The SDK is blocking: calls run in threads."""
+
+import asyncio
+import hashlib
+import io
+from datetime import timedelta
+from pathlib import Path
+
+from minio import Minio
+from minio.error import S3Error
+
+from admint.contracts.artifacts import ArtifactRef
+from admint.core.errors import TransientError
+from admint.core.settings import CoreSettings
+
+_PART_SIZE = 16 * 1024 * 1024
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class BlobStore:
+    """One bucket; deterministic keys; every put returns an ArtifactRef with the object's sha256."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        *,
+        secure: bool = False,
+        region: str = "us-east-1",
+        public_endpoint: str | None = None,
+    ) -> None:
+        self.bucket = bucket
+        self.client = Minio(
+            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region
+        )
+        # presigned URLs are signed for the host clients will use (signing is offline: no request is sent)
+        self.signer = (
+            Minio(public_endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
+            if public_endpoint
+            else self.client
+        )
+
+    @classmethod
+    def from_settings(cls, settings: CoreSettings) -> "BlobStore":
+        return cls(
+            settings.s3_endpoint,
+            settings.s3_access_key,
+            settings.s3_secret_key.get_secret_value(),
+            settings.s3_bucket,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+            public_endpoint=settings.s3_public_endpoint,
+        )
+
+    async def _call(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        except S3Error:
+            raise
+        except OSError as exc:  # connection refused / reset: the server may be restarting
+            raise TransientError(f"object store unreachable: {exc}") from exc
+
+    async def ensure_bucket(self) -> None:
+        if not await self._call(self.client.bucket_exists, self.bucket):
+            try:
+                await self._call(self.client.make_bucket, self.bucket)
+            except S3Error as exc:
+                if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise
+
+    async def bucket_ready(self) -> bool:
+        return bool(await self._call(self.client.bucket_exists, self.bucket))
+
+    async def put_bytes(self, key: str, data: bytes, content_type: str) -> ArtifactRef:
+        await self._call(
+            self.client.put_object, self.bucket, key, io.BytesIO(data), len(data), content_type=content_type
+        )
+        return ArtifactRef(
+            bucket=self.bucket,
+            key=key,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            content_type=content_type,
+        )
+
+    async def put_file(self, key: str, path: Path, content_type: str) -> ArtifactRef:
+        path = Path(path)
+        sha = await asyncio.to_thread(_sha256_file, path)
+        await self._call(
+            self.client.fput_object,
+            self.bucket,
+            key,
+            str(path),
+            content_type=content_type,
+            part_size=_PART_SIZE,
+        )
+        return ArtifactRef(
+            bucket=self.bucket, key=key, sha256=sha, size=path.stat().st_size, content_type=content_type
+        )
+
+    async def get_bytes(self, key: str) -> bytes:
+        def read() -> bytes:
+            response = self.client.get_object(self.bucket, key)
+            try:
+                return bytes(response.read())
+            finally:
+                response.close()
+                response.release_conn()
+
+        try:
+            data: bytes = await self._call(read)
+        except S3Error as exc:
+            if exc.code == "NoSuchKey":
+                raise FileNotFoundError(key) from exc
+            raise
+        return data
+
+    async def get_file(self, key: str, path: Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            await self._call(self.client.fget_object, self.bucket, key, str(path))
+        except S3Error as exc:
+            if exc.code == "NoSuchKey":
+                raise FileNotFoundError(key) from exc
+            raise
+        return path
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await self._call(self.client.stat_object, self.bucket, key)
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
+                return False
+            raise
+        return True
+
+    async def presign_get(self, key: str, expiry_s: int | None = None) -> str:
+        url: str = await self._call(
+            self.signer.presigned_get_object, self.bucket, key, expires=timedelta(seconds=expiry_s or 3600)
+        )
+        return url
+
+    async def list_keys(self, prefix: str) -> list[str]:
+        def names() -> list[str]:
+            return sorted(
+                o.object_name for o in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
+            )
+
+        result: list[str] = await self._call(names)
+        return result
+
+    async def delete(self, key: str) -> None:
+        await self._call(self.client.remove_object, self.bucket, key)

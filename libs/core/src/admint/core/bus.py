@@ -1,0 +1,107 @@
+"""NATS JetStream: the broker factory, idempotent stream creation and the de-duplicating publisher."""
+
+import logging
+from typing import Any
+
+import nats
+from faststream.nats import NatsBroker
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError, NotFoundError
+
+from admint.contracts.envelope import Event
+from admint.contracts.subjects import STREAM_SUBJECTS
+from admint.core.metrics import EVENTS_PUBLISHED
+from admint.core.settings import CoreSettings
+
+log = logging.getLogger(__name__)
+
+
+def nats_servers(settings: CoreSettings) -> list[str]:
+    return [u.strip() for u in settings.nats_url.split(",") if u.strip()]
+
+
+def make_broker(settings: CoreSettings) -> NatsBroker:
+    """A FastStream NATS broker that keeps reconnecting forever (a restarted server is not fatal)."""
+    return NatsBroker(
+        nats_servers(settings),
+        name=settings.service_name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        connect_timeout=3,
+        logger=logging.getLogger(f"admint.faststream.{settings.service_name}"),
+        log_level=logging.DEBUG,
+    )
+
+
+def stream_config(settings: CoreSettings) -> StreamConfig:
+    """The ADMINT stream: every gen.> event, on file storage, kept 7 days, de-duplicated by Nats-Msg-Id."""
+    return StreamConfig(
+        name=settings.stream_name,
+        subjects=list(STREAM_SUBJECTS),
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.OLD,
+        max_age=settings.stream_max_age_s,
+        duplicate_window=settings.stream_duplicate_window_s,
+        num_replicas=settings.stream_replicas,
+    )
+
+
+async def ensure_stream(js: JetStreamContext, settings: CoreSettings) -> str:
+    """Create the stream, or bring an existing one to the wanted config. Returns created|updated|unchanged."""
+    wanted = stream_config(settings)
+    name = settings.stream_name
+    try:
+        info = await js.stream_info(name)
+    except NotFoundError:
+        try:
+            await js.add_stream(wanted)
+            return "created"
+        except BadRequestError:  # a concurrent starter won the race
+            info = await js.stream_info(name)
+    current = info.config
+    same = (
+        sorted(current.subjects or []) == sorted(wanted.subjects or [])
+        and current.max_age == wanted.max_age
+        and current.duplicate_window == wanted.duplicate_window
+        and current.storage == wanted.storage
+    )
+    if same:
+        return "unchanged"
+    await js.update_stream(wanted)
+    return "updated"
+
+
+async def connect_nats(settings: CoreSettings, **kwargs: Any) -> NatsClient:
+    """A plain nats-py connection (tools, tests, the gateway's SSE reader)."""
+    return await nats.connect(
+        servers=nats_servers(settings),
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=3,
+        **kwargs,
+    )
+
+
+class EventPublisher:
+    """Publishes events to the stream with their deterministic Nats-Msg-Id and waits for the PubAck."""
+
+    def __init__(self, broker: NatsBroker, settings: CoreSettings) -> None:
+        self.broker = broker
+        self.stream = settings.stream_name
+        self.service = settings.service_name
+
+    async def publish(self, event: Event, *, timeout: float = 10.0) -> bool:
+        """Publish; returns True when the stream stored it, False when it was a duplicate it dropped."""
+        ack = await self.broker.publish(
+            event.model_dump_json().encode(),
+            event.subject,
+            headers={"Nats-Msg-Id": event.msg_id, "Admint-Event-Type": event.type},
+            stream=self.stream,
+            timeout=timeout,
+        )
+        duplicate = bool(getattr(ack, "duplicate", False))
+        EVENTS_PUBLISHED.labels(self.service, event.type, str(duplicate).lower()).inc()
+        return not duplicate

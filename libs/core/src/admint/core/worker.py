@@ -1,0 +1,265 @@
+"""The one consumer wrapper every service uses: decode → skip if terminal → handle → publish → ack.
+
+It owns the delivery semantics (DESIGN.md §3, issue 7): at-least-once with idempotent handlers, transient errors
+nak'ed with exponential backoff + jitter, permanent errors turned into generation.failed.v1, poison messages
+parked as message.deadlettered.v1 after max_deliver, cancellation honoured before work starts.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from admint.contracts.envelope import Event
+from admint.contracts.generation import GenerationFailed, MessageDeadLettered
+from admint.contracts.stages import PIPELINE, Stage
+from admint.contracts.subjects import parse_subject
+from admint.core.errors import PermanentError, TransientError
+from admint.core.logging import generation_id_var
+from admint.core.metrics import (
+    DEAD_LETTERED,
+    EVENTS_CONSUMED,
+    HANDLER_SECONDS,
+    IN_FLIGHT,
+    RETRIES,
+    STAGE_SECONDS,
+)
+from admint.core.stores import GenerationStore
+from admint.core.topology import ConsumerSpec
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any], Coroutine[Any, Any, list[Event]]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Wiring of one durable consumer to one handler (ports already bound)."""
+
+    consumer: ConsumerSpec
+    model: type[Event]
+    handler: Handler
+    stage: Stage
+    """Stage named in generation.failed.v1 when this handler fails for good."""
+    skip_terminal: bool = True
+    """Drop events of generations already completed/failed/cancelled (cancellation stops new work)."""
+
+
+class Delivery(Protocol):
+    """What the wrapper needs of a delivered message (FastStream's NatsMessage satisfies it via an adapter)."""
+
+    body: bytes
+    subject: str
+    deliveries: int
+    stream_sequence: int
+
+    async def ack(self) -> None: ...
+    async def nak(self, delay: float) -> None: ...
+    async def in_progress(self) -> None: ...
+
+
+class Publisher(Protocol):
+    async def publish(self, event: Event) -> bool: ...
+
+
+@dataclass
+class RetryPolicy:
+    base_s: float = 1.0
+    cap_s: float = 30.0
+
+    def delay(self, deliveries: int) -> float:
+        """Exponential backoff with full jitter in [0.5, 1.5) of the step."""
+        step = min(self.cap_s, self.base_s * (2 ** max(0, deliveries - 1)))
+        return round(step * (0.5 + random.random()), 3)
+
+
+class Worker:
+    """Runs subscriptions' handlers for one service with the delivery semantics above."""
+
+    def __init__(
+        self, service: str, docs: GenerationStore, publisher: Publisher, retry: RetryPolicy | None = None
+    ) -> None:
+        self.service = service
+        self.docs = docs
+        self.publisher = publisher
+        self.retry = retry or RetryPolicy()
+        self.inflight: dict[asyncio.Task[Any], str] = {}
+        self.handling: set[tuple[str, int]] = set()
+        """(durable, stream sequence) of messages being handled here: a redelivery of one of them (ack wait
+        passed while the loop was busy) must not start a second, concurrent run of the same work."""
+        self.draining = False
+
+    async def deliver(self, sub: Subscription, msg: Delivery) -> str:
+        """Handle one delivery; returns the outcome label (also counted in metrics)."""
+        event_type = sub.consumer.event_type
+        if self.draining:
+            await msg.nak(1.0)
+            return self._count(event_type, "drained")
+        ident = (sub.consumer.durable, msg.stream_sequence)
+        if ident in self.handling:
+            await msg.in_progress()  # the first delivery is still being worked on here; its ack settles both
+            return self._count(event_type, "duplicate_in_flight")
+        self.handling.add(ident)
+        try:
+            return await self._deliver(sub, msg)
+        finally:
+            self.handling.discard(ident)
+
+    async def _deliver(self, sub: Subscription, msg: Delivery) -> str:
+        event_type = sub.consumer.event_type
+        try:
+            gid, _ = parse_subject(msg.subject)
+        except ValueError:
+            gid = ""
+        token = generation_id_var.set(gid or None)
+        try:
+            if msg.deliveries > sub.consumer.max_transient_deliver:  # crash-looped past every limit
+                await self._dead_letter(sub, msg, gid, f"delivered {msg.deliveries} times without an ack")
+                return self._count(event_type, "dead_lettered")
+            try:
+                event = sub.model.model_validate_json(msg.body)
+            except ValidationError as exc:
+                await self._dead_letter(sub, msg, gid, f"undecodable {event_type}: {exc.errors()[:3]}")
+                return self._count(event_type, "dead_lettered")
+            if sub.skip_terminal and await self.docs.status(event.generation_id) in PIPELINE.terminal:
+                await msg.ack()
+                return self._count(event_type, "skipped_terminal")
+            return await self._run(sub, msg, event)
+        finally:
+            generation_id_var.reset(token)
+
+    async def _run(self, sub: Subscription, msg: Delivery, event: Event) -> str:
+        event_type = sub.consumer.event_type
+        work: asyncio.Task[list[Event]] = asyncio.create_task(sub.handler(event))
+        self.inflight[work] = event.generation_id
+        IN_FLIGHT.labels(self.service).inc()
+        heartbeat = asyncio.create_task(self._keep_alive(msg, sub.consumer.ack_wait_s))
+        started = time.perf_counter()
+        try:
+            outputs = await work
+            for output in outputs:
+                await self.publisher.publish(output)
+            await msg.ack()
+            await self._observe_stages(outputs)
+            return self._count(event_type, "ok")
+        except PermanentError as exc:
+            log.warning("permanent failure: %s", exc.reason, extra={"detail": exc.detail, "stage": sub.stage})
+            await self.fail_generation(
+                event, sub.stage, exc.reason, retryable=exc.retryable, detail=exc.detail
+            )
+            await msg.ack()
+            return self._count(event_type, "failed")
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if work.cancelled() and not self.draining and not (current and current.cancelling()):
+                # the generation was cancelled while we worked on it: drop the message
+                await msg.ack()
+                return self._count(event_type, "cancelled")
+            # shutdown: let another worker take it
+            work.cancel()
+            with contextlib.suppress(Exception):
+                await msg.nak(0.5)
+            raise
+        except Exception as exc:
+            return await self._retry_or_park(sub, msg, event, exc)
+        finally:
+            heartbeat.cancel()
+            HANDLER_SECONDS.labels(self.service, event_type).observe(time.perf_counter() - started)
+            IN_FLIGHT.labels(self.service).dec()
+            self.inflight.pop(work, None)
+
+    async def _retry_or_park(self, sub: Subscription, msg: Delivery, event: Event, exc: Exception) -> str:
+        event_type = sub.consumer.event_type
+        reason = "transient" if isinstance(exc, TransientError) else type(exc).__name__
+        # transient errors are expected to clear (the stage watchdog bounds the wait); only crashes count as poison
+        limit = sub.consumer.max_transient_deliver if isinstance(exc, TransientError) else sub.consumer.max_deliver
+        if msg.deliveries >= limit:
+            log.error("giving up after %d deliveries: %s", msg.deliveries, exc, exc_info=exc)
+            await self._dead_letter(sub, msg, event.generation_id, f"{type(exc).__name__}: {exc}")
+            return self._count(event_type, "dead_lettered")
+        delay = self.retry.delay(msg.deliveries)
+        log.warning(
+            "retrying in %.1fs (delivery %d): %s",
+            delay,
+            msg.deliveries,
+            exc,
+            exc_info=None if isinstance(exc, TransientError) else exc,
+        )
+        RETRIES.labels(self.service, event_type, reason).inc()
+        await msg.nak(delay)
+        return self._count(event_type, "retry")
+
+    async def fail_generation(
+        self, cause: Event, stage: Stage, reason: str, *, retryable: bool = False, detail: str | None = None
+    ) -> None:
+        moved = await self.docs.fail(cause.generation_id, stage, reason, retryable=retryable, detail=detail)
+        if moved or await self.docs.status(cause.generation_id) is None:
+            await self.publisher.publish(
+                GenerationFailed(
+                    generation_id=cause.generation_id,
+                    causation_id=cause.id,
+                    producer=self.service,
+                    stage=stage,
+                    reason=reason,
+                    retryable=retryable,
+                    detail=(detail or "")[:2000] or None,
+                    attempt=cause.attempt,
+                )
+            )
+
+    async def _dead_letter(self, sub: Subscription, msg: Delivery, gid: str, error: str) -> None:
+        DEAD_LETTERED.labels(self.service, sub.consumer.event_type).inc()
+        log.error("dead-lettering %s seq=%s: %s", msg.subject, msg.stream_sequence, error)
+        if gid:
+            parked = MessageDeadLettered(
+                generation_id=gid,
+                producer=self.service,
+                consumer=sub.consumer.durable,
+                original_subject=msg.subject,
+                stream_sequence=msg.stream_sequence,
+                deliveries=msg.deliveries,
+                error=error[:2000],
+            )
+            await self.publisher.publish(parked)
+            reason = (
+                f"{sub.stage} could not process a message after {msg.deliveries} deliveries: {error[:300]}"
+            )
+            await self.fail_generation(parked, sub.stage, reason, retryable=True, detail=error[:2000])
+        await msg.ack()
+
+    async def _keep_alive(self, msg: Delivery, ack_wait_s: float) -> None:
+        """Tell the server we are still working, so a long encode is not redelivered elsewhere."""
+        while True:
+            await asyncio.sleep(max(1.0, ack_wait_s / 3))
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
+
+    async def _observe_stages(self, outputs: list[Event]) -> None:
+        """Stage duration = from entering the stage's status (the document's timeline) to its completion event."""
+        for output in outputs:
+            stage = PIPELINE.completed_by.get(output.type)
+            if stage is None:
+                continue
+            with contextlib.suppress(Exception):
+                doc = await self.docs.get(output.generation_id) or {}
+                entered = (doc.get("timeline") or {}).get(stage.status)
+                if entered is not None:
+                    seconds = (output.occurred_at - entered).total_seconds()
+                    STAGE_SECONDS.labels(stage.name).observe(max(0.0, seconds))
+
+    def cancel_generation(self, generation_id: str) -> int:
+        """Cancel in-flight handlers of a cancelled generation; returns how many were cancelled."""
+        tasks = [t for t, gid in self.inflight.items() if gid == generation_id]
+        for t in tasks:
+            t.cancel()
+        return len(tasks)
+
+    def _count(self, event_type: str, outcome: str) -> str:
+        EVENTS_CONSUMED.labels(self.service, event_type, outcome).inc()
+        return outcome

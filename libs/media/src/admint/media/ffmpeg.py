@@ -1,0 +1,74 @@
+"""Run ffmpeg/ffprobe as async subprocesses with errors that say what went wrong."""
+
+import asyncio
+import shutil
+from pathlib import Path
+
+from admint.core.errors import PermanentError
+
+
+class MediaToolError(PermanentError):
+    """ffmpeg/ffprobe failed; the tail of its stderr is in `detail`."""
+
+
+def ffmpeg_binary() -> str:
+    """ffmpeg from PATH: Debian's, which ships ffprobe beside it (`make setup` installs it)."""
+    found = shutil.which("ffmpeg")
+    if not found:
+        raise MediaToolError("ffmpeg is not installed (run `make setup`, which installs Debian's ffmpeg)")
+    return found
+
+
+def ffprobe_binary() -> str:
+    found = shutil.which("ffprobe")
+    if not found:
+        raise MediaToolError("ffprobe is not installed (run `make setup`, which installs Debian's ffmpeg)")
+    return found
+
+
+async def run_tool(args: list[str], *, cwd: Path | None = None, timeout_s: float = 600.0) -> bytes:
+    """Run a media tool; return stdout, raise MediaToolError with the stderr tail on failure or timeout."""
+    out, _ = await run_tool_with_log(args, cwd=cwd, timeout_s=timeout_s)
+    return out
+
+
+async def run_tool_with_log(
+    args: list[str], *, cwd: Path | None = None, timeout_s: float = 600.0
+) -> tuple[bytes, bytes]:
+    """Like run_tool, but also return stderr (where ffmpeg's filters print their reports)."""
+    proc = await asyncio.create_subprocess_exec(
+        *args, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout_s)
+    except TimeoutError as exc:
+        proc.kill()
+        await proc.wait()
+        raise MediaToolError(f"{Path(args[0]).name} timed out after {timeout_s:.0f}s") from exc
+    except asyncio.CancelledError:
+        proc.kill()
+        await proc.wait()
+        raise
+    if proc.returncode != 0:
+        tail = err.decode(errors="replace")[-2000:]
+        raise MediaToolError(f"{Path(args[0]).name} exited with {proc.returncode}", detail=tail)
+    return out, err
+
+
+async def ffmpeg(*args: str, cwd: Path | None = None, timeout_s: float = 600.0) -> bytes:
+    """ffmpeg -hide_banner -nostdin -y -loglevel error <args>."""
+    return await run_tool(
+        [ffmpeg_binary(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", *args],
+        cwd=cwd,
+        timeout_s=timeout_s,
+    )
+
+
+async def ffmpeg_report(*args: str, timeout_s: float = 600.0) -> str:
+    """ffmpeg at log level info without progress lines; returns stderr, where filters such as ebur128 print
+    their summary (cheaper than asking them for per-frame metadata)."""
+    _, err = await run_tool_with_log(
+        [ffmpeg_binary(), "-hide_banner", "-nostdin", "-nostats", "-y", "-loglevel", "info", *args],
+        timeout_s=timeout_s,
+    )
+    return err.decode(errors="replace")

@@ -1,0 +1,149 @@
+"""Single frames and raw frame streams: PNG decode/encode, fitting to a size, piping frames into ffmpeg,
+and frame-exact extraction from a video.
+
+Frames are numpy arrays in OpenCV's BGR order (uint8, H×W×3) throughout, and ffmpeg is told `bgr24`,
+so no channel shuffling happens on the hot path.
+"""
+
+import asyncio
+import subprocess
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+import cv2
+import numpy as np
+
+from admint.media.ffmpeg import MediaToolError, ffmpeg, ffmpeg_binary
+from admint.media.probe import probe
+
+INTERMEDIATE_ARGS = ("-c:v", "libx264rgb", "-preset", "ultrafast", "-qp", "0")
+"""Lossless, fast RGB intermediate: the chunker's normalise pass is the only real (lossy) encode."""
+
+
+def decode_image(data: bytes, what: str = "image") -> np.ndarray:
+    """PNG/JPEG bytes → BGR uint8 array; MediaToolError when the bytes are not an image."""
+    pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if pixels is None:
+        raise MediaToolError(f"{what} is not a decodable image ({len(data)} bytes)")
+    return pixels
+
+
+def encode_png(pixels: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:  # pragma: no cover - only on a broken OpenCV build
+        raise MediaToolError("could not encode PNG")
+    return buf.tobytes()
+
+
+def fit_cover(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Scale to cover width×height and centre-crop (aspect kept); unchanged when already that size."""
+    h, w = pixels.shape[:2]
+    if (w, h) == (width, height):
+        return pixels
+    scale = max(width / w, height / h)
+    new_w, new_h = max(width, round(w * scale)), max(height, round(h * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    resized = cv2.resize(pixels, (new_w, new_h), interpolation=interpolation)
+    x, y = (new_w - width) // 2, (new_h - height) // 2
+    return np.ascontiguousarray(resized[y:y + height, x:x + width])
+
+
+class RawVideoWriter:
+    """Pipe BGR frames into ffmpeg (blocking: run it in a thread); writes the lossless intermediate.
+
+    stderr goes to a temporary file, so a chatty ffmpeg can never block the pipe.
+    """
+
+    def __init__(self, path: Path, width: int, height: int, fps: int,
+                 codec_args: tuple[str, ...] = INTERMEDIATE_ARGS, timeout_s: float = 600.0) -> None:
+        self.path = Path(path)
+        self.width, self.height = width, height
+        self.timeout_s = timeout_s
+        self.frames = 0
+        self._stderr = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen(
+            [ffmpeg_binary(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+             "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-r", str(fps), "-i", "pipe:0",
+             *codec_args, str(self.path)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
+        )
+
+    def write(self, frame: np.ndarray) -> None:
+        if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
+            raise ValueError(f"frame {frame.shape} {frame.dtype} is not {self.height}×{self.width}×3 uint8")
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(np.ascontiguousarray(frame).data)
+        except BrokenPipeError:
+            self._proc.wait()
+            raise MediaToolError("ffmpeg stopped reading frames", detail=self._error_tail()) from None
+        self.frames += 1
+
+    def close(self) -> None:
+        """Finish the file; raises MediaToolError when ffmpeg failed."""
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        try:
+            code = self._proc.wait(timeout=self.timeout_s)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+            raise MediaToolError(f"ffmpeg did not finish writing {self.path.name}") from None
+        finally:
+            detail = self._error_tail()
+            self._stderr.close()
+        if code != 0:
+            raise MediaToolError(f"ffmpeg exited with {code} writing {self.path.name}", detail=detail)
+
+    def abort(self) -> None:
+        self._proc.kill()
+        self._proc.wait()
+        self._stderr.close()
+
+    def _error_tail(self) -> str:
+        try:
+            self._stderr.seek(0)
+            return self._stderr.read().decode(errors="replace")[-2000:]
+        except ValueError:
+            return ""
+
+    def __enter__(self) -> "RawVideoWriter":
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+async def extract_frame(video: Path, index: int, out_png: Path) -> Path:
+    """Frame `index` (0-based, decode order = display order for our streams) as a PNG, frame-exact."""
+    await ffmpeg("-i", str(video), "-vf", f"select=eq(n\\,{index})", "-frames:v", "1",
+                 "-fps_mode", "passthrough", str(out_png))
+    if not await asyncio.to_thread(out_png.exists):
+        raise MediaToolError(f"{video.name} has no frame {index}")
+    return out_png
+
+
+async def extract_last_frame(video: Path, out_png: Path) -> Path:
+    """The last frame of a video as a PNG (counts frames first, so it is exact, not a seek guess)."""
+    info = await probe(video)
+    if info.frames < 1:
+        raise MediaToolError(f"{video.name} has no video frames")
+    return await extract_frame(video, info.frames - 1, out_png)
+
+
+async def read_frames(video: Path, width: int, height: int) -> np.ndarray:
+    """Every frame of a (small) video as an N×H×W×3 BGR array; for tests and inspection, not for 1080p."""
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "frames.bgr"
+        await ffmpeg("-i", str(video), "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}",
+                     "-fps_mode", "passthrough", str(raw))
+        data = np.frombuffer(raw.read_bytes(), dtype=np.uint8)
+    return data.reshape(-1, height, width, 3)

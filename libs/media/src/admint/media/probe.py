@@ -1,0 +1,78 @@
+"""ffprobe a media file into a small typed summary."""
+
+import json
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from admint.media.ffmpeg import ffprobe_binary, run_tool
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    duration_s: float
+    width: int
+    height: int
+    fps: float
+    video_codec: str
+    profile: str
+    pix_fmt: str
+    frames: int
+    has_audio: bool
+    audio_codec: str
+    audio_rate: int
+    faststart: bool
+
+
+def _faststart(path: Path) -> bool:
+    """True when the moov atom precedes mdat (progressive playback starts before the download ends)."""
+    with path.open("rb") as fh:
+        offset = 0
+        size_total = path.stat().st_size
+        while offset < size_total:
+            fh.seek(offset)
+            header = fh.read(16)
+            if len(header) < 8:
+                return False
+            size = int.from_bytes(header[:4], "big")
+            kind = header[4:8]
+            if size == 1:
+                size = int.from_bytes(header[8:16], "big")
+            if kind == b"moov":
+                return True
+            if kind == b"mdat":
+                return False
+            if size < 8:
+                return False
+            offset += size
+    return False
+
+
+async def probe(path: Path) -> MediaInfo:
+    """Read duration, size, fps, codec, profile, pixel format, frame count and audio of a media file."""
+    out = await run_tool(
+        [ffprobe_binary(), "-v", "error", "-count_packets", "-show_streams", "-show_format", "-of", "json",
+         str(path)],
+        timeout_s=120,
+    )
+    data = json.loads(out)
+    streams = data.get("streams", [])
+    video: dict[str, Any] = next((s for s in streams if s.get("codec_type") == "video"), {})
+    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
+    rate = video.get("avg_frame_rate") or video.get("r_frame_rate") or "0/1"
+    fps = float(Fraction(rate)) if rate not in ("0/0", "") else 0.0
+    return MediaInfo(
+        duration_s=float(data.get("format", {}).get("duration", 0.0)),
+        width=int(video.get("width", 0)),
+        height=int(video.get("height", 0)),
+        fps=fps,
+        video_codec=str(video.get("codec_name", "")),
+        profile=str(video.get("profile", "")),
+        pix_fmt=str(video.get("pix_fmt", "")),
+        frames=int(video.get("nb_read_packets", 0) or 0),
+        has_audio=audio is not None,
+        audio_codec=str(audio.get("codec_name", "")) if audio else "",
+        audio_rate=int(audio.get("sample_rate", 0)) if audio else 0,
+        faststart=_faststart(path) if path.suffix.lower() in (".mp4", ".m4a", ".mov") else False,
+    )

@@ -1,0 +1,1 @@
+"""Model ports (PlannerModel, ImageModel, VideoModel, MusicModel), the registry and the cloud adapters."""

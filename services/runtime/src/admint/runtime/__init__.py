@@ -1,1 +1,0 @@
-"""admint shared runtime."""

@@ -1,1 +1,0 @@
-"""Media helpers around ffmpeg/ffprobe: the house format, probing, subprocess running."""

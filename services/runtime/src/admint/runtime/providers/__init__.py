@@ -1,1 +1,0 @@
-"""Provider ports (PlannerModel, ImageModel, VideoModel, MusicModel) and their implementations."""
