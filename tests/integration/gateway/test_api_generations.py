@@ -226,6 +226,16 @@ async def test_a_burst_of_concurrent_requests_gets_exactly_the_limit(gateway: Ru
     assert codes == [200] * 5 + [429] * 7
 
 
+async def test_many_concurrent_requests_far_below_the_limit_are_never_refused(
+    gateway: RunningGateway,
+) -> None:
+    """Issue 17: racing requests of one key are not over its limit (they were 429s when losing a CAS race)."""
+    key = await gateway.new_key(rate_limit_per_minute=100_000)
+    async with gateway.client(key, limits=httpx.Limits(max_connections=150)) as client:
+        answers = await asyncio.gather(*(client.get("/v1/generations") for _ in range(150)))
+    assert [r.status_code for r in answers] == [200] * 150, {r.status_code: r.text for r in answers}
+
+
 async def test_idempotency_key_returns_the_same_generation(gateway: RunningGateway) -> None:
     key = await gateway.new_key(max_active_generations=10)
     idem = {"Idempotency-Key": f"order-{uuid.uuid4()}"}

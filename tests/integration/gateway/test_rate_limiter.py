@@ -1,0 +1,81 @@
+"""The shared GCRA limiter against the real Mongo-wire server under heavy concurrency (issue 17).
+
+Racing requests of one key must never be refused for losing a race to each other: only a key that is really
+over its limit gets a Retry-After, and a burst gets exactly the limit, whether it hits one replica or several.
+"""
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import pytest
+from motor.motor_asyncio import AsyncIOMotorDatabase
+
+from admint.gateway.limits import SharedRateLimiter
+from admint.runtime.docstore import connect
+from admint.runtime.settings import RuntimeSettings
+
+pytestmark = pytest.mark.integration
+NOW = 1_754_000_000.123  # a fixed wall clock: exact counts must not depend on how fast the burst runs
+
+
+@pytest.fixture
+async def db(bootstrapped: RuntimeSettings) -> AsyncIterator[AsyncIOMotorDatabase]:
+    client = connect(bootstrapped.mongo_url)
+    yield client[bootstrapped.mongo_db]
+    client.close()
+
+
+def fresh_key() -> str:
+    return f"limiter-{uuid.uuid4().hex}"
+
+
+@pytest.mark.parametrize("hits", [100, 200])
+async def test_concurrent_hits_far_below_a_high_limit_are_all_allowed(
+    db: AsyncIOMotorDatabase, hits: int
+) -> None:
+    """The chaos run's case: a 100 000/min key, a hundred-odd requests at once, on the real clock."""
+    limiter, key = SharedRateLimiter(db), fresh_key()
+    answers = await asyncio.gather(*(limiter.hit(key, 100_000) for _ in range(hits)))
+    assert Counter(answers) == {None: hits}
+
+
+@pytest.mark.parametrize("limit", [7, 40])
+async def test_a_concurrent_burst_of_three_times_the_limit_gets_exactly_the_limit(
+    db: AsyncIOMotorDatabase, limit: int
+) -> None:
+    limiter, key = SharedRateLimiter(db, clock=lambda: NOW), fresh_key()
+    answers = await asyncio.gather(*(limiter.hit(key, limit) for _ in range(3 * limit)))
+    refused = [a for a in answers if a is not None]
+    assert len(answers) - len(refused) == limit
+    # the bucket is full: the next slot frees one interval (60/limit s) from now, rounded up to whole seconds
+    assert set(refused) == {-(-60 // limit)}
+
+
+async def test_replicas_racing_on_one_key_share_exactly_one_limit(bootstrapped: RuntimeSettings) -> None:
+    """Three replicas, each with its own Mongo connection pool, hammer one key at once."""
+    clients = [connect(bootstrapped.mongo_url) for _ in range(3)]
+    try:
+        limiters = [SharedRateLimiter(c[bootstrapped.mongo_db], clock=lambda: NOW) for c in clients]
+        key, limit = fresh_key(), 30
+        answers = await asyncio.gather(*(limiters[i % 3].hit(key, limit) for i in range(3 * limit)))
+    finally:
+        for client in clients:
+            client.close()
+    assert answers.count(None) == limit
+    assert {a for a in answers if a is not None} == {2}
+
+
+async def test_retry_after_is_exact_and_the_slot_frees_on_time(db: AsyncIOMotorDatabase) -> None:
+    now = [NOW]
+    limiter, key = SharedRateLimiter(db, clock=lambda: now[0]), fresh_key()
+    assert [await limiter.hit(key, 3) for _ in range(4)] == [None, None, None, 20]
+    now[0] += 19.5
+    assert await limiter.hit(key, 3) == 1  # half a second early
+    now[0] += 0.5
+    assert await limiter.hit(key, 3) is None
+    assert await limiter.hit(key, 3) == 20
+    now[0] += 3600  # a long-idle key is as fresh as a new one: a whole burst again
+    again = await asyncio.gather(*(limiter.hit(key, 3) for _ in range(4)))
+    assert sorted(again, key=str) == [20, None, None, None]
