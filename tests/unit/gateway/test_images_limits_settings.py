@@ -1,4 +1,4 @@
-"""Image intake, the sliding-window rate limiter and the settings' refusal of development secrets."""
+"""Image intake, the GCRA rate limiter and the settings' refusal of development secrets."""
 
 import io
 
@@ -55,27 +55,41 @@ def test_oversized_dimensions_are_refused_before_decoding() -> None:
     assert caught.value.status == 422 and "3000" in caught.value.detail
 
 
+S = 1_000_000_000  # the limiter counts integer nanoseconds
+MINUTE = 60 * S
+
+
 def test_gcra_allows_a_burst_of_the_limit_then_one_request_per_interval() -> None:
-    tat, now, answers = 0.0, 1000.0, []
+    tat, now, answers = 0, 1000 * S, []
     for _ in range(4):  # limit 3 per minute: a burst of 3, the 4th waits for the next 20 s slot
-        tat, retry = gcra(tat, now, 60, 3)
+        tat, retry = gcra(tat, now, MINUTE, 3)
         answers.append(retry)
     assert answers == [None, None, None, 20]
-    assert gcra(tat, now + 19.5, 60, 3)[1] == 1  # half a second early: wait 1 s (whole seconds, rounded up)
-    tat, retry = gcra(tat, now + 20, 60, 3)
-    assert retry is None and gcra(tat, now + 20, 60, 3)[1] == 20
-    assert gcra(tat, now + 500, 60, 3) == (now + 520, None)  # idle long enough: as fresh as a new key
+    assert gcra(tat, now + 19 * S + S // 2, MINUTE, 3)[1] == 1  # half a second early: wait 1 s (rounded up)
+    tat, retry = gcra(tat, now + 20 * S, MINUTE, 3)
+    assert retry is None and gcra(tat, now + 20 * S, MINUTE, 3)[1] == 20
+    assert gcra(tat, now + 500 * S, MINUTE, 3) == (now + 520 * S, None)  # idle long enough: as fresh as new
 
 
 def test_retry_after_never_exceeds_the_window() -> None:
-    tat = 0.0
     for limit in (1, 2, 7, 120):
-        tat = 0.0
+        tat = 0
         for _ in range(limit):
-            tat, retry = gcra(tat, 5000.0, 60, limit)
+            tat, retry = gcra(tat, 5000 * S, MINUTE, limit)
             assert retry is None
-        refused = gcra(tat, 5000.0, 60, limit)
+        refused = gcra(tat, 5000 * S, MINUTE, limit)
         assert refused[0] == tat and refused[1] is not None and 1 <= refused[1] <= 60
+    assert gcra(10_000 * S, 5000 * S, MINUTE, 1)[1] == 60  # a replica whose clock runs ahead: still a minute
+
+
+@pytest.mark.parametrize("limit", [*range(1, 3001, 7), 9, 50, 4999, 65_537, 99_991, 100_000])
+def test_a_burst_at_a_real_timestamp_gets_exactly_the_limit(limit: int) -> None:
+    """No rounding at epoch-sized timestamps: float seconds gave a key limited to 9 a minute a burst of 8."""
+    tat, now, allowed = 0, 1_754_000_000_123_456_789, 0
+    while (step := gcra(tat, now, MINUTE, limit))[1] is None:
+        tat, allowed = step[0], allowed + 1
+    assert allowed == limit
+    assert step[1] == -(-60 // limit)  # the next slot is one interval away, in whole seconds rounded up
 
 
 def test_production_refuses_development_secrets() -> None:

@@ -9,7 +9,6 @@ concurrent-generation limit, which protects the expensive pipeline, is counted f
 
 import asyncio
 import logging
-import math
 import random
 import time
 from collections.abc import Callable
@@ -25,8 +24,7 @@ from admint.core.mongo import Database
 
 log = logging.getLogger(__name__)
 
-SLACK_S = 1e-9
-"""Float noise allowed when comparing timestamps."""
+NS = 1_000_000_000
 
 RACE_ATTEMPTS = 8
 """Rounds of "read again" for a request whose key changed under it (created or swept by another request). The
@@ -34,27 +32,33 @@ limit is applied by one atomic conditional update, so a request never loses a ra
 rounds only cover a document appearing or vanishing between two reads, which never repeats for long."""
 
 
-def _ceiling(now: float, window_s: float, interval: float) -> float:
-    """The latest theoretical arrival time at which one more request is still allowed at `now`.
-
-    Allowed iff max(tat, now) + interval <= now + window; as interval <= window, that is tat <= this ceiling.
-    The database filter and `gcra` compute it with the same expression, so they always agree.
-    """
-    return now + window_s - interval + SLACK_S
-
-
-def gcra(tat: float, now: float, window_s: float, limit: int) -> tuple[float, int | None]:
+def gcra(tat: int, now: int, window: int, limit: int) -> tuple[int, int | None]:
     """One request against the key's theoretical arrival time `tat`: (the new tat, None) when allowed, else
-    (tat unchanged, whole seconds until one more request would be allowed — at most the window)."""
-    interval = window_s / limit
-    if tat > _ceiling(now, window_s, interval):
-        wait = tat - _ceiling(now, window_s, interval)  # at most one interval, unless clocks disagree
-        return tat, min(math.ceil(window_s), max(1, math.ceil(round(wait, 6))))
+    (tat unchanged, whole seconds until one more request would be allowed — at most the window).
+
+    Times are integer nanoseconds. In float seconds near 1.7e9, each `tat + interval` rounds by up to ~1e-7 s,
+    and a burst lost its last request to that (a key limited to 9 or 50 a minute got 8 or 49). With integers
+    and interval = window // limit, limit·interval <= window < (limit + 1)·interval for every limit up to
+    ~245 000 a minute: a burst gets exactly the limit, and the steady rate is the limit within 0.2 a minute.
+    """
+    interval = window // limit
+    ceiling = _ceiling(now, window, interval)
+    if tat > ceiling:  # at most one interval to wait, unless replicas' clocks disagree
+        return tat, min(-(-window // NS), max(1, -(-(tat - ceiling) // NS)))
     return max(tat, now) + interval, None
 
 
+def _ceiling(now: int, window: int, interval: int) -> int:
+    """The latest theoretical arrival time at which one more request is still allowed at `now`.
+
+    Allowed iff max(tat, now) + interval <= now + window; as interval <= window, that is tat <= this ceiling.
+    The database filter and `gcra` use this one expression, so they always agree.
+    """
+    return now + window - interval
+
+
 class SharedRateLimiter:
-    """GCRA with the state in MongoDB, one document {_id: key, tat} per key.
+    """GCRA with the state in MongoDB, one document {_id: key, tat: int nanoseconds} per key.
 
     A request is allowed by one conditional update, "tat <= ceiling ⇒ tat = max(tat, now) + interval", which
     the server applies atomically: concurrent requests of a key are serialised there, so exactly `limit` of a
@@ -67,19 +71,24 @@ class SharedRateLimiter:
     def __init__(
         self, db: Database, window_s: float = 60.0, clock: Callable[[], float] = time.time
     ) -> None:
-        self.collection = db.rate_limits
-        self.window_s = window_s
-        self.clock = clock  # wall-clock time: every replica must read the same timestamps
-        self._swept = 0.0
+        # not `rate_limits`: that holds float seconds, which replicas of the previous version still read and
+        # write while a rollout is under way; two collections keep the two formats from misreading each other
+        self.collection = db.request_rates
+        self.window = round(window_s * NS)
+        self.clock = clock  # wall-clock seconds: every replica must read the same timestamps
+        self._swept = 0
+
+    def _now(self) -> int:
+        return round(self.clock() * NS)
 
     async def hit(self, key: str, limit: int) -> int | None:
         """Count one request; None when allowed, else the whole seconds until one more would be allowed."""
         await self._sweep()
-        interval = self.window_s / limit
+        interval = self.window // limit
         for attempt in range(RACE_ATTEMPTS):
-            now = self.clock()
+            now = self._now()
             taken = await self.collection.update_one(
-                {"_id": key, "tat": {"$lte": _ceiling(now, self.window_s, interval)}},
+                {"_id": key, "tat": {"$lte": _ceiling(now, self.window, interval)}},
                 [{"$set": {"tat": {"$add": [{"$max": ["$tat", now]}, interval]}}}],
             )
             if taken.matched_count:
@@ -92,7 +101,7 @@ class SharedRateLimiter:
                 except DuplicateKeyError:
                     pass  # another request of this key created it first: a race, not a refusal
             else:
-                retry_after = gcra(float(doc["tat"]), now, self.window_s, limit)[1]
+                retry_after = gcra(int(doc["tat"]), now, self.window, limit)[1]
                 if retry_after is not None:
                     return retry_after
                 # allowed by what we read now: the document changed between the two steps (swept and created
@@ -103,11 +112,11 @@ class SharedRateLimiter:
 
     async def _sweep(self) -> None:
         """Now and then drop keys idle for a window: a key whose tat has passed is the same as a fresh one."""
-        now = self.clock()
-        if now - self._swept < self.window_s:
+        now = self._now()
+        if now - self._swept < self.window:
             return
         self._swept = now
-        await self.collection.delete_many({"tat": {"$lt": now - self.window_s}})
+        await self.collection.delete_many({"tat": {"$lt": now - self.window}})
 
 
 class BodyLimitMiddleware:
