@@ -123,3 +123,32 @@ async def test_bad_last_event_id_is_a_422_problem(gateway: RunningGateway, key: 
         assert response.status_code == 422
         assert response.headers["content-type"].startswith("application/problem+json")
         await client.post(f"/v1/generations/{gid}/cancel")
+
+
+async def test_a_reconnect_storm_gets_every_event_exactly_once_from_where_each_client_was(
+    gateway: RunningGateway,
+) -> None:
+    """100 clients reconnect at once (the chaos run's storm), each resuming somewhere in a 12-event history,
+    some from the start: each gets exactly the events after its own id, in order, then the live ones, then the
+    end. None is refused by the key's rate limit, which is far above 100 requests."""
+    publisher = gateway.state.publisher
+    key = await gateway.new_key(rate_limit_per_minute=100_000)
+    async with gateway.client(key, limits=httpx.Limits(max_connections=120)) as client:
+        gid = (await client.post("/v1/generations", json={"brief": BRIEF})).json()["id"]
+        for done in range(1, 12):
+            await publisher.publish(progress(gid, done))
+        history = (await read_feed(client, gid, stop_after=12)).events
+        seqs = [s for s, _, _ in history]
+        resume_points: list[int | None] = [None, 0, *seqs]
+        readers = [asyncio.create_task(read_feed(client, gid, last_event_id=resume_points[i % 14]))
+                   for i in range(100)]
+        await asyncio.sleep(1.0)
+        await publisher.publish(progress(gid, 12))
+        await publisher.publish(GenerationCompleted(generation_id=gid, producer="test", master=MASTER,
+                                                    renditions=[], duration_s=30.0))
+        feeds = await asyncio.wait_for(asyncio.gather(*readers), timeout=60)
+        whole = (await read_feed(client, gid)).events
+    assert [s for s, _, _ in whole[:12]] == seqs and len(whole) == 14
+    for i, feed in enumerate(feeds):
+        after = resume_points[i % 14] or 0
+        assert feed.events == [e for e in whole if e[0] > after], f"client {i} resumed after {after}"

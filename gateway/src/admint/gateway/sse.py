@@ -1,26 +1,53 @@
-"""The SSE feed of one generation: tail JetStream `gen.<id>.>` with an ordered consumer.
+"""The SSE feed of one generation: tail JetStream `gen.<id>.>` from an explicit stream sequence.
 
-`id:` is the stream sequence, so `Last-Event-ID` resumes exactly after the last event a client saw (nothing lost,
-nothing repeated). The feed ends after the first terminal event; a client that resumes after it gets an empty,
-finished stream instead of waiting forever.
+`id:` is the stream sequence, so `Last-Event-ID` resumes exactly after the last event a client saw. The
+promise, per connection: every event of the generation after that point, exactly once and in order — across
+NATS restarts, reconnects and consumer resets. Two parts keep it:
+
+* The feed remembers the last sequence it sent (at first the one the client resumed after) and drops anything
+  at or below it (`SequenceGate`): whatever a consumer delivers, a client never sees an id twice or go back.
+* The feed owns its consumer: an ephemeral push consumer (no acks, in memory, one replica) created with
+  `opt_start_seq = last sent + 1`, delivering to a fresh inbox. When it goes quiet (no message and no idle
+  heartbeat for two heartbeat periods: the server restarted and forgot it) or skips a consumer sequence (a
+  message was dropped on the way), the feed deletes it and creates a new one from last sent + 1, retrying
+  with a jittered pause while NATS is away. History is never read again.
+
+Why not nats-py's ordered consumer, which the feed used before: it resets itself from "the last stream
+sequence it received + 1", and that counter starts at 0 whatever start sequence the consumer was created
+with. A client that resumed with Last-Event-ID and had received nothing since got the whole history again,
+from sequence 1, after any reset: a NATS restart replayed one client's 12 events three times (issue 17). The
+reset point, the heartbeat watch and the re-creation (a background task whose failures only reach the error
+callback) are private to nats-py, so the feed could not make its guarantee on top of it; owning the consumer
+makes the restart point the feed's own, for the cost of the heartbeat and sequence checks in `_next`.
+
+The feed ends after the first terminal event of the current retry round; a client that resumes after it gets
+an empty, finished stream instead of waiting forever.
 """
 
+import asyncio
 import contextlib
 import json
 import logging
+import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import nats.errors
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, Header
 from nats.js.errors import NotFoundError
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 
 from admint.contracts.registry import TERMINAL_TYPES
 from admint.contracts.subjects import generation_filter, parse_subject, subject_for
 
 log = logging.getLogger(__name__)
 SSE_CLIENTS = Gauge("admint_gateway_sse_clients", "Open SSE connections.")
+SSE_CONSUMERS_REPLACED = Counter("admint_gateway_sse_consumers_replaced_total",
+                                 "SSE consumers replaced from the last sequence sent + 1.", ["reason"])
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -47,31 +74,53 @@ def _attempt(data: bytes) -> int:
     return 0
 
 
+class SequenceGate:
+    """Lets through strictly increasing stream sequences: once a sequence was sent (or the client said it had
+    it), it and everything below it are dropped for good."""
+
+    def __init__(self, last: int) -> None:
+        self.last = last
+
+    def admit(self, seq: int) -> bool:
+        if seq <= self.last:
+            return False
+        self.last = seq
+        return True
+
+
+QUIET_HEARTBEATS = 2
+"""Heartbeat periods without a word from the consumer after which the feed replaces it."""
+API_TIMEOUT_S = 2.0
+INACTIVE_S = 60.0
+"""A consumer nobody listens to any more (a replaced one the server still had) is deleted after this."""
+
+
 class EventFeed:
     """One client's subscription; open() before answering, so a broken bus is a 503, not a broken stream."""
 
-    def __init__(self, js: JetStreamContext, stream: str, generation_id: str, after_seq: int,
-                 keepalive_s: float, retry_ms: int, current_attempt: Callable[[], Awaitable[int]]) -> None:
+    def __init__(self, nc: NatsClient, js: JetStreamContext, stream: str, generation_id: str, after_seq: int,
+                 keepalive_s: float, retry_ms: int, current_attempt: Callable[[], Awaitable[int]],
+                 heartbeat_s: float | None = None) -> None:
         self.current_attempt = current_attempt
         """The generation's retry round now: a terminal event of an older round does not end the feed."""
+        self.nc = nc
         self.js = js
         self.stream = stream
         self.generation_id = generation_id
         self.after_seq = after_seq
+        self.gate = SequenceGate(after_seq)
         self.keepalive_s = keepalive_s
         self.retry_ms = retry_ms
-        self.sub: JetStreamContext.PushSubscription | None = None
+        self.heartbeat_s = heartbeat_s if heartbeat_s is not None else min(5.0, max(1.0, keepalive_s))
+        """Idle heartbeat of the consumer: how soon a consumer a restarted server forgot is noticed."""
+        self.sub: Subscription | None = None
+        self.consumer: str | None = None
+        self.next_consumer_seq = 1
+        self.heard = 0.0
         self.finished = False
 
     async def open(self) -> None:
-        if self.after_seq > 0:
-            config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.after_seq + 1)
-        else:
-            config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
-        self.sub = await self.js.subscribe(
-            generation_filter(self.generation_id), stream=self.stream, ordered_consumer=True, config=config,
-            inactive_threshold=60.0,
-        )
+        await self._start()
         if self.after_seq > 0:
             done = await latest_terminal(self.js, self.stream, self.generation_id)
             if done is not None and done[0] <= self.after_seq and done[1] >= await self.current_attempt():
@@ -79,10 +128,77 @@ class EventFeed:
                 await self.close()
 
     async def close(self) -> None:
-        if self.sub is not None:
+        await self._drop()
+
+    async def _start(self) -> None:
+        """A new consumer from the last sequence sent + 1, delivering to a new inbox (the old one dropped)."""
+        await self._drop()
+        inbox = self.nc.new_inbox()
+        sub = await self.nc.subscribe(inbox)  # listen before the consumer exists: nothing is pushed unheard
+        config = ConsumerConfig(
+            deliver_subject=inbox, filter_subject=generation_filter(self.generation_id),
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.gate.last + 1,
+            ack_policy=AckPolicy.NONE, max_deliver=1, idle_heartbeat=self.heartbeat_s,
+            inactive_threshold=INACTIVE_S, mem_storage=True, num_replicas=1,
+        )
+        try:
+            info = await self.js.add_consumer(self.stream, config, timeout=API_TIMEOUT_S)
+        except BaseException:
             with contextlib.suppress(Exception):
-                await self.sub.unsubscribe()
-            self.sub = None
+                await sub.unsubscribe()
+            raise
+        self.sub, self.consumer = sub, info.name
+        self.next_consumer_seq, self.heard = 1, time.monotonic()
+
+    async def _drop(self) -> None:
+        """Stop listening to the consumer and delete it; best effort (a restarted server may have lost it, and
+        one it kept is deleted after INACTIVE_S without a listener)."""
+        sub, consumer, self.sub, self.consumer = self.sub, self.consumer, None, None
+        if sub is not None:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+        if consumer is not None and not self.nc.is_closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.js.delete_consumer(self.stream, consumer), API_TIMEOUT_S)
+
+    async def _replace(self, reason: str) -> None:
+        """Drop the consumer; the next read creates a new one from the last sequence sent + 1."""
+        log.info("SSE feed of %s: consumer %s (%s): going on after %d", self.generation_id, self.consumer,
+                 reason, self.gate.last)
+        SSE_CONSUMERS_REPLACED.labels(reason).inc()
+        await self._drop()
+
+    async def _next(self, timeout: float) -> Msg | None:
+        """The consumer's next event message, else None within about `timeout`. Replaces the consumer (from
+        the last sequence sent + 1) when it went quiet or skipped a message, or when there is none yet."""
+        if self.sub is None:
+            try:
+                await self._start()
+            except Exception as exc:  # NATS is away or JetStream not ready yet: try again shortly
+                if self.nc.is_closed:
+                    raise nats.errors.ConnectionClosedError from exc
+                log.info("SSE feed of %s: no consumer yet (%s)", self.generation_id, exc)
+                await asyncio.sleep(timeout * random.uniform(0.5, 1.0))
+                return None
+        assert self.sub is not None
+        try:
+            msg = await self.sub.next_msg(timeout=timeout)
+        except nats.errors.TimeoutError:
+            if time.monotonic() - self.heard > QUIET_HEARTBEATS * self.heartbeat_s:
+                await self._replace("quiet")  # e.g. a restarted server forgot it
+            return None
+        self.heard = time.monotonic()
+        headers = msg.headers or {}
+        if headers.get(Header.STATUS.value):  # an idle heartbeat: it says how many messages were pushed
+            pushed = headers.get(Header.LAST_CONSUMER.value)
+            if pushed is not None and int(pushed) != self.next_consumer_seq - 1:
+                await self._replace("lost at the end")
+            return None
+        if msg.metadata.sequence.consumer != self.next_consumer_seq:
+            await self._replace("lost on the way")
+            return None
+        self.next_consumer_seq += 1
+        return msg
 
     async def stream_text(self) -> AsyncIterator[str]:
         SSE_CLIENTS.inc()
@@ -90,14 +206,23 @@ class EventFeed:
             yield f"retry: {self.retry_ms}\n\n"
             if self.finished or self.sub is None:
                 return
+            said = time.monotonic()
             while True:
                 try:
-                    msg = await self.sub.next_msg(timeout=self.keepalive_s)
-                except nats.errors.TimeoutError:
-                    yield ": keep-alive\n\n"
+                    msg = await self._next(min(self.keepalive_s, self.heartbeat_s))
+                except nats.errors.ConnectionClosedError:
+                    return  # the gateway is shutting down: the client reconnects elsewhere with Last-Event-ID
+                if msg is None:
+                    if time.monotonic() - said >= self.keepalive_s:
+                        said = time.monotonic()
+                        yield ": keep-alive\n\n"
+                    continue
+                seq = int(msg.metadata.sequence.stream)
+                if not self.gate.admit(seq):
                     continue
                 _, event_type = parse_subject(msg.subject)
-                yield format_event(int(msg.metadata.sequence.stream), event_type, msg.data)
+                said = time.monotonic()
+                yield format_event(seq, event_type, msg.data)
                 if event_type in TERMINAL_TYPES and _attempt(msg.data) >= await self.current_attempt():
                     return  # the end, unless a retry round (POST …/retry) followed it
         finally:

@@ -270,8 +270,8 @@ async def generation_events(
         doc = await gw.docs.get(generation_id)
         return int((doc or {}).get("attempt", 0))
 
-    feed = EventFeed(gw.js, gw.settings.stream_name, generation_id, resume, gw.settings.sse_keepalive_s,
-                     gw.settings.sse_retry_ms, current_attempt)
+    feed = EventFeed(gw.nc, gw.js, gw.settings.stream_name, generation_id, resume,
+                     gw.settings.sse_keepalive_s, gw.settings.sse_retry_ms, current_attempt)
     try:
         await feed.open()
     except Exception as exc:
