@@ -48,9 +48,10 @@ test-e2e: setup ## the whole system as processes + gateway
 test-faults: setup ## fault-injection suite on the real local stack
 	@$(PYTEST) -q -m faults tests
 
-lint: setup ## ruff, import-linter layer rules, mypy on every package
+lint: setup ## ruff, import-linter layer rules, declared dependencies (deptry + workspace), mypy on every package
 	@$(RUN) ruff check .
 	@$(RUN) lint-imports
+	@$(RUN) python infra/depcheck.py
 	@$(RUN) mypy contracts/src libs/*/src services/*/src gateway/src cli/src
 
 k8s-validate: setup ## render every kustomize overlay and validate k8s, compose and Dockerfile offline

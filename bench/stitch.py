@@ -4,8 +4,9 @@ Builds six house-format clips (5 s each at 1080×1920, 30 fps; the first five 0.
 overlap, as the chunker renders them) and a 30 s music track, then times in one run:
   (a) MoviePy: concatenate_videoclips(method="compose", padding=-0.5) with CrossFadeIn(0.5) and the music;
   (b) ffmpeg: one filter graph with an xfade chain and the music, full re-encode;
-  (c) ours: admint.stitcher.render.stitch (re-encode only the crossfade windows; write the master from the
-      chunks' and windows' MP4 sample tables with the bed encoded on the side, nothing else decoded).
+  (c) ours: the stitcher's encoder (admint.stitcher.encoder.FfmpegStitchEncoder, as the service runs it: the
+      bed rendered beside the smart render of admint.stitcher.render, which re-encodes only the crossfade
+      windows and writes the master from the chunks' and windows' MP4 sample tables, nothing else decoded).
 Every output is checked for its frame count (900 = 30 s). The last line prints the ratios (a)/(c) and (b)/(c).
 
     uv run python bench/stitch.py            # full size (targets: (a)/(c) >= 30, (b)/(c) >= 5)
@@ -26,10 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from admint.contracts.plan import MusicSpec
-from admint.media.audio import render_bed
 from admint.media.house import HOUSE
+from admint.stitcher.encoder import FfmpegStitchEncoder
 from admint.stitcher.offline_music import synthesize, write_wav
-from admint.stitcher.render import ClipFile, count_frames, stitch
+from admint.stitcher.ports import ClipFile, RenderJob
+from admint.stitcher.render import count_frames
 from admint.stitcher.timeline import beat_targets
 
 BEATS = 6
@@ -136,15 +138,17 @@ def run_ours(clips: list[Path], music: Path, out: Path, workdir: Path, width: in
     scratch = workdir / "ours"
     shutil.rmtree(scratch, ignore_errors=True)
 
+    encoder = FfmpegStitchEncoder()
+
     async def go() -> Path:
-        bed = asyncio.create_task(render_bed(music, BEATS * BEAT_S, scratch / "bed.m4a"))
+        scratch.mkdir(parents=True, exist_ok=True)
+        bed = asyncio.create_task(encoder.music_bed(music, BEATS * BEAT_S, scratch / "bed.m4a"))
 
         async def bed_path() -> Path:
             return await bed
 
-        scratch.mkdir(parents=True, exist_ok=True)
-        result = await stitch(files, targets, overlap, width=width, height=height, fps=FPS, out=out,
-                              workdir=scratch, music=bed_path)
+        job = RenderJob(files, targets, overlap, width, height, FPS, out=out, workdir=scratch)
+        result = await encoder.render(job, music=bed_path)
         print(f"    ours: {result.copied_frames} frames copied, {result.encoded_frames} re-encoded "
               f"in {result.windows} windows, assembled from {result.assembled_by}", flush=True)
         return result.path

@@ -14,14 +14,16 @@ import httpx
 import pytest
 
 from admint.contracts.registry import TERMINAL_TYPES, parse_event
+from admint.contracts.stages import PIPELINE
 from admint.core.blobstore import BlobStore
 from admint.core.bus import connect_nats
 from admint.core.docstore import GenerationRepository
+from admint.core.document import GenerationDoc
 from admint.core.mongo import connect
 from admint.core.settings import CoreSettings
 from admint.devstack.processes import DevStack
 
-TERMINAL = {"completed", "failed", "cancelled"}
+TERMINAL = PIPELINE.terminal
 
 
 @dataclass
@@ -112,18 +114,18 @@ async def _audit(settings: CoreSettings, ids: list[str]) -> dict[str, Any]:
         for gid in ids:
             doc = await docs.get(gid)
             assert doc is not None
-            report["status"][gid] = doc["status"]
-            if doc["status"] not in TERMINAL:
-                report["problems"].append(f"{gid}: not terminal ({doc['status']})")
+            report["status"][gid] = doc.status
+            if doc.status not in TERMINAL:
+                report["problems"].append(f"{gid}: not terminal ({doc.status})")
             keys = set(await blobs.list_keys(f"generations/{gid}/"))
-            referenced = _referenced_keys(doc)
+            referenced = _referenced_keys(doc.model_dump(mode="json"))
             orphans = keys - referenced
             if orphans:
                 report["problems"].append(f"{gid}: objects not referenced by the document: {sorted(orphans)}")
             missing = {k for k in referenced if k.startswith(f"generations/{gid}/")} - keys
-            if missing and doc["status"] == "completed":
+            if missing and doc.status == "completed":
                 report["problems"].append(f"{gid}: document references missing objects: {sorted(missing)}")
-            if doc["status"] == "completed":
+            if doc.status == "completed":
                 expected = _expected_keys(gid, doc)
                 if not expected <= keys:
                     report["problems"].append(f"{gid}: expected objects missing: {sorted(expected - keys)}")
@@ -158,13 +160,13 @@ def _referenced_keys(node: Any) -> set[str]:
     return found
 
 
-def _expected_keys(gid: str, doc: dict[str, Any]) -> set[str]:
-    beats = doc["plan"]["beats"]
-    expected = {f"generations/{gid}/storyboard/{b['index']}.png" for b in beats}
+def _expected_keys(gid: str, doc: GenerationDoc) -> set[str]:
+    beats = doc.plan.beats if doc.plan else []
+    expected = {f"generations/{gid}/storyboard/{b.index}.png" for b in beats}
     expected.add(f"generations/{gid}/master.mp4")
     expected.add(f"generations/{gid}/exports/poster.jpg")
     expected.add(f"generations/{gid}/exports/thumbnail.jpg")
-    for chunk in doc.get("chunks", {}):
+    for chunk in doc.chunking.chunks:
         expected.add(f"generations/{gid}/chunks/{chunk}.mp4")
     return expected
 

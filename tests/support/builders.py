@@ -2,6 +2,7 @@
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.chunks import ChunkCompleted, ChunkRef, ChunkRequested, ChunksCompleted
@@ -27,6 +28,7 @@ from admint.contracts.storyboard import (
     PlanCompleted,
     StoryboardCompleted,
 )
+from admint.core.document import GenerationDoc
 
 GID = "01JD3Z8K7Q2W4E6R8T0Y2U4I6O"
 WHEN = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -95,6 +97,12 @@ def plan(duration_s: int = 15) -> Plan:
         call_to_action="Refill the planet",
         planner_model="offline-planner",
     )
+
+
+def generation(gid: str = GID, *, owner: str = "acme", status: str = "queued", **sections: Any) -> GenerationDoc:
+    """A generation document as the gateway creates it (plus any sections a test needs already written)."""
+    sections.setdefault("spec", spec())
+    return GenerationDoc(_id=gid, owner=owner, status=status, created_at=WHEN, updated_at=WHEN, **sections)
 
 
 def envelope(**extra: object) -> dict[str, object]:

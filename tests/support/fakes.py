@@ -1,13 +1,16 @@
-"""In-memory fakes of our own storage ports, for unit tests of handlers (never of NATS/Mongo/S3 themselves)."""
+"""In-memory fakes of our own storage ports, for unit tests of handlers (never of NATS/Mongo/S3 themselves).
+
+The generation store fake is the real repository with its four storage primitives done in a dict, so the typed
+methods (and their field paths) run in unit tests exactly as against MongoDB.
+"""
 
 import copy
-import hashlib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from admint.contracts.artifacts import ArtifactRef
-from admint.contracts.common import CostEntry
-from admint.contracts.stages import PIPELINE
+from admint.core.docstore import GenerationRepository, now
 
 
 def _set_path(doc: dict[str, Any], dotted: str, value: Any) -> None:
@@ -27,69 +30,61 @@ def _get_path(doc: dict[str, Any], dotted: str) -> Any:
     return node
 
 
-class FakeGenerationStore:
-    """Same semantics as docstore.GenerationRepository, in a dict."""
+class FakeGenerationStore(GenerationRepository):
+    """Same semantics as docstore.GenerationRepository, documents in a dict (raw, as MongoDB would hold them)."""
 
     def __init__(self) -> None:
         self.docs: dict[str, dict[str, Any]] = {}
 
-    async def create(self, generation_id: str, doc: dict[str, Any]) -> bool:
-        if generation_id in self.docs:
+    async def _insert(self, raw: dict[str, Any]) -> bool:
+        if raw["_id"] in self.docs:
             return False
-        self.docs[generation_id] = {"_id": generation_id, "status": "queued", **copy.deepcopy(doc)}
+        self.docs[raw["_id"]] = copy.deepcopy(raw)
         return True
 
-    async def get(self, generation_id: str) -> dict[str, Any] | None:
+    async def _find(self, generation_id: str, fields: list[str] | None = None) -> dict[str, Any] | None:
         doc = self.docs.get(generation_id)
         return copy.deepcopy(doc) if doc is not None else None
 
-    async def advance(self, generation_id: str, status: str, fields: dict[str, Any] | None = None) -> bool:
+    async def _update(self, generation_id: str, sets: dict[str, Any], *, first: dict[str, Any] | None = None,
+                      statuses: list[str] | None = None) -> bool:
         doc = self.docs.get(generation_id)
-        if doc is None or doc["status"] not in PIPELINE.statuses_before(status):
+        if doc is None or (statuses is not None and doc.get("status") not in statuses):
             return False
+        for key, value in {**sets, "updated_at": now()}.items():
+            _set_path(doc, key, value)
+        for key, value in (first or {}).items():
+            current = _get_path(doc, key)
+            if current is None or value < current:
+                _set_path(doc, key, value)
+        return True
+
+    async def _add_to_set(self, generation_id: str, field: str, value: Any, sets: dict[str, Any]) -> list[Any]:
+        if generation_id not in self.docs:
+            raise KeyError(f"generation {generation_id} does not exist")
+        await self._update(generation_id, sets)
+        doc = self.docs[generation_id]
+        members = _get_path(doc, field)
+        if members is None:
+            _set_path(doc, field, [])
+            members = _get_path(doc, field)
+        if value not in members:
+            members.append(copy.deepcopy(value))
+        return list(members)
+
+    async def stuck(self, status: str, older_than: datetime, limit: int = 100) -> list[str]:
+        return [gid for gid, doc in self.docs.items()
+                if doc.get("status") == status and (doc.get("timeline") or {}).get(status, older_than) < older_than]
+
+    async def reopen(self, generation_id: str, status: str) -> int | None:
+        doc = self.docs.get(generation_id)
+        if doc is None or doc.get("status") != "failed":
+            return None
+        doc.setdefault("previous_errors", []).append(doc.pop("error", None) or {})
+        doc["attempt"] = int(doc.get("attempt", 0)) + 1
         doc["status"] = status
-        for key, value in (fields or {}).items():
-            _set_path(doc, key, value)
-        return True
-
-    async def set_fields(self, generation_id: str, fields: dict[str, Any]) -> None:
-        doc = self.docs.setdefault(generation_id, {"_id": generation_id, "status": "queued"})
-        for key, value in fields.items():
-            _set_path(doc, key, value)
-
-    async def add_to_set(self, generation_id: str, field: str, value: Any) -> int:
-        doc = self.docs.setdefault(generation_id, {"_id": generation_id, "status": "queued"})
-        current = _get_path(doc, field)
-        if current is None:
-            current = []
-            _set_path(doc, field, current)
-            current = _get_path(doc, field)
-        if value not in current:
-            current.append(copy.deepcopy(value))
-        return len(current)
-
-    async def record_cost(self, generation_id: str, entry: CostEntry) -> None:
-        await self.set_fields(generation_id, {f"costs.{entry.key.replace('.', '_')}": entry.model_dump()})
-
-    async def fail(
-        self,
-        generation_id: str,
-        stage: str,
-        reason: str,
-        *,
-        retryable: bool = False,
-        detail: str | None = None,
-    ) -> bool:
-        doc = self.docs.get(generation_id)
-        if doc is None or doc["status"] in PIPELINE.terminal:
-            return False
-        doc["status"] = "failed"
-        doc["error"] = {"stage": stage, "reason": reason, "retryable": retryable, "detail": detail}
-        return True
-
-    async def status(self, generation_id: str) -> str | None:
-        doc = self.docs.get(generation_id)
-        return doc["status"] if doc else None
+        doc.setdefault("timeline", {})[status] = now()
+        return int(doc["attempt"])
 
 
 class FakeObjectStore:
@@ -101,13 +96,7 @@ class FakeObjectStore:
         self.puts = 0
 
     def _ref(self, key: str, data: bytes, content_type: str) -> ArtifactRef:
-        return ArtifactRef(
-            bucket=self.bucket,
-            key=key,
-            sha256=hashlib.sha256(data).hexdigest(),
-            size=len(data),
-            content_type=content_type,
-        )
+        return ArtifactRef.of_bytes(self.bucket, key, data, content_type)
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> ArtifactRef:
         self.objects[key] = (bytes(data), content_type)

@@ -5,6 +5,7 @@ with a 4×4 grid of black/white blocks spelling (tag, index) in binary. Blocks a
 """
 
 import dataclasses
+import json
 import subprocess
 from pathlib import Path
 
@@ -77,3 +78,12 @@ def read_frames(path: Path, width: int = WIDTH, height: int = HEIGHT) -> np.ndar
         capture_output=True, check=True,
     ).stdout
     return np.frombuffer(out, np.uint8).reshape(-1, height, width, 3)
+
+
+def keyframes(path: Path) -> list[int]:
+    """Display-order indices of the I-frames of a video (ffprobe)."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries", "frame=pict_type", "-of", "json",
+         str(path)], capture_output=True, check=True, text=True,
+    ).stdout
+    return [i for i, f in enumerate(json.loads(out)["frames"]) if f.get("pict_type") == "I"]

@@ -54,8 +54,8 @@ def frame_png(width: int, height: int, beat: int) -> bytes:
 async def storyboard(gid: str, docs: GenerationRepository, blobs: BlobStore) -> StoryboardCompleted:
     spec = builders.spec(15, long_side=128)  # 72×128, three 5 s beats
     plan = builders.plan(15)
-    await docs.create(gid, {"owner": "chunker-test"})
-    assert await docs.advance(gid, "storyboarding")
+    assert await docs.create(builders.generation(gid, owner="chunker-test", spec=spec, plan=plan))
+    assert await docs.enter(gid, "storyboarding")
     frames = []
     for beat in plan.beats:
         ref = await blobs.put_bytes(
@@ -133,10 +133,11 @@ async def test_two_chunkers_render_every_beat_in_order(
     )
     doc = await docs.get(gid)
     assert doc is not None
-    assert sorted(doc["chunks"]) == sorted(f"{b}-{c}" for b in range(3) for c in range(3))
-    assert sorted(doc["chunking"]["done"]) == sorted(doc["chunks"])
-    assert doc["chunking"]["beats"] == {"0": 3, "1": 3, "2": 3}
-    assert len([k for k in doc["costs"] if k.startswith("chunk:")]) == 9
+    assert sorted(doc.chunking.chunks) == sorted(f"{b}-{c}" for b in range(3) for c in range(3))
+    assert sorted(doc.chunking.done) == sorted(doc.chunking.chunks)
+    assert doc.chunking.beats == {"0": 3, "1": 3, "2": 3}
+    assert doc.chunking.chunks["2-2"].duration_s == pytest.approx(1.0)
+    assert len([k for k in doc.costs if k.startswith("chunk:")]) == 9
 
     # the two replicas shared the work items
     shares = [consumed(p, "chunk.requested.v1") - b for p, b in zip(chunkers, before, strict=True)]

@@ -1,77 +1,94 @@
-"""The generations repository against a real MongoDB-wire server."""
+"""The typed generations repository against a real MongoDB-wire server."""
+
+import json
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from admint.contracts.common import CostEntry
-from admint.core.docstore import GenerationRepository, ProcessedMarkers
+from admint.core.docstore import GenerationRepository, now
+from admint.core.document import ChunkEntry, FrameEntry
 from admint.core.mongo import connect
 from admint.core.settings import CoreSettings
+from tests.support import builders
 
 pytestmark = pytest.mark.integration
+V1_SAMPLE = Path(__file__).parents[2] / "unit" / "core" / "samples" / "generation.v1.json"
 
 
 async def test_status_moves_forward_only(docs: GenerationRepository, gid: str) -> None:
-    assert await docs.create(gid, {"owner": "o"}) is True
-    assert await docs.create(gid, {"owner": "o"}) is False
-    assert await docs.advance(gid, "chunking", {"chunking.expected": 3})
-    assert not await docs.advance(gid, "planning", {"plan": "stale"})
-    assert await docs.advance(gid, "chunking")  # the same status again: idempotent redelivery
+    assert await docs.create(builders.generation(gid, owner="o")) is True
+    assert await docs.create(builders.generation(gid, owner="o")) is False
+    assert await docs.enter(gid, "chunking")
+    assert not await docs.store_plan(gid, builders.plan())  # planning is behind: a stale write is refused
+    assert await docs.enter(gid, "chunking")  # the same status again: idempotent redelivery
     doc = await docs.get(gid)
-    assert doc is not None and doc["status"] == "chunking" and "plan" not in doc
+    assert doc is not None and doc.status == "chunking" and doc.plan is None
     assert await docs.fail(gid, "chunking", "boom", retryable=True)
-    assert not await docs.advance(gid, "stitching")
+    assert not await docs.enter(gid, "stitching")
     assert not await docs.fail(gid, "chunking", "second failure")
     doc = await docs.get(gid)
-    assert doc is not None and doc["status"] == "failed" and doc["error"]["reason"] == "boom"
+    assert doc is not None and doc.status == "failed" and doc.error is not None and doc.error.reason == "boom"
 
 
-async def test_fan_in_and_costs_are_idempotent(docs: GenerationRepository, gid: str) -> None:
-    await docs.create(gid, {"owner": "o"})
-    assert await docs.add_to_set(gid, "storyboard.done", 0) == 1
-    assert await docs.add_to_set(gid, "storyboard.done", 1) == 2
-    assert await docs.add_to_set(gid, "storyboard.done", 1) == 2
+async def test_fan_ins_record_and_count_in_one_update_and_costs_are_idempotent(
+    docs: GenerationRepository, gid: str
+) -> None:
+    await docs.create(builders.generation(gid, owner="o"))
+    frame = FrameEntry(image=builders.ref("f0.png", "image/png"), model="offline-image")
+    assert await docs.frame_done(gid, 0, frame) == 1
+    assert await docs.frame_done(gid, 1, frame) == 2
+    assert await docs.frame_done(gid, 1, frame) == 2
+    chunk = ChunkEntry(beat_index=0, chunk_index=1, chunk_count=2, video=builders.ref("c.mp4"),
+                       last_frame=builders.ref("c.png", "image/png"), duration_s=5, requested_duration_s=5,
+                       model="wan-i2v", cost_usd=0.45)
+    assert await docs.chunk_done(gid, chunk) == 1
+    assert await docs.chunk_done(gid, chunk) == 1
     entry = CostEntry(key="chunk:0-1", stage="chunking", model="wan-i2v", units=5, usd=0.45)
     await docs.record_cost(gid, entry)
     await docs.record_cost(gid, entry)
-    await docs.set_fields(gid, {"chunks.0-1": {"key": "k"}})
     doc = await docs.get(gid)
     assert doc is not None
-    assert list(doc["costs"]) == ["chunk:0-1"] and doc["costs"]["chunk:0-1"]["usd"] == 0.45
-    assert doc["chunks"] == {"0-1": {"key": "k"}}
+    assert list(doc.costs) == ["chunk:0-1"] and doc.costs["chunk:0-1"].usd == 0.45 and doc.cost_total() == 0.45
+    assert doc.storyboard.done == [0, 1] and doc.storyboard.frame(1) == frame
+    assert doc.chunking.chunks == {"0-1": chunk} and doc.chunking.done == ["0-1"]
 
 
-async def test_processed_markers_claim_once(docs: GenerationRepository, gid: str) -> None:
-    markers = ProcessedMarkers(docs.db)
-    assert await markers.claim(f"{gid}:x")
-    assert not await markers.claim(f"{gid}:x")
+async def test_a_document_written_before_the_typed_model_still_reads(
+    docs: GenerationRepository, gid: str
+) -> None:
+    raw = json.loads(V1_SAMPLE.read_text())
+    raw["_id"] = gid
+    await docs.collection.insert_one(raw)
+    doc = await docs.get(gid)
+    assert doc is not None and doc.version == 2 and doc.status == "completed"
+    assert doc.storyboard.frame(0) is not None and doc.storyboard.frame(0).model == "offline-image"
+    assert doc.chunking.chunks["0-0"].video.key.endswith("chunks/0-0.mp4")
+    assert doc.exports is not None and doc.exports.passed and "9x16" in doc.exports.spec_checks
+    assert doc.request.idempotency_key == "order-42"
+    assert await docs.enter(gid, "completed")  # and the old document takes typed writes
 
 
 async def test_document_survives_mongo_wire_restart(stack, bootstrapped: CoreSettings, gid: str) -> None:
     client = connect(bootstrapped.mongo_url)
     repo = GenerationRepository(client[bootstrapped.mongo_db])
-    await repo.create(gid, {"owner": "survivor", "brief": "keep me"})
+    await repo.create(builders.generation(gid, owner="survivor"))
     await client.close()
     seconds = stack.restart("mongo")
     client = connect(bootstrapped.mongo_url)
     try:
         doc = await GenerationRepository(client[bootstrapped.mongo_db]).get(gid)
-        assert doc is not None and doc["brief"] == "keep me"
+        assert doc is not None and doc.owner == "survivor"
     finally:
         await client.close()
     assert seconds < 60
 
 
-async def test_stage_clock_starts_once_and_finds_stuck_generations(
-    docs: GenerationRepository, gid: str
-) -> None:
-    from datetime import timedelta
-
-    from admint.core.docstore import now
-
-    await docs.create(gid, {"owner": "o"})
-    assert await docs.advance(gid, "chunking")
-    first = (await docs.get(gid))["timeline"]["chunking"]
-    assert await docs.advance(gid, "chunking", {"x": 1})
-    assert (await docs.get(gid))["timeline"]["chunking"] == first
+async def test_stage_clock_starts_once_and_finds_stuck_generations(docs: GenerationRepository, gid: str) -> None:
+    await docs.create(builders.generation(gid, owner="o"))
+    assert await docs.enter(gid, "chunking")
+    first = (await docs.get(gid)).timeline["chunking"]  # type: ignore[union-attr]
+    assert await docs.enter(gid, "chunking")
+    assert (await docs.get(gid)).timeline["chunking"] == first  # type: ignore[union-attr]
     assert gid in await docs.stuck("chunking", now() + timedelta(seconds=1))
-    assert gid not in await docs.stuck("chunking", now() - timedelta(seconds=60))

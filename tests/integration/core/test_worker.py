@@ -8,30 +8,20 @@ from collections import Counter
 import pytest
 
 from admint.contracts.generation import StageProgress
-from admint.contracts.registry import parse_event
 from admint.core.errors import PermanentError, TransientError
 from admint.core.events import follow
-from admint.core.service import Infra, serve
+from admint.core.service import ServiceSpec, serve
 from admint.core.settings import CoreSettings
 from admint.core.topology import ConsumerSpec
-from admint.core.worker import Subscription
+from tests.support import builders
+from tests.support.streams import read_events
 
 pytestmark = pytest.mark.integration
 
 
 async def _collect(js, gid: str, until: set[str], timeout: float = 20.0) -> list:
-    """Read gen.<gid>.> from the start until every type in `until` has been seen."""
-    sub = await js.subscribe(f"gen.{gid}.>", ordered_consumer=True)
-    seen = []
-    try:
-        async with asyncio.timeout(timeout):
-            while not until <= {e.type for e in seen}:
-                msg = await sub.next_msg(timeout=timeout)
-                with contextlib.suppress(Exception):
-                    seen.append(parse_event(msg.data))
-    finally:
-        await sub.unsubscribe()
-    return seen
+    """Every event of the generation until each type in `until` has been seen."""
+    return await read_events(js, gid, lambda seen: until <= {e.type for e in seen}, timeout)
 
 
 @pytest.fixture
@@ -40,7 +30,7 @@ async def toy_service(bootstrapped: CoreSettings, gid: str):
     calls: Counter[str] = Counter()
     script: dict[str, list[str]] = {}
 
-    async def handler(event: StageProgress) -> list:
+    async def handler(event: StageProgress, ports: object) -> list:
         if not event.generation_id.startswith(gid):
             return []
         calls[event.item] += 1
@@ -63,11 +53,10 @@ async def toy_service(bootstrapped: CoreSettings, gid: str):
         update={"service_name": "toy", "retry_base_s": 0.05, "retry_cap_s": 0.2, "shutdown_grace_s": 10.0}
     )
 
-    def build(infra: Infra) -> list[Subscription]:
-        return [Subscription(spec, StageProgress, handler, stage="storyboard")]
-
+    toy = ServiceSpec(name="toy", settings=CoreSettings, routes={StageProgress: handler},
+                      ports=lambda settings, infra: None, consumers=(spec,), stage="storyboard")
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(settings, build, stop))
+    task = asyncio.create_task(serve(toy, settings, stop))
     yield calls, script
     stop.set()
     await asyncio.wait_for(task, 30)
@@ -85,7 +74,7 @@ async def _publish(js, gid: str, item: str) -> None:
 
 async def test_transient_errors_are_retried_then_succeed(toy_service, js, docs, gid: str) -> None:
     calls, script = toy_service
-    await docs.create(gid, {"owner": "t"})
+    await docs.create(builders.generation(gid, owner="t"))
     script["a"] = ["transient"] * 4  # more than max_deliver=3: transient errors are not poison
     await _publish(js, gid, "a")
     events = await _wait_for_item(js, gid, "out-a")
@@ -95,20 +84,12 @@ async def test_transient_errors_are_retried_then_succeed(toy_service, js, docs, 
 
 
 async def _wait_for_item(js, gid: str, item: str, timeout: float = 20.0) -> list:
-    sub = await js.subscribe(f"gen.{gid}.>", ordered_consumer=True)
-    seen = []
-    try:
-        async with asyncio.timeout(timeout):
-            while item not in [getattr(e, "item", None) for e in seen]:
-                seen.append(parse_event((await sub.next_msg(timeout=timeout)).data))
-    finally:
-        await sub.unsubscribe()
-    return seen
+    return await read_events(js, gid, lambda seen: item in [getattr(e, "item", None) for e in seen], timeout)
 
 
 async def test_permanent_error_fails_the_generation_with_reason(toy_service, js, docs, gid: str) -> None:
     calls, script = toy_service
-    await docs.create(gid, {"owner": "t"})
+    await docs.create(builders.generation(gid, owner="t"))
     script["p"] = ["permanent"]
     await _publish(js, gid, "p")
     events = await _collect(js, gid, {"generation.failed.v1"})
@@ -116,24 +97,24 @@ async def test_permanent_error_fails_the_generation_with_reason(toy_service, js,
     assert failed.reason == "the model refused this beat" and failed.stage == "storyboard"
     assert calls["p"] == 1
     doc = await docs.get(gid)
-    assert doc["status"] == "failed" and doc["error"]["detail"] == "HTTP 422"
+    assert doc is not None and doc.status == "failed" and doc.error is not None and doc.error.detail == "HTTP 422"
 
 
 async def test_poison_messages_are_parked_and_the_consumer_keeps_working(
     toy_service, js, docs, gid: str
 ) -> None:
     calls, script = toy_service
-    await docs.create(gid, {"owner": "t"})
+    await docs.create(builders.generation(gid, owner="t"))
     await js.publish(f"gen.{gid}.stage.progress.v1", b"{not json", stream="ADMINT")
     script["c"] = ["crash", "crash", "crash", "crash"]
     await _publish(js, gid, "c")
     events = await _collect(js, gid, {"message.deadlettered.v1", "generation.failed.v1"})
     parked = [e for e in events if e.type == "message.deadlettered.v1"]
     assert parked and "undecodable" in parked[0].error
-    assert (await docs.get(gid))["status"] == "failed"
+    assert await docs.status(gid) == "failed"
     # the generation is failed now: its crashing message is skipped, and other generations still flow
     other = gid + "X"
-    await docs.create(other, {"owner": "t"})
+    await docs.create(builders.generation(other, owner="t"))
     await _publish(js, other, "fine")
     assert "out-fine" in [getattr(e, "item", None) for e in await _wait_for_item(js, other, "out-fine")]
     assert calls["c"] <= 3
@@ -141,8 +122,8 @@ async def test_poison_messages_are_parked_and_the_consumer_keeps_working(
 
 async def test_events_of_terminal_generations_are_skipped(toy_service, js, docs, gid: str) -> None:
     calls, _ = toy_service
-    await docs.create(gid, {"owner": "t"})
-    assert await docs.advance(gid, "cancelled")
+    await docs.create(builders.generation(gid, owner="t"))
+    assert await docs.enter(gid, "cancelled")
     await _publish(js, gid, "late")
     await asyncio.sleep(1.5)
     assert calls["late"] == 0
@@ -167,8 +148,8 @@ async def test_watchdog_fails_generations_stuck_past_their_stage_budget(
     from admint.core.bus import EventPublisher, make_broker
     from admint.core.watchdog import sweep_once
 
-    await docs.create(gid, {"owner": "t"})
-    assert await docs.advance(gid, "stitching")
+    await docs.create(builders.generation(gid, owner="t"))
+    assert await docs.enter(gid, "stitching")
     broker = make_broker(bootstrapped)
     await broker.connect()
     try:
@@ -180,8 +161,39 @@ async def test_watchdog_fails_generations_stuck_past_their_stage_budget(
     finally:
         await broker.stop()
     doc = await docs.get(gid)
-    assert doc["status"] == "failed" and "budget of 1s" in doc["error"]["reason"]
+    assert doc is not None and doc.status == "failed" and doc.error is not None
+    assert "budget of 1s" in doc.error.reason
     failed = [
         e for e in await _collect(js, gid, {"generation.failed.v1"}) if e.type == "generation.failed.v1"
     ]
     assert failed[0].stage == "stitching" and failed[0].retryable
+
+
+async def test_the_cancel_broadcast_never_answers_a_jetstream_publish(toy_service, nc, js, gid: str) -> None:
+    """A JetStream publish is a request; every answer it gets must be the stream's PubAck (issue 17: workers'
+    core-NATS cancellation subscriber answered it with an empty reply, and cancel answered 500)."""
+    from admint.contracts.generation import GenerationCancelled
+
+    async with asyncio.timeout(30):  # the service is up once its durable consumer exists
+        while True:
+            with contextlib.suppress(Exception):
+                await js.consumer_info("ADMINT", f"toy-{gid.lower()}")
+                break
+            await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)
+
+    replies: list[bytes] = []
+    inbox = nc.new_inbox()
+
+    async def collect(msg) -> None:  # type: ignore[no-untyped-def]
+        replies.append(msg.data)
+
+    sub = await nc.subscribe(inbox, cb=collect)
+    event = GenerationCancelled(generation_id=gid, producer="test")
+    for i in range(5):
+        await nc.publish(event.subject, event.model_dump_json().encode(), reply=inbox,
+                         headers={"Nats-Msg-Id": f"{gid}-cancel-{i}"})
+    await asyncio.sleep(1.0)
+    await sub.unsubscribe()
+    assert len(replies) == 5
+    assert all(json.loads(r).get("stream") == "ADMINT" for r in replies)

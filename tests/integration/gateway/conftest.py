@@ -78,7 +78,8 @@ async def gateway(stack: TestStack, bootstrapped: CoreSettings) -> AsyncIterator
     finally:
         # leave no queued work behind for pipeline services other tests may start on this stack
         await running.state.docs.collection.update_many(
-            {"status": {"$in": list(PIPELINE.active)}, "key_id": {"$exists": True}}, {"$set": {"status": "cancelled"}}
+            {"status": {"$in": list(PIPELINE.active)}, "request.key_id": {"$exists": True}},
+            {"$set": {"status": "cancelled"}},
         )
         server.should_exit = True
         await asyncio.wait_for(task, timeout=15)

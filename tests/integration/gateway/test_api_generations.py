@@ -6,9 +6,17 @@ import uuid
 import httpx
 import pytest
 
+from admint.contracts.artifacts import ArtifactRef
+from admint.contracts.common import frame_size
+from admint.contracts.export import Rendition, SpecCheck
+from admint.contracts.ids import new_id
 from admint.contracts.subjects import subject_for
+from admint.core.document import ExportsSection
 from admint.core.keys import export_key
+from admint.gateway.schemas import GenerationPage, GenerationView
 from tests.integration.gateway.conftest import RunningGateway, gateway_settings, serve
+from tests.support import builders
+from tests.support.documents import INTERNAL, completed, keys_in
 from tests.support.stack import TestStack
 
 pytestmark = pytest.mark.integration
@@ -130,7 +138,8 @@ async def test_create_read_and_list(gateway: RunningGateway, key: str) -> None:
         assert (await client.get("/v1/generations", params={"status": "completed"})).json()["items"] == []
 
     stored = await gateway.state.docs.get(gid)
-    assert stored is not None and stored["request_published_at"]
+    assert stored is not None and stored.request.published_at is not None
+    assert stored.request.key_id and stored.request.request_hash and stored.request.idempotency_key is None
     msg = await gateway.state.js.get_last_msg("ADMINT", subject_for(gid, "generation.requested.v1"))
     assert b'"owner"' in msg.data and gid.encode() in msg.data
 
@@ -267,6 +276,8 @@ async def test_idempotency_key_returns_the_same_generation(gateway: RunningGatew
             await sub.next_msg(timeout=0.5)
     finally:
         await sub.unsubscribe()
+    stored = await gateway.state.docs.get(first.json()["id"])
+    assert stored is not None and stored.request.idempotency_key == idem["Idempotency-Key"]
 
 
 async def test_video_redirects_to_a_presigned_url_once_completed(gateway: RunningGateway, key: str) -> None:
@@ -278,10 +289,12 @@ async def test_video_redirects_to_a_presigned_url_once_completed(gateway: Runnin
         payload = b"\x00\x00\x00\x18ftypmp42 fake video bytes"
         ref = await state.blobs.put_bytes(export_key(gid, "1:1"), payload, "video/mp4")
         master = await state.blobs.put_bytes(export_key(gid, "9:16"), payload + b"master", "video/mp4")
-        assert await state.docs.advance(gid, "completed", {"exports": {  # the exporter's shape
-            "renditions": [{"aspect": "9:16", "video": master.model_dump(), "url": "http://stale.example"},
-                           {"aspect": "1:1", "video": ref.model_dump(), "url": "http://stale.example"}],
-        }})
+        await state.docs.record_exports(gid, ExportsSection(  # what the exporter records
+            renditions=[rendition("9:16", master), rendition("1:1", ref)],
+            poster=builders.ref(f"generations/{gid}/exports/poster.jpg", "image/jpeg"),
+            thumbnail=builders.ref(f"generations/{gid}/exports/thumbnail.jpg", "image/jpeg"),
+        ))
+        assert await state.docs.complete(gid, 0.0)
         response = await client.get(f"/v1/generations/{gid}/video", params={"rendition": "1x1"})
         assert response.status_code == 307
         location = response.headers["location"]
@@ -298,7 +311,36 @@ async def test_video_redirects_to_a_presigned_url_once_completed(gateway: Runnin
         view = (await client.get(f"/v1/generations/{gid}")).json()
         assert view["status"] == "completed"
         assert all("X-Amz-Signature" in r["url"] and r["url"] == r["video"]["url"] for r in view["renditions"])
+        assert [r["spec_check"]["passed"] for r in view["renditions"]] == [True, True]
         assert_problem(await client.post(f"/v1/generations/{gid}/cancel"), 409)
+
+
+def rendition(aspect: str, video: ArtifactRef) -> Rendition:
+    return Rendition(aspect=aspect, size=frame_size(aspect, 320), method="master" if aspect == "9:16" else "crop",
+                     video=video, url="http://stale.example", url_expires_at=builders.WHEN,
+                     spec_check=SpecCheck(passed=True))
+
+
+async def test_a_completed_generation_reads_as_exactly_the_response_model(gateway: RunningGateway) -> None:
+    """Every section written, internal bookkeeping included: the answer is the documented model, field for field
+    (extra="forbid"), with fresh links, and no internal field at any depth."""
+    owner = f"view-{uuid.uuid4().hex[:10]}"
+    key = await gateway.new_key(owner)
+    gid = new_id()
+    assert await gateway.state.docs.create(completed(gid, owner=owner))
+    async with gateway.client(key) as client:
+        response = await client.get(f"/v1/generations/{gid}")
+        listed = (await client.get("/v1/generations")).json()
+    assert response.status_code == 200, response.text
+    body = response.json()
+    view = GenerationView.model_validate(body)
+    assert set(body) == set(GenerationView.model_fields) and "cancel" not in body
+    assert not INTERNAL & keys_in(body), INTERNAL & keys_in(body)
+    assert "secret detail" not in response.text
+    assert view.status == "completed" and [f.beat_index for f in view.frames] == [2, 10]
+    assert all("X-Amz-Signature" in a.url for a in (view.frames[0].image, view.chunks[1].video, view.poster))
+    assert view.renditions[0].url == view.renditions[0].video.url and view.renditions[0].spec_check.passed
+    assert GenerationPage.model_validate(listed).items[0].id == gid
 
 
 async def test_web_page_and_openapi_document(gateway: RunningGateway) -> None:

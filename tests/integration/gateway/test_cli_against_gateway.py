@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from admint.cli.app import app
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.chunks import ChunkCompleted, ChunkRef, ChunksCompleted
-from admint.contracts.generation import GenerationCompleted, GenerationSpec, RenditionSummary, StageProgress
+from admint.contracts.generation import GenerationCompleted, RenditionSummary, StageProgress
 from admint.contracts.plan import Beat, MusicSpec, Plan, Style
 from admint.contracts.stitch import StitchCompleted
 from admint.contracts.storyboard import FrameCompleted, FrameRef, PlanCompleted, StoryboardCompleted
@@ -33,14 +33,15 @@ async def stand_in_pipeline(gateway: RunningGateway, owner: str) -> str:
     """Wait for the CLI's generation, then publish what the real services would, and store a 'video'."""
     state = gateway.state
     for _ in range(200):
-        doc = await state.docs.collection.find_one({"owner": owner})
-        if doc:
+        if listed := await state.generations.page(owner, limit=1):
             break
         await asyncio.sleep(0.05)
     else:
         raise AssertionError("the CLI never created a generation")
-    gid = doc["_id"]
-    spec = GenerationSpec.model_validate(doc["spec"])
+    gid = listed[0].id
+    doc = await state.docs.get(gid)
+    assert doc is not None
+    spec = doc.spec
     plan = plan_of(spec.duration_s)
     art = ArtifactRef(bucket="admint", key=export_key(gid, spec.aspect), sha256="0" * 64, size=len(VIDEO),
                       content_type="video/mp4")
@@ -63,7 +64,7 @@ async def stand_in_pipeline(gateway: RunningGateway, owner: str) -> str:
     await publish(StitchCompleted(generation_id=gid, producer="stitcher", spec=spec, master=art,
                                   duration_s=float(spec.duration_s), has_audio=True))
     await state.blobs.put_bytes(art.key, VIDEO, "video/mp4")
-    await state.docs.advance(gid, "completed", {})
+    assert await state.docs.complete(gid, 0.0)
     await publish(GenerationCompleted(generation_id=gid, producer="exporter", master=art, duration_s=15.0,
                                       renditions=[RenditionSummary(aspect=spec.aspect, video=art)]))
     return str(gid)

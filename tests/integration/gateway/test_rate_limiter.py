@@ -10,21 +10,20 @@ from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
-from motor.motor_asyncio import AsyncIOMotorDatabase
 
+from admint.core.mongo import Database, connect
+from admint.core.settings import CoreSettings
 from admint.gateway.limits import SharedRateLimiter
-from admint.runtime.docstore import connect
-from admint.runtime.settings import RuntimeSettings
 
 pytestmark = pytest.mark.integration
 NOW = 1_754_000_000.123  # a fixed wall clock: exact counts must not depend on how fast the burst runs
 
 
 @pytest.fixture
-async def db(bootstrapped: RuntimeSettings) -> AsyncIterator[AsyncIOMotorDatabase]:
+async def db(bootstrapped: CoreSettings) -> AsyncIterator[Database]:
     client = connect(bootstrapped.mongo_url)
     yield client[bootstrapped.mongo_db]
-    client.close()
+    await client.close()
 
 
 def fresh_key() -> str:
@@ -33,7 +32,7 @@ def fresh_key() -> str:
 
 @pytest.mark.parametrize("hits", [100, 200])
 async def test_concurrent_hits_far_below_a_high_limit_are_all_allowed(
-    db: AsyncIOMotorDatabase, hits: int
+    db: Database, hits: int
 ) -> None:
     """The chaos run's case: a 100 000/min key, a hundred-odd requests at once, on the real clock."""
     limiter, key = SharedRateLimiter(db), fresh_key()
@@ -43,7 +42,7 @@ async def test_concurrent_hits_far_below_a_high_limit_are_all_allowed(
 
 @pytest.mark.parametrize("limit", [9, 50])
 async def test_a_concurrent_burst_of_three_times_the_limit_gets_exactly_the_limit(
-    db: AsyncIOMotorDatabase, limit: int
+    db: Database, limit: int
 ) -> None:
     limiter, key = SharedRateLimiter(db, clock=lambda: NOW), fresh_key()
     answers = await asyncio.gather(*(limiter.hit(key, limit) for _ in range(3 * limit)))
@@ -53,7 +52,7 @@ async def test_a_concurrent_burst_of_three_times_the_limit_gets_exactly_the_limi
     assert set(refused) == {-(-60 // limit)}
 
 
-async def test_replicas_racing_on_one_key_share_exactly_one_limit(bootstrapped: RuntimeSettings) -> None:
+async def test_replicas_racing_on_one_key_share_exactly_one_limit(bootstrapped: CoreSettings) -> None:
     """Three replicas, each with its own Mongo connection pool, hammer one key at once."""
     clients = [connect(bootstrapped.mongo_url) for _ in range(3)]
     try:
@@ -62,12 +61,12 @@ async def test_replicas_racing_on_one_key_share_exactly_one_limit(bootstrapped: 
         answers = await asyncio.gather(*(limiters[i % 3].hit(key, limit) for i in range(3 * limit)))
     finally:
         for client in clients:
-            client.close()
+            await client.close()
     assert answers.count(None) == limit
     assert {a for a in answers if a is not None} == {2}
 
 
-async def test_retry_after_is_exact_and_the_slot_frees_on_time(db: AsyncIOMotorDatabase) -> None:
+async def test_retry_after_is_exact_and_the_slot_frees_on_time(db: Database) -> None:
     now = [NOW]
     limiter, key = SharedRateLimiter(db, clock=lambda: now[0]), fresh_key()
     assert [await limiter.hit(key, 3) for _ in range(4)] == [None, None, None, 20]

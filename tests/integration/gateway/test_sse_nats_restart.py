@@ -16,7 +16,7 @@ from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.envelope import Event
 from admint.contracts.generation import GenerationCompleted, StageProgress
 from admint.contracts.subjects import subject_for
-from admint.runtime.settings import RuntimeSettings
+from admint.core.settings import CoreSettings
 from tests.integration.gateway.conftest import RunningGateway, gateway_settings, serve
 from tests.support.stack import TestStack
 
@@ -27,7 +27,7 @@ MASTER = ArtifactRef(bucket="admint", key="generations/x/master.mp4", sha256="0"
 
 
 @pytest.fixture(scope="module")
-async def gateway(stack: TestStack, bootstrapped: RuntimeSettings) -> AsyncIterator[RunningGateway]:
+async def gateway(stack: TestStack, bootstrapped: CoreSettings) -> AsyncIterator[RunningGateway]:
     if stack.local is None:
         pytest.skip("restarting NATS needs the embedded stack")
     running, server, task = await serve(gateway_settings(stack))

@@ -21,6 +21,7 @@ from admint.contracts.registry import parse_event
 from admint.core.keys import storyboard_key
 from admint.core.settings import CoreSettings
 from admint.devstack.processes import ServiceProcess
+from tests.support import builders
 from tests.support.stack import TestStack
 
 pytestmark = pytest.mark.integration
@@ -119,7 +120,7 @@ async def wait_idle(js, timeout: float = 60.0) -> None:  # type: ignore[no-untyp
 
 async def request(docs, gid: str, brief: str, duration_s: int = 60) -> GenerationRequested:  # type: ignore[no-untyped-def]
     spec = GenerationSpec(brief=brief, duration_s=duration_s, size=SIZE, seed=4)
-    await docs.create(gid, {"owner": "it", "spec": spec.model_dump(mode="json")})
+    await docs.create(builders.generation(gid, owner="it", spec=spec))
     return GenerationRequested(generation_id=gid, producer="gateway", owner="it", spec=spec)
 
 
@@ -154,10 +155,13 @@ async def test_a_request_becomes_a_storyboard_rendered_by_both_workers(
         assert pixels.shape == (SIZE.height, SIZE.width, 3)
 
     doc = await docs.get(gid)
-    assert doc["status"] == "storyboarding"
-    assert doc["plan"]["planner_model"] == "offline-planner"
-    assert {"planner", *(f"storyboard:{i}" for i in range(n))} <= set(doc["costs"])
-    assert sorted(doc["storyboard"]["done"]) == list(range(n))
+    assert doc is not None and doc.status == "storyboarding"
+    assert doc.plan == plan_done.plan and doc.plan.planner_model == "offline-planner"
+    assert {"planner", *(f"storyboard:{i}" for i in range(n))} <= set(doc.costs)
+    assert sorted(doc.storyboard.done) == list(range(n)) and doc.storyboard.total == n
+    assert {int(beat): frame.image for beat, frame in doc.storyboard.frames.items()} == {
+        f.beat_index: f.image for f in board.frames
+    }
 
     handled = {name: frames_handled(workers[name]) - before[name] for name in before}
     assert sum(handled.values()) == n
@@ -178,7 +182,7 @@ async def test_redelivering_every_input_creates_no_new_objects_or_events(
     events = await read_until(js, gid, "storyboard.completed.v1")
     await wait_idle(js)
     objects = {key: (await blobs.get_bytes(key)) for key in await blobs.list_keys(f"generations/{gid}/")}
-    costs = (await docs.get(gid))["costs"]
+    costs = (await docs.get(gid)).costs
     ids_before = await stream_ids(js, gid)
     assert all(count == 1 for count in ids_before.values())
 
@@ -201,7 +205,7 @@ async def test_redelivering_every_input_creates_no_new_objects_or_events(
     assert {
         key: (await blobs.get_bytes(key)) for key in await blobs.list_keys(f"generations/{gid}/")
     } == objects
-    assert (await docs.get(gid))["costs"] == costs
+    assert (await docs.get(gid)).costs == costs
 
 
 async def test_an_unplannable_brief_fails_the_generation_with_a_reason(workers, js, docs, gid: str) -> None:
@@ -212,4 +216,5 @@ async def test_an_unplannable_brief_fails_the_generation_with_a_reason(workers, 
     assert failed.stage == "planning" and "brief" in failed.reason.lower() and not failed.retryable
     assert not any(e.type == "plan.completed.v1" for e in events)
     doc = await docs.get(gid)
-    assert doc["status"] == "failed" and doc["error"]["stage"] == "planning"
+    assert doc is not None and doc.status == "failed"
+    assert doc.error is not None and doc.error.stage == "planning"

@@ -45,8 +45,8 @@ async def test_storyboard_to_exported_ad(
 ) -> None:
     spec = builders.spec(15, long_side=LONG_SIDE, renditions=["1:1"])
     plan = builders.plan(15)
-    await docs.create(gid, {"owner": "chain-test", "plan": plan.model_dump(mode="json")})
-    assert await docs.advance(gid, "storyboarding")
+    await docs.create(builders.generation(gid, owner="chain-test", spec=spec, plan=plan))
+    assert await docs.enter(gid, "storyboarding")
     model = OfflineImageModel()
     frames = []
     for beat in plan.beats:
@@ -69,7 +69,7 @@ async def test_storyboard_to_exported_ad(
     assert info.has_audio and info.audio_rate == 48000 and info.faststart
     assert (info.width, info.height) == (spec.size.width, spec.size.height)
     doc = await docs.get(gid)
-    assert doc is not None and doc["master"]["encoded_frames"] < 0.2 * doc["master"]["frames"]
+    assert doc is not None and doc.master is not None and doc.master.encoded_frames < 0.2 * doc.master.frames
     for r in exported.renditions:
         assert r.spec_check.passed, (r.aspect, r.spec_check.problems)
         await blobs.get_file(r.video.key, tmp_path / f"{keys.rendition_name(r.aspect)}.mp4")

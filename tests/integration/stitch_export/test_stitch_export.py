@@ -59,8 +59,8 @@ async def test_chunks_become_a_master_with_music_and_checked_renditions_with_wor
     plan = builders.plan(15)
     spec = GenerationSpec(brief="integration ad", duration_s=15, size=FrameSize(width=WIDTH, height=HEIGHT),
                           renditions=["1:1", "16:9"], seed=3)
-    await docs.create(gid, {"owner": "stitch-test", "plan": plan.model_dump(mode="json")})
-    assert await docs.advance(gid, "chunking")
+    await docs.create(builders.generation(gid, owner="stitch-test", spec=spec, plan=plan))
+    assert await docs.enter(gid, "chunking")
     await docs.record_cost(gid, CostEntry(key="chunk:0-0", stage="chunking", model="wan-i2v", units=5, usd=0.45))
     event = ChunksCompleted(generation_id=gid, producer="chunker", spec=spec, plan=plan,
                             chunks=await chunks(gid, blobs, tmp_path))
@@ -100,6 +100,7 @@ async def test_chunks_become_a_master_with_music_and_checked_renditions_with_wor
     assert done.total_cost_usd == pytest.approx(0.45)
     assert done.duration_s == pytest.approx(15.0, abs=1 / 30)
     doc = await docs.get(gid)
-    assert doc is not None and doc["status"] == "completed"
-    assert doc["master"]["frames"] == 450 and doc["quality"]["passed"] is True
-    assert len(doc["exports"]["renditions"]) == 3
+    assert doc is not None and doc.status == "completed" and doc.total_cost_usd == pytest.approx(0.45)
+    assert doc.master is not None and doc.master.frames == 450 and doc.master.video == stitched.master
+    assert doc.exports is not None and doc.exports.passed is True
+    assert len(doc.exports.renditions) == 3 and set(doc.exports.spec_checks) == {"9x16", "1x1", "16x9"}

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from typer.testing import CliRunner
 from admint.cli.app import Context, app
 from admint.cli.client import ApiClient, Unreachable
 from admint.cli.progress import GenerationProgress
+from admint.gateway.views import generation_view
+from tests.support.documents import completed, fake_presign
 
 pytestmark = pytest.mark.unit
 GID = "01JTESTGENERATION000000000"
@@ -213,3 +216,22 @@ def test_retry_reports_the_new_round_and_the_reason_it_cannot() -> None:
     refused = invoke(gateway, ["retry", GID])
     assert refused.exit_code != 0 and "only failed generations can be retried" in refused.output
     assert seen == [f"POST /v1/generations/{GID}/retry"] * 2
+
+
+async def test_status_reads_the_gateways_response_model() -> None:
+    """The status table from what the gateway really answers for a finished generation (its response model)."""
+    view = await generation_view(completed(GID), fake_presign, "", datetime(2030, 1, 1, tzinfo=UTC))
+    failing = view.renditions[0].model_copy(update={
+        "aspect": "1:1", "spec_check": view.renditions[0].spec_check.model_copy(
+            update={"passed": False, "problems": ["[moov] after mdat"]})})
+    view = view.model_copy(update={"renditions": [*view.renditions, failing]})
+    body = json.loads(view.model_dump_json())
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
+
+    result = invoke(gateway, ["status", GID])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "completed · retry 1" in text and "luxury_showcase · AIDA · 3 beats" in text
+    assert "9:16 ✓" in text and "1:1 ✗ [moov] after mdat" in text and "$0.2530" in text

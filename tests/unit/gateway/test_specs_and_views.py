@@ -1,18 +1,26 @@
 """Pure gateway logic: request → spec, cursors, views, rendition lookup, SSE framing, validation errors."""
 
+import json
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from admint.contracts.artifacts import ArtifactRef
-from admint.gateway.downloads import find_rendition_key, normalize_aspect
+from admint.core.document import ErrorInfo
+from admint.gateway.app import create_app
+from admint.gateway.config import GatewaySettings
+from admint.gateway.downloads import available_aspects, find_rendition_key, normalize_aspect
 from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
 from admint.gateway.problems import validation_errors
-from admint.gateway.schemas import GenerationCreate
+from admint.gateway.schemas import GenerationCreate, GenerationView
 from admint.gateway.specs import build_spec, extra_renditions, request_hash
 from admint.gateway.sse import format_event
-from admint.gateway.views import cost_summary, current_stage, generation_view
+from admint.gateway.views import current_stage, generation_view
+from tests.support import builders
+from tests.support.documents import CHECK, INTERNAL, completed, fake_presign, keys_in
 
 pytestmark = pytest.mark.unit
 REF: dict[str, Any] = {"bucket": "admint", "key": "generations/G1/storyboard/0.png", "sha256": "a" * 64, "size": 3,
@@ -72,55 +80,85 @@ def test_cursor_round_trip_and_tampering() -> None:
             decode_cursor(bad)
 
 
-async def test_view_presigns_every_artifact_and_hides_internals() -> None:
-    doc = {
-        "_id": "G1", "owner": "acme", "key_id": "K", "request_hash": "h", "idempotency_key": "i",
-        "status": "chunking", "spec": {"brief": "x", "product_asset": dict(REF, key="assets/acme/A/image.png")},
-        "frames": {"10": dict(REF, key="generations/G1/storyboard/10.png"), "2": REF},
-        "chunks": {"10-0": {"video": dict(REF, key="generations/G1/chunks/10-0.mp4")},
-                   "0-1": {"video": dict(REF, key="generations/G1/chunks/0-1.mp4")}},
-        "exports": {"renditions": [{"aspect": "9:16", "url": "http://stale", "video": dict(REF, key="e.mp4")}],
-                    "poster": dict(REF, key="p.jpg"), "thumbnail": dict(REF, key="t.jpg")},
-        "quality": {"passed": True},
-        "costs": {"storyboard:0": {"key": "storyboard:0", "usd": 0.003},
-                  "chunk:0-0": {"key": "chunk:0-0", "usd": 0.25}},
-    }
+async def test_view_presigns_every_artifact_once_and_lists_in_order() -> None:
     signed: list[str] = []
 
     async def presign(key: str) -> str:
         signed.append(key)
-        return f"https://s3/{key}?sig"
+        return await fake_presign(key)
 
-    view = await generation_view(doc, presign, "https://api", expires_at=None)
-    assert not {"owner", "key_id", "request_hash", "idempotency_key", "_id"} & view.keys()
-    assert view["id"] == "G1" and view["stage"] == "chunking"
-    assert [f["beat_index"] for f in view["frames"]] == [2, 10]
-    assert view["frames"][0]["image"]["url"] == f"https://s3/{REF['key']}?sig"
-    assert [c["video"]["url"] for c in view["chunks"]] == ["https://s3/generations/G1/chunks/0-1.mp4?sig",
-                                                           "https://s3/generations/G1/chunks/10-0.mp4?sig"]
-    assert view["renditions"][0]["url"] == "https://s3/e.mp4?sig"
-    assert view["poster"]["url"] == "https://s3/p.jpg?sig" and view["spec_check"] == {"passed": True}
-    assert "exports" not in view and "quality" not in view
-    assert view["spec"]["product_asset"]["url"].startswith("https://s3/assets/")
-    assert view["costs"]["total_usd"] == pytest.approx(0.253)
-    assert view["links"]["video"] == "https://api/v1/generations/G1/video"
-    assert sorted(signed) == sorted(set(signed))  # each object signed once
+    expires = datetime(2030, 1, 1, tzinfo=UTC)
+    view = await generation_view(completed(), presign, "https://api", expires)
+    assert view.id == "G1" and view.status == "completed" and view.stage is None and view.attempt == 1
+    assert [f.beat_index for f in view.frames] == [2, 10]
+    assert view.frames[0].image.url == "https://s3/generations/G1/storyboard/2.png?sig"
+    assert [(c.beat_index, c.chunk_index) for c in view.chunks] == [(0, 1), (10, 0)]
+    assert view.chunks[0].last_frame.url == "https://s3/generations/G1/chunks/0-1.last.png?sig"
+    rendition = view.renditions[0]
+    assert rendition.url == rendition.video.url == "https://s3/generations/G1/exports/9x16.mp4?sig"
+    assert rendition.url_expires_at == expires and rendition.spec_check == CHECK
+    assert view.poster is not None and view.poster.url == "https://s3/generations/G1/p.jpg?sig"
+    assert view.master is not None and view.master.music_error == "no music model"
+    assert view.spec.product_asset is not None and view.spec.product_asset.url.startswith("https://s3/assets/")
+    assert view.costs.total_usd == pytest.approx(0.253)
+    assert [e.key for e in view.costs.entries] == ["chunk:0-0", "storyboard:0"]
+    assert view.links.video == "https://api/v1/generations/G1/video"
+    assert sorted(signed) == sorted(set(signed)) and len(signed) == 11  # each object signed once
 
 
-def test_stage_and_costs_of_finished_documents() -> None:
-    assert current_stage({"status": "failed", "error": {"stage": "stitching"}}) == "stitching"
-    assert current_stage({"status": "completed"}) is None
-    assert cost_summary(None) == {"total_usd": 0.0, "entries": []}
+async def test_a_completed_view_is_exactly_the_response_model_and_never_shows_internals() -> None:
+    view = await generation_view(completed(), fake_presign, "", datetime(2030, 1, 1, tzinfo=UTC))
+    body = json.loads(view.model_dump_json())
+    assert GenerationView.model_validate(body) == view  # extra="forbid" all the way down
+    assert set(body) == set(GenerationView.model_fields) and "cancel" not in body
+    assert not INTERNAL & keys_in(body), INTERNAL & keys_in(body)
+    assert "secret detail" not in json.dumps(body)  # previous errors stay internal
+    with pytest.raises(ValidationError):
+        GenerationView.model_validate({**body, "timeline": {}})
+
+
+async def test_a_new_generation_has_empty_sections_and_a_failed_one_names_its_stage() -> None:
+    view = await generation_view(builders.generation("G2"), fake_presign, "", datetime(2030, 1, 1, tzinfo=UTC))
+    assert (view.status, view.stage, view.frames, view.chunks, view.renditions) == ("queued", None, [], [], [])
+    assert view.master is None and view.poster is None and view.costs.total_usd == 0.0
+    failed = builders.generation("G3", status="failed", error=ErrorInfo(stage="stitching", reason="no", detail="d"))
+    view = await generation_view(failed, fake_presign, "", datetime(2030, 1, 1, tzinfo=UTC))
+    assert view.stage == "stitching" and view.error is not None and view.error.detail == "d"
+
+
+def test_stage_of_running_and_finished_generations() -> None:
+    assert current_stage("storyboarding") == "storyboard"
+    assert current_stage("failed", "stitching") == "stitching"
+    assert current_stage("completed") is None and current_stage("cancelled", "chunking") is None
+
+
+def test_the_response_schemas_document_and_type_every_field() -> None:
+    schema = create_app(GatewaySettings(_env_file=None, environment="test")).openapi()  # type: ignore[call-arg]
+    components = schema["components"]["schemas"]
+    todo, seen = ["GenerationView", "GenerationPage", "GenerationAccepted", "MeView"], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for field, prop in components[name].get("properties", {}).items():
+            text = json.dumps(prop)
+            refs = [ref.rsplit("/", 1)[-1] for ref in re.findall(r'"\$ref": "([^"]+)"', text)]
+            # pydantic leaves out a field's description when it repeats the referenced model's docstring
+            described = prop.get("description") or (len(refs) == 1 and components[refs[0]].get("description"))
+            assert described, f"{name}.{field} has no description"
+            assert prop.keys() - {"description", "title", "default"} and "{}" not in text, f"{name}.{field}: Any"
+            assert "additionalProperties" not in text, f"{name}.{field} is a free-form object"
+            todo += refs
+    assert {"ArtifactView", "SpecView", "RenditionView", "SpecCheck", "Plan", "CostItem"} <= seen
 
 
 def test_rendition_key_prefers_what_the_exporter_recorded() -> None:
-    doc = {"_id": "G1", "spec": {"aspect": "9:16"},
-           "renditions": [{"aspect": "1:1", "video": dict(REF, key="custom/1x1.mp4")}]}
-    assert find_rendition_key(doc, "1:1") == ["custom/1x1.mp4", "generations/G1/exports/1x1.mp4"]
+    doc = completed()
     assert find_rendition_key(doc, "9:16") == ["generations/G1/exports/9x16.mp4", "generations/G1/master.mp4"]
-    exported = {"_id": "G1", "spec": {"aspect": "9:16"},
-                "exports": {"renditions": [{"aspect": "9:16", "video": dict(REF, key="m.mp4")}]}}
-    assert find_rendition_key(exported, "9:16")[0] == "m.mp4"
+    assert find_rendition_key(doc, "1:1") == ["generations/G1/exports/1x1.mp4"]
+    assert find_rendition_key(completed(rendition_key="custom/9x16.mp4"), "9:16")[0] == "custom/9x16.mp4"
+    assert available_aspects(builders.generation(spec=builders.spec(renditions=["1:1"]))) == ["9:16", "1:1"]
     assert normalize_aspect("9x16") == normalize_aspect(" 9-16") == "9:16"
 
 

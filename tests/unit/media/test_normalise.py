@@ -1,6 +1,5 @@
 """The one-pass house encode: exact frame count, skip/pad, clean last frame, timed overlays, keyframes."""
 
-import json
 import subprocess
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from admint.media.frames import RawVideoWriter, decode_image, read_frames
 from admint.media.normalise import NormaliseJob, Overlay, ffmpeg_args, keyframe_expr, normalise
 from admint.media.probe import probe
-from tests.support.framecode import HEIGHT, WIDTH, decode, frame
+from tests.support.framecode import HEIGHT, WIDTH, decode, frame, keyframes
 
 pytestmark = pytest.mark.unit
 
@@ -32,14 +31,6 @@ def red_png(path: Path, width: int = 40, height: int = 20) -> Path:
     rgba[..., 3] = 255
     cv2.imwrite(str(path), rgba)
     return path
-
-
-def keyframes(path: Path) -> list[int]:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries", "frame=pict_type", "-of", "json",
-         str(path)], capture_output=True, check=True, text=True,
-    ).stdout
-    return [i for i, f in enumerate(json.loads(out)["frames"]) if f.get("pict_type") == "I"]
 
 
 def colour_tags(path: Path) -> str:

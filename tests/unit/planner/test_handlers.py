@@ -15,6 +15,7 @@ from admint.planner.fallback import FallbackPlanner
 from admint.planner.handlers import Ports, handle_generation_requested
 from admint.planner.offline import OfflinePlanner
 from admint.providers.factory import ProviderConfigError
+from tests.support import builders
 from tests.support.fakes import FakeGenerationStore
 
 pytestmark = pytest.mark.unit
@@ -49,7 +50,7 @@ def requested(
 
 async def setup(planner: object | None = None) -> tuple[FakeGenerationStore, Ports, CountingPlanner]:
     docs = FakeGenerationStore()
-    await docs.create(GID, {"owner": "acme"})
+    await docs.create(builders.generation(GID))
     counting = CountingPlanner(planner or OfflinePlanner())
     return (
         docs,
@@ -66,28 +67,29 @@ async def test_a_request_is_planned_stored_and_announced() -> None:
     assert out.causation_id == event.id and out.producer == "planner" and out.spec == event.spec
     assert out.msg_id == f"{GID}:plan.completed.v1"
     assert sum(b.duration_s for b in out.plan.beats) == 20
-    doc = docs.docs[GID]
-    assert doc["status"] == "planning"
-    assert Plan.model_validate(doc["plan"]) == out.plan
-    assert doc["costs"]["planner"]["model"] == "offline-planner" and doc["costs"]["planner"]["usd"] == 0.0
+    doc = await docs.get(GID)
+    assert doc is not None and doc.status == "planning"
+    assert doc.plan == out.plan
+    assert doc.costs["planner"].model == "offline-planner" and doc.costs["planner"].usd == 0.0
 
 
 async def test_redelivery_republishes_the_stored_plan_without_planning_again() -> None:
     docs, ports, counting = await setup()
     event = requested()
     (first,) = await handle_generation_requested(event, ports)
-    await docs.advance(GID, "storyboarding")  # the pipeline moved on
+    await docs.enter(GID, "storyboarding")  # the pipeline moved on
     (again,) = await handle_generation_requested(event, ports)
     assert counting.calls == 1
     assert again.plan == first.plan and again.msg_id == first.msg_id
-    assert docs.docs[GID]["status"] == "storyboarding"
+    assert await docs.status(GID) == "storyboarding"
 
 
 async def test_a_terminal_generation_is_not_planned() -> None:
     docs, ports, counting = await setup()
     await docs.fail(GID, "planning", "cancelled elsewhere")
     assert await handle_generation_requested(requested(), ports) == []
-    assert counting.calls == 0 and "plan" not in docs.docs[GID]
+    doc = await docs.get(GID)
+    assert counting.calls == 0 and doc is not None and doc.plan is None
 
 
 async def test_an_unplannable_brief_fails_with_a_human_reason() -> None:
@@ -110,8 +112,9 @@ async def test_a_fallback_plan_is_recorded_and_reported_on_the_feed() -> None:
     assert isinstance(progress, StageProgress) and progress.stage == "planning"
     assert "HTTP 503" in progress.message and "offline-planner" in progress.message
     assert isinstance(completed, PlanCompleted) and completed.plan.fallback_reason
-    stored = docs.docs[GID]["plan"]
-    assert stored["planner_model"] == "offline-planner" and "HTTP 503" in stored["fallback_reason"]
+    doc = await docs.get(GID)
+    assert doc is not None and doc.plan is not None
+    assert doc.plan.planner_model == "offline-planner" and "HTTP 503" in (doc.plan.fallback_reason or "")
 
 
 def test_the_planner_model_is_chosen_by_settings() -> None:

@@ -10,7 +10,8 @@ from admint.contracts.plan import MusicSpec
 from admint.media.audio import render_bed
 from admint.media.probe import probe
 from admint.stitcher.offline_music import synthesize, write_wav
-from admint.stitcher.render import ClipFile, stitch, window_filter, window_groups
+from admint.stitcher.ports import ClipFile
+from admint.stitcher.render import stitch, window_filter, window_groups
 from admint.stitcher.timeline import BeatClips, Clip, beat_targets, plan_timeline
 from tests.support.framecode import HEIGHT, WIDTH, background, decode, level, make_clip, read_frames
 

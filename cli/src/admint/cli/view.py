@@ -3,6 +3,7 @@
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -49,7 +50,8 @@ def generation_table(view: dict[str, Any]) -> Table:
     table.add_column(style="bold")
     table.add_column()
     table.add_row("id", view.get("id", ""))
-    table.add_row("status", f"{view.get('status')}" + (f" ({view['stage']})" if view.get("stage") else ""))
+    table.add_row("status", f"{view.get('status')}" + (f" ({view['stage']})" if view.get("stage") else "")
+                  + (f" · retry {view['attempt']}" if view.get("attempt") else ""))
     table.add_row("brief", str(spec.get("brief", ""))[:100])
     size = spec.get("size") or {}
     table.add_row("format", f"{spec.get('duration_s')} s · {spec.get('aspect')} · "
@@ -58,10 +60,12 @@ def generation_table(view: dict[str, Any]) -> Table:
     if plan:
         table.add_row("plan", f"{plan.get('archetype', '')} · {plan.get('framework', '')} · "
                               f"{len(plan.get('beats', []))} beats · CTA “{plan.get('call_to_action', '')}”")
-    for field in ("frames", "chunks", "renditions"):
+    for field in ("frames", "chunks"):
         value = view.get(field)
         if value:
             table.add_row(field, str(len(value)))
+    if renditions := view.get("renditions"):
+        table.add_row("renditions", " · ".join(rendition_note(r) for r in renditions))
     costs = view.get("costs") or {}
     table.add_row("cost", f"${costs.get('total_usd', 0):.4f}")
     table.add_row("created", str(view.get("created_at", "")))
@@ -69,6 +73,15 @@ def generation_table(view: dict[str, Any]) -> Table:
         error = view["error"]
         table.add_row("error", f"[red]{error.get('stage', '')}: {error.get('reason', '')}")
     return table
+
+
+def rendition_note(rendition: dict[str, Any]) -> str:
+    """`9:16 ✓` when its spec check passed, else `1:1 ✗ <first problem>`."""
+    check = rendition.get("spec_check") or {}
+    if check.get("passed"):
+        return f"{rendition.get('aspect', '?')} ✓"
+    problems = check.get("problems") or ["spec check failed"]
+    return f"{rendition.get('aspect', '?')} [red]✗ {escape(str(problems[0]))}[/]"
 
 
 def list_table(items: list[dict[str, Any]]) -> Table:

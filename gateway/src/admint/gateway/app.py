@@ -13,7 +13,7 @@ from nats.errors import Error as NatsError
 from pymongo.errors import PyMongoError
 
 from admint.core.blobstore import BlobStore
-from admint.core.bus import EventPublisher, connect_nats, ensure_stream, make_broker
+from admint.core.bus import EventPublisher, ensure_stream, make_broker
 from admint.core.docstore import GenerationRepository, ensure_indexes
 from admint.core.errors import TransientError
 from admint.core.mongo import connect
@@ -37,17 +37,18 @@ Create a generation, follow `links.events` (server-sent events), then follow `li
 
 @contextlib.asynccontextmanager
 async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0) -> AsyncIterator[Gateway]:
-    """Connect every adapter (waiting for servers that start after us), and close them all on exit."""
+    """Connect every adapter (waiting for servers that start after us), and close them all on exit.
+
+    One NATS connection, the broker's: the publisher, the SSE feeds' consumers and the retry's stream reads share
+    it (it reconnects forever, so a restarted server is felt by all of them alike).
+    """
     broker = make_broker(settings)
     mongo = connect(settings.mongo_url)
-    nc = None
     try:
-        bus = await retry_until_ready("NATS", broker.connect, startup_timeout_s)
-        await retry_until_ready("JetStream stream", lambda: ensure_stream(bus.jetstream(), settings),
-                                startup_timeout_s)
+        nc = await retry_until_ready("NATS", broker.connect, startup_timeout_s)
+        js = nc.jetstream()
+        await retry_until_ready("JetStream stream", lambda: ensure_stream(js, settings), startup_timeout_s)
         await broker.start()
-        nc = await retry_until_ready("NATS (SSE)", lambda: connect_nats(settings, name="gateway-sse"),
-                                     startup_timeout_s)
         db = mongo[settings.mongo_db]
         await retry_until_ready("MongoDB", lambda: ensure_indexes(db), startup_timeout_s)
         blobs = BlobStore.from_settings(settings)
@@ -55,8 +56,8 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
         gateway = Gateway(
             settings=settings, publisher=EventPublisher(broker, settings), mongo=mongo,
             docs=GenerationRepository(db), generations=GenerationQueries(db), assets=AssetRepository(db),
-            keys=ApiKeyRepository(db), idempotency=IdempotencyRecords(db), blobs=blobs, nc=nc,
-            js=nc.jetstream(), limiter=SharedRateLimiter(db),
+            keys=ApiKeyRepository(db), idempotency=IdempotencyRecords(db), blobs=blobs, nc=nc, js=js,
+            limiter=SharedRateLimiter(db),
         )
         if settings.dev_api_key is not None:
             created = await gateway.keys.ensure(settings.dev_api_key.get_secret_value(), settings.dev_owner,
@@ -68,9 +69,6 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
                       f"API key: {key}  (export ADMINT_API_KEY={key})", flush=True)
         yield gateway
     finally:
-        if nc is not None:
-            with contextlib.suppress(Exception):
-                await nc.close()
         with contextlib.suppress(Exception):
             await broker.stop()
         await mongo.close()

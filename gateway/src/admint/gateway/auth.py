@@ -5,7 +5,6 @@ A key belongs to one owner; every /v1 resource is scoped to that owner (others' 
 
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,9 +18,6 @@ from admint.core.docstore import now
 from admint.core.mongo import Database
 
 KEY_PREFIX = "admk_"
-OWNER_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-"""Owners appear in object keys (assets/<owner>/…), so they are kept to a safe lowercase alphabet."""
-_OWNER_RE = re.compile(OWNER_PATTERN)
 
 
 def new_api_key() -> str:
@@ -31,10 +27,6 @@ def new_api_key() -> str:
 
 def hash_key(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
-
-
-def valid_owner(owner: str) -> bool:
-    return bool(_OWNER_RE.match(owner))
 
 
 def same_secret(given: str, expected: str) -> bool:

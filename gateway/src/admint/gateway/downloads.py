@@ -1,8 +1,7 @@
 """Which stored object is the video of a rendition (pure): what the exporter recorded, else the conventional keys."""
 
-from typing import Any
-
-from admint.core.keys import export_key, master_key, rendition_name
+from admint.core.document import GenerationDoc
+from admint.core.keys import export_key, master_key
 
 
 def normalize_aspect(value: str) -> str:
@@ -10,29 +9,17 @@ def normalize_aspect(value: str) -> str:
     return value.strip().replace("x", ":").replace("X", ":").replace("-", ":")
 
 
-def _video_key(entry: Any) -> str | None:
-    if not isinstance(entry, dict):
-        return None
-    video = entry.get("video", entry)
-    return str(video["key"]) if isinstance(video, dict) and "key" in video else None
+def available_aspects(doc: GenerationDoc) -> list[str]:
+    """The master's aspect first, then the extra renditions asked for."""
+    return [doc.spec.aspect, *doc.spec.renditions]
 
 
-def find_rendition_key(doc: dict[str, Any], aspect: str) -> list[str]:
+def find_rendition_key(doc: GenerationDoc, aspect: str) -> list[str]:
     """Candidate object keys for `aspect`, best first, de-duplicated."""
-    candidates: list[str] = []
-    exports = doc.get("exports")
-    nested = exports.get("renditions") if isinstance(exports, dict) else None
-    for recorded in (nested, doc.get("renditions"), exports):
-        if isinstance(recorded, list):
-            for entry in recorded:
-                if isinstance(entry, dict) and entry.get("aspect") == aspect and (key := _video_key(entry)):
-                    candidates.append(key)
-        elif isinstance(recorded, dict):
-            for name in (aspect, rendition_name(aspect)):
-                if key := _video_key(recorded.get(name)):
-                    candidates.append(key)
-    gid = str(doc["_id"])
-    candidates.append(export_key(gid, aspect))
-    if aspect == (doc.get("spec") or {}).get("aspect"):
-        candidates.append(master_key(gid))
+    candidates = [r.video.key for r in (doc.exports.renditions if doc.exports else []) if r.aspect == aspect]
+    candidates.append(export_key(doc.id, aspect))
+    if aspect == doc.spec.aspect:
+        if doc.master is not None:
+            candidates.append(doc.master.video.key)
+        candidates.append(master_key(doc.id))
     return list(dict.fromkeys(candidates))

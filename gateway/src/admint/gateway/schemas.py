@@ -1,14 +1,20 @@
 """The public API's request and response bodies (OpenAPI is generated from these)."""
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from admint.contracts.common import Aspect, Framework, TransitionKind
+from admint.contracts.artifacts import ArtifactRef
+from admint.contracts.common import Aspect, FrameSize, Framework, TransitionKind
+from admint.contracts.export import SpecCheck
+from admint.contracts.generation import GenerationSpec
 from admint.contracts.ids import ID_PATTERN
+from admint.contracts.plan import Plan
+from admint.contracts.stages import Stage, Status
 
 MAX_SEED = 2**31 - 1
+OWNER_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+"""Owners appear in object keys (assets/<owner>/…), so they are kept to a safe lowercase alphabet."""
 
 
 def _clean_text(value: str) -> str:
@@ -66,66 +72,149 @@ class GenerationCreate(BaseModel):
         return _clean_text(value)
 
 
-class GenerationLinks(BaseModel):
+class Public(BaseModel):
+    """A response body: exactly the declared fields, so nothing stored reaches the API by accident."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class GenerationLinks(Public):
     self: str = Field(description="This generation.")
     events: str = Field(description="Its SSE feed.")
     video: str = Field(description="Redirect to the finished video (409 until ready).")
     cancel: str = Field(description="POST here to cancel.")
 
 
-class GenerationAccepted(BaseModel):
+class GenerationAccepted(Public):
     id: str = Field(description="Generation id.")
-    status: str = Field(description="Current status (queued for a new generation).")
+    status: Status = Field(description="Current status (queued for a new generation).")
     created_at: datetime = Field(description="When it was accepted.")
-    links: GenerationLinks
+    links: GenerationLinks = Field(description="Where to follow it.")
 
 
-class CostSummary(BaseModel):
+class ArtifactView(ArtifactRef):
+    """A stored object with a fresh presigned link (made for this response; ask again for a new one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="Presigned GET link to the object; needs no API key; expires.")
+
+
+class SpecView(GenerationSpec):
+    """The resolved request every stage works from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_asset: ArtifactView | None = Field(
+        default=None, description="Where the product image is stored, with a presigned `url`."
+    )
+
+
+class FrameView(Public):
+    beat_index: int = Field(description="Beat the frame belongs to.", ge=0)
+    image: ArtifactView = Field(description="The storyboard PNG.")
+    model: str = Field(description="Image model that rendered it.")
+
+
+class ChunkView(Public):
+    beat_index: int = Field(description="Beat the chunk belongs to.", ge=0)
+    chunk_index: int = Field(description="Position of the chunk inside its beat.", ge=0)
+    duration_s: float = Field(description="Length of the stored chunk, seconds.", gt=0)
+    video: ArtifactView = Field(description="The normalised chunk MP4.")
+    last_frame: ArtifactView = Field(description="Its last frame (PNG), the next chunk's first.")
+    model: str = Field(description="Video model that rendered it.")
+
+
+class MasterView(Public):
+    video: ArtifactView = Field(description="The stitched master MP4 (before export).")
+    duration_s: float = Field(description="Duration of the master, seconds.", gt=0)
+    has_audio: bool = Field(description="Whether a music bed was mixed in.")
+    music_model: str | None = Field(default=None, description="Music model of the bed, if any.")
+    music_error: str | None = Field(default=None, description="Why there is no music bed, when one was asked for.")
+
+
+class RenditionView(Public):
+    aspect: Aspect = Field(description="Aspect of this rendition.")
+    size: FrameSize = Field(description="Pixel size.")
+    method: str = Field(description="How it was derived from the master: master, crop or pad.")
+    video: ArtifactView = Field(description="The rendition MP4.")
+    url: str = Field(description="Presigned download link (same as `video.url`).")
+    url_expires_at: datetime = Field(description="When `url` stops working.")
+    spec_check: SpecCheck = Field(description="ffprobe verdict on this rendition.")
+
+
+class CostItem(Public):
+    key: str = Field(description="What was priced, e.g. storyboard:3 or chunk:2-1.")
+    stage: Stage = Field(description="Stage that spent it.")
+    model: str = Field(description="Model registry name.")
+    units: float = Field(description="Billable units (images, seconds of video, tokens/1000).", ge=0)
+    usd: float = Field(description="Price in US dollars.", ge=0)
+
+
+class CostSummary(Public):
     total_usd: float = Field(description="Sum of every recorded provider cost.")
-    entries: list[dict[str, Any]] = Field(default_factory=list, description="One entry per priced call.")
+    entries: list[CostItem] = Field(default_factory=list, description="One entry per priced call, by key.")
 
 
-class GenerationView(BaseModel):
-    """One generation as its owner sees it. Stage fields appear as stages write them; links are presigned."""
+class ErrorView(Public):
+    stage: Stage = Field(description="Stage that failed.")
+    reason: str = Field(description="Why, for humans.")
+    retryable: bool = Field(description="Whether POST …/retry may help.")
+    detail: str | None = Field(default=None, description="Technical detail (exception text, provider answer).")
+    at: datetime | None = Field(default=None, description="When it failed.")
 
-    model_config = ConfigDict(extra="allow")
 
-    id: str
-    status: str = Field(description="queued, planning, storyboarding, chunking, stitching, exporting, "
-                                    "completed, failed or cancelled.")
-    stage: str | None = Field(default=None, description="Stage working on it now, if any.")
-    created_at: datetime
-    updated_at: datetime | None = None
-    spec: dict[str, Any] = Field(description="The resolved request.")
-    plan: dict[str, Any] | None = Field(default=None, description="The beat plan, once planned.")
-    frames: Any = Field(default=None, description="Storyboard frames in beat order: {beat_index, image{…, url}}.")
-    chunks: Any = Field(default=None, description="Video chunks in (beat, chunk) order, with presigned `url`s.")
-    master: dict[str, Any] | None = Field(default=None, description="The stitched master: video, duration, audio.")
-    renditions: Any = Field(default=None, description="Exported renditions: aspect, size, method, video, fresh "
-                                                      "presigned `url`, spec check.")
-    spec_check: dict[str, Any] | None = Field(default=None, description="ffprobe verdicts per rendition.")
-    poster: dict[str, Any] | None = Field(default=None, description="Poster JPEG with a presigned `url`.")
-    thumbnail: dict[str, Any] | None = Field(default=None, description="Thumbnail JPEG with a presigned `url`.")
+class GenerationView(Public):
+    """One generation as its owner sees it. Stage sections appear as stages write them; every stored object
+    carries a fresh presigned `url`."""
+
+    id: str = Field(description="Generation id.")
+    status: Status = Field(description="Where it is: queued, a stage's status, or completed/failed/cancelled.")
+    stage: Stage | None = Field(default=None, description="Stage working on it now (or the one that failed).")
+    attempt: int = Field(description="Retry round: 0, then +1 per POST …/retry.", ge=0)
+    created_at: datetime = Field(description="When it was accepted.")
+    updated_at: datetime = Field(description="When anything about it last changed.")
+    spec: SpecView = Field(description="The resolved request.")
+    plan: Plan | None = Field(default=None, description="The beat plan, once planned.")
+    frames: list[FrameView] = Field(default_factory=list, description="Storyboard frames in beat order.")
+    chunks: list[ChunkView] = Field(default_factory=list, description="Video chunks in (beat, chunk) order.")
+    master: MasterView | None = Field(default=None, description="The stitched master, once stitched.")
+    renditions: list[RenditionView] = Field(default_factory=list,
+                                            description="Exported renditions, the master's aspect first.")
+    poster: ArtifactView | None = Field(default=None, description="Poster JPEG, once exported.")
+    thumbnail: ArtifactView | None = Field(default=None, description="Thumbnail JPEG, once exported.")
     costs: CostSummary = Field(description="Provider costs.")
-    error: dict[str, Any] | None = Field(default=None, description="Why it failed, when it failed.")
-    links: GenerationLinks
+    error: ErrorView | None = Field(default=None, description="Why it failed, when it failed.")
+    links: GenerationLinks = Field(description="Related resources.")
 
 
-class GenerationSummary(BaseModel):
-    id: str
-    status: str
-    stage: str | None = None
-    created_at: datetime
-    updated_at: datetime | None = None
+class GenerationSummary(Public):
+    id: str = Field(description="Generation id.")
+    status: Status = Field(description="Where it is.")
+    stage: Stage | None = Field(default=None, description="Stage working on it now (or the one that failed).")
+    created_at: datetime = Field(description="When it was accepted.")
+    updated_at: datetime = Field(description="When anything about it last changed.")
     brief: str = Field(description="The brief (first 200 characters).")
-    duration_s: int
-    aspect: str
-    links: GenerationLinks
+    duration_s: int = Field(description="Requested length, seconds.")
+    aspect: Aspect = Field(description="Aspect of the master.")
+    links: GenerationLinks = Field(description="Related resources.")
 
 
-class GenerationPage(BaseModel):
-    items: list[GenerationSummary]
+class GenerationPage(Public):
+    items: list[GenerationSummary] = Field(description="Newest first.")
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; null at the end.")
+
+
+class Limits(Public):
+    max_active_generations: int = Field(description="Generations this key may run at once.")
+    rate_limit_per_minute: int = Field(description="Requests this key may make per minute.")
+
+
+class MeView(Public):
+    owner: str = Field(description="Owner the key acts for.")
+    key_id: str = Field(description="Id of the key used.")
+    limits: Limits = Field(description="Limits that apply to this key.")
+    active_generations: int = Field(description="Generations of this owner not yet finished.", ge=0)
 
 
 class AssetView(BaseModel):
@@ -150,7 +239,7 @@ class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     owner: str = Field(description="Owner the key acts for (lowercase letters, digits, - and _).",
-                       pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+                       pattern=OWNER_PATTERN)
     name: str = Field(default="", description="A label for humans.", max_length=200)
     max_active_generations: int | None = Field(default=None, ge=1, le=1000,
                                                description="Override of the concurrent-generation limit.")

@@ -27,6 +27,7 @@ class Gateway:
     idempotency: IdempotencyRecords
     blobs: BlobStore
     nc: NatsClient
+    """The broker's connection (the only one): SSE consumers and stream reads use it beside the publisher."""
     js: JetStreamContext
     limiter: SharedRateLimiter
 

@@ -2,36 +2,69 @@
 and Idempotency-Key claims. Every query carries the owner, so one key can never reach another's data."""
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from admint.contracts.stages import PIPELINE
+from admint.contracts.common import Aspect
+from admint.contracts.stages import PIPELINE, Stage, Status
 from admint.core.docstore import now
+from admint.core.document import GenerationDoc
 from admint.core.mongo import Database
+
+
+class _Projection(BaseModel):
+    """Part of a stored generation, read as it is (no version-1 migration is needed for these fields)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class ListedSpec(_Projection):
+    brief: str
+    duration_s: int
+    aspect: Aspect
+
+
+class ListedError(_Projection):
+    stage: Stage
+
+
+class ListedGeneration(_Projection):
+    """The few fields of a generation a list page shows (a projection, not the whole document)."""
+
+    id: str = Field(alias="_id")
+    status: Status
+    created_at: datetime
+    updated_at: datetime
+    spec: ListedSpec
+    error: ListedError | None = None
+
+
+_LISTED = {"spec.brief": 1, "spec.duration_s": 1, "spec.aspect": 1, "status": 1, "error.stage": 1,
+           "created_at": 1, "updated_at": 1}
 
 
 class GenerationQueries:
     def __init__(self, db: Database) -> None:
         self.collection = db.generations
 
-    async def get_owned(self, generation_id: str, owner: str) -> dict[str, Any] | None:
-        doc: dict[str, Any] | None = await self.collection.find_one({"_id": generation_id, "owner": owner})
-        return doc
+    async def get_owned(self, generation_id: str, owner: str) -> GenerationDoc | None:
+        raw = await self.collection.find_one({"_id": generation_id, "owner": owner})
+        return GenerationDoc.from_mongo(raw) if raw is not None else None
 
     async def page(
         self, owner: str, *, status: str | None = None, before: str | None = None, limit: int = 20
-    ) -> list[dict[str, Any]]:
+    ) -> list[ListedGeneration]:
         query: dict[str, Any] = {"owner": owner}
         if status:
             query["status"] = status
         if before:
             query["_id"] = {"$lt": before}
-        projection = {"spec.brief": 1, "spec.duration_s": 1, "spec.aspect": 1, "status": 1, "error": 1,
-                      "created_at": 1, "updated_at": 1}
-        cursor = self.collection.find(query, projection=projection).sort("_id", DESCENDING).limit(limit)
-        return [doc async for doc in cursor]
+        cursor = self.collection.find(query, projection=_LISTED).sort("_id", DESCENDING).limit(limit)
+        return [ListedGeneration.model_validate(raw) async for raw in cursor]
 
     async def count_active(self, owner: str) -> int:
         return int(await self.collection.count_documents({"owner": owner, "status": {"$in": list(PIPELINE.active)}}))
@@ -64,6 +97,13 @@ class AssetRepository:
         return result.deleted_count == 1
 
 
+class IdempotencyRecord(BaseModel):
+    """An Idempotency-Key claim: the request's fingerprint and the generation document it creates."""
+
+    request_hash: str
+    document: GenerationDoc
+
+
 class IdempotencyRecords:
     """One record per (owner, Idempotency-Key), claimed with an insert on a unique _id (race-free).
 
@@ -78,24 +118,25 @@ class IdempotencyRecords:
     def record_id(owner: str, key: str) -> str:
         return f"{owner}:{hashlib.sha256(key.encode()).hexdigest()}"
 
-    async def claim(
-        self, owner: str, key: str, request_hash: str, generation_id: str, document: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        """None when this call claimed the key; else the earlier record (compare its request_hash)."""
+    async def claim(self, owner: str, key: str, doc: GenerationDoc) -> IdempotencyRecord | None:
+        """None when this call claimed the key for `doc`; else the earlier record (compare its request_hash)."""
         record = {
-            "_id": self.record_id(owner, key), "owner": owner, "request_hash": request_hash,
-            "generation_id": generation_id, "document": document, "created_at": now(),
+            "_id": self.record_id(owner, key), "owner": owner, "request_hash": doc.request.request_hash,
+            "generation_id": doc.id, "document": doc.to_mongo(), "created_at": now(),
         }
         try:
             await self.collection.insert_one(record)
         except DuplicateKeyError:
-            existing: dict[str, Any] | None = await self.collection.find_one({"_id": record["_id"]})
-            return existing
+            return await self.get(owner, key)
         return None
 
-    async def get(self, owner: str, key: str) -> dict[str, Any] | None:
-        record: dict[str, Any] | None = await self.collection.find_one({"_id": self.record_id(owner, key)})
-        return record
+    async def get(self, owner: str, key: str) -> IdempotencyRecord | None:
+        raw = await self.collection.find_one({"_id": self.record_id(owner, key)})
+        if raw is None:
+            return None
+        # records written before the typed document held it without its id (and in the version-1 shape)
+        document = {**raw["document"], "_id": raw["generation_id"]}
+        return IdempotencyRecord(request_hash=raw["request_hash"], document=GenerationDoc.from_mongo(document))
 
     async def release(self, owner: str, key: str) -> None:
         """Forget a claim whose request did not happen (the bus refused it), so a retry starts afresh."""

@@ -1,138 +1,155 @@
-"""Generation documents → what the API shows (pure apart from the injected presign function).
+"""Generation documents → the public response models (pure apart from the injected presign function).
 
-Stages own their fields of the document; the view passes them through, hides the gateway's internal fields,
-and adds a fresh presigned `url` beside every stored artifact, so links never depend on when a stage ran.
+The response is built field by field from the typed document, so what is not named here is not public: the
+request bookkeeping, fan-in sets, timeline, previous errors, crop reports and cancel record stay internal. Every
+stored object gets a fresh presigned `url`, so links never depend on when a stage ran.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any
 
+from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.stages import PIPELINE
+from admint.core.document import GenerationDoc
+from admint.gateway.schemas import (
+    ArtifactView,
+    ChunkView,
+    CostItem,
+    CostSummary,
+    ErrorView,
+    FrameView,
+    GenerationAccepted,
+    GenerationLinks,
+    GenerationSummary,
+    GenerationView,
+    MasterView,
+    RenditionView,
+    SpecView,
+)
+from admint.gateway.stores import ListedGeneration
 
 Presign = Callable[[str], Awaitable[str]]
-INTERNAL_FIELDS = frozenset({"_id", "owner", "key_id", "idempotency_key", "request_hash", "request_published_at"})
-_ARTIFACT_FIELDS = frozenset({"bucket", "key", "sha256", "size", "content_type"})
+Urls = Mapping[str, str]
+"""Object key → presigned link."""
 
 
-def links(generation_id: str, base: str = "") -> dict[str, str]:
+def links(generation_id: str, base: str = "") -> GenerationLinks:
     root = f"{base}/v1/generations/{generation_id}"
-    return {"self": root, "events": f"{root}/events", "video": f"{root}/video", "cancel": f"{root}/cancel"}
+    return GenerationLinks(self=root, events=f"{root}/events", video=f"{root}/video", cancel=f"{root}/cancel")
 
 
-def is_artifact(value: Any) -> bool:
-    return isinstance(value, dict) and _ARTIFACT_FIELDS <= value.keys()
-
-
-def artifact_keys(value: Any) -> set[str]:
-    if is_artifact(value):
-        return {str(value["key"])}
-    if isinstance(value, dict):
-        return set().union(*(artifact_keys(v) for v in value.values())) if value else set()
-    if isinstance(value, list):
-        return set().union(*(artifact_keys(v) for v in value)) if value else set()
-    return set()
-
-
-def with_urls(value: Any, urls: dict[str, str]) -> Any:
-    if is_artifact(value):
-        return {**value, "url": urls.get(str(value["key"]))}
-    if isinstance(value, dict):
-        return {k: with_urls(v, urls) for k, v in value.items()}
-    if isinstance(value, list):
-        return [with_urls(v, urls) for v in value]
-    return value
-
-
-async def presign_all(value: Any, presign: Presign) -> Any:
-    keys = sorted(artifact_keys(value))
-    signed = await asyncio.gather(*(presign(k) for k in keys))
-    return with_urls(value, dict(zip(keys, signed, strict=True)))
-
-
-def current_stage(doc: dict[str, Any]) -> str | None:
-    status = str(doc.get("status", ""))
+def current_stage(status: str, failed_stage: str | None = None) -> str | None:
+    """The stage working on it now; for a failed generation, the stage that failed."""
     if status in PIPELINE.stage_of_status:
         return PIPELINE.stage_of_status[status]
-    if status in ("failed",) and isinstance(doc.get("error"), dict):
-        return doc["error"].get("stage")
-    return None
+    return failed_stage if status == "failed" else None
 
 
-def cost_summary(costs: Any) -> dict[str, Any]:
-    entries = [dict(v, key=v.get("key", k)) for k, v in sorted((costs or {}).items()) if isinstance(v, dict)]
-    total = round(sum(float(e.get("usd", 0) or 0) for e in entries), 6)
-    return {"total_usd": total, "entries": entries}
+def accepted(doc: GenerationDoc, base: str = "") -> GenerationAccepted:
+    return GenerationAccepted(id=doc.id, status=doc.status, created_at=doc.created_at, links=links(doc.id, base))
 
 
-def _index(key: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in str(key).split("-"))
-    except ValueError:
-        return (1 << 30,)
-
-
-def frames_list(frames: Any) -> Any:
-    """frames.<beat> → [{beat_index, image}] in beat order (a map in the document, for idempotent $set)."""
-    if not isinstance(frames, dict):
-        return frames
-    return [{"beat_index": _index(k)[0], "image": v} for k, v in sorted(frames.items(), key=lambda kv: _index(kv[0]))]
-
-
-def chunks_list(chunks: Any) -> Any:
-    """chunks.<beat>-<chunk> → a list in (beat, chunk) order."""
-    if not isinstance(chunks, dict):
-        return chunks
-    return [v for _, v in sorted(chunks.items(), key=lambda kv: _index(kv[0]))]
-
-
-def promote_exports(view: dict[str, Any], expires_at: datetime | None) -> None:
-    """The exporter's `exports`/`quality` → top-level renditions (fresh links), poster, thumbnail, spec_check."""
-    exports = view.pop("exports", None)
-    if isinstance(exports, dict):
-        renditions = exports.get("renditions") or []
-        for rendition in renditions:
-            video = rendition.get("video") if isinstance(rendition, dict) else None
-            if isinstance(video, dict) and video.get("url"):
-                rendition["url"] = video["url"]
-                if expires_at is not None:
-                    rendition["url_expires_at"] = expires_at
-        view["renditions"] = renditions
-        view["poster"] = exports.get("poster")
-        view["thumbnail"] = exports.get("thumbnail")
-    if "quality" in view:
-        view["spec_check"] = view.pop("quality")
-
-
-async def generation_view(doc: dict[str, Any], presign: Presign, base: str = "",
-                          expires_at: datetime | None = None) -> dict[str, Any]:
-    visible = {k: v for k, v in doc.items() if k not in INTERNAL_FIELDS}
-    visible = await presign_all(visible, presign)
-    gid = str(doc["_id"])
-    promote_exports(visible, expires_at)
-    visible.update(
-        id=gid,
-        stage=current_stage(doc),
-        frames=frames_list(visible.get("frames")),
-        chunks=chunks_list(visible.get("chunks")),
-        costs=cost_summary(doc.get("costs")),
-        links=links(gid, base),
+def summary(listed: ListedGeneration, base: str = "") -> GenerationSummary:
+    return GenerationSummary(
+        id=listed.id, status=listed.status,
+        stage=current_stage(listed.status, listed.error.stage if listed.error else None),
+        created_at=listed.created_at, updated_at=listed.updated_at, brief=listed.spec.brief[:200],
+        duration_s=listed.spec.duration_s, aspect=listed.spec.aspect, links=links(listed.id, base),
     )
-    return visible
 
 
-def generation_summary(doc: dict[str, Any], base: str = "") -> dict[str, Any]:
-    spec = doc.get("spec") or {}
-    gid = str(doc["_id"])
-    return {
-        "id": gid,
-        "status": doc.get("status"),
-        "stage": current_stage(doc),
-        "created_at": doc.get("created_at"),
-        "updated_at": doc.get("updated_at"),
-        "brief": str(spec.get("brief", ""))[:200],
-        "duration_s": spec.get("duration_s", 0),
-        "aspect": spec.get("aspect", ""),
-        "links": links(gid, base),
-    }
+def stored_objects(doc: GenerationDoc) -> list[ArtifactRef]:
+    """Every stored object the response links to."""
+    refs = [doc.spec.product_asset] if doc.spec.product_asset else []
+    refs += [frame.image for frame in doc.storyboard.frames.values()]
+    for chunk in doc.chunking.chunks.values():
+        refs += [chunk.video, chunk.last_frame]
+    if doc.master:
+        refs.append(doc.master.video)
+    if doc.exports:
+        refs += [r.video for r in doc.exports.renditions] + [doc.exports.poster, doc.exports.thumbnail]
+    return refs
+
+
+async def presign_all(refs: list[ArtifactRef], presign: Presign) -> dict[str, str]:
+    """One presigned link per distinct object, signed concurrently."""
+    keys = sorted({ref.key for ref in refs})
+    signed = await asyncio.gather(*(presign(key) for key in keys))
+    return dict(zip(keys, signed, strict=True))
+
+
+def artifact(ref: ArtifactRef, urls: Urls) -> ArtifactView:
+    return ArtifactView(bucket=ref.bucket, key=ref.key, sha256=ref.sha256, size=ref.size,
+                        content_type=ref.content_type, url=urls[ref.key])
+
+
+def _beat(key: str) -> int:
+    return int(key) if key.isdigit() else 1 << 30
+
+
+def spec_view(doc: GenerationDoc, urls: Urls) -> SpecView:
+    asset = doc.spec.product_asset
+    return SpecView(**doc.spec.model_dump(exclude={"product_asset"}),
+                    product_asset=artifact(asset, urls) if asset else None)
+
+
+def frames_view(doc: GenerationDoc, urls: Urls) -> list[FrameView]:
+    """Frames are a map by beat in the document (idempotent writes); the API lists them in beat order."""
+    ordered = sorted(doc.storyboard.frames.items(), key=lambda kv: _beat(kv[0]))
+    return [FrameView(beat_index=_beat(beat), image=artifact(f.image, urls), model=f.model) for beat, f in ordered]
+
+
+def chunks_view(doc: GenerationDoc, urls: Urls) -> list[ChunkView]:
+    ordered = sorted(doc.chunking.chunks.values(), key=lambda c: (c.beat_index, c.chunk_index))
+    return [ChunkView(beat_index=c.beat_index, chunk_index=c.chunk_index, duration_s=c.duration_s,
+                      video=artifact(c.video, urls), last_frame=artifact(c.last_frame, urls), model=c.model)
+            for c in ordered]
+
+
+def master_view(doc: GenerationDoc, urls: Urls) -> MasterView | None:
+    if doc.master is None:
+        return None
+    m = doc.master
+    return MasterView(video=artifact(m.video, urls), duration_s=m.duration_s, has_audio=m.has_audio,
+                      music_model=m.music_model, music_error=m.music_error)
+
+
+def renditions_view(doc: GenerationDoc, urls: Urls, expires_at: datetime) -> list[RenditionView]:
+    """The exporter's renditions with a fresh link (the one it recorded has long expired) and its ffprobe check."""
+    if doc.exports is None:
+        return []
+    return [RenditionView(aspect=r.aspect, size=r.size, method=r.method, video=artifact(r.video, urls),
+                          url=urls[r.video.key], url_expires_at=expires_at, spec_check=r.spec_check)
+            for r in doc.exports.renditions]
+
+
+def cost_summary(doc: GenerationDoc) -> CostSummary:
+    entries = [CostItem(key=e.key, stage=e.stage, model=e.model, units=e.units, usd=e.usd)
+               for _, e in sorted(doc.costs.items())]
+    return CostSummary(total_usd=doc.cost_total(), entries=entries)
+
+
+def error_view(doc: GenerationDoc) -> ErrorView | None:
+    if doc.error is None:
+        return None
+    e = doc.error
+    return ErrorView(stage=e.stage, reason=e.reason, retryable=e.retryable, detail=e.detail, at=e.at)
+
+
+def build_view(doc: GenerationDoc, urls: Urls, base: str, expires_at: datetime) -> GenerationView:
+    """The response for `doc`, given a presigned link for each of its stored objects (`stored_objects`)."""
+    exports = doc.exports
+    return GenerationView(
+        id=doc.id, status=doc.status, stage=current_stage(doc.status, doc.error.stage if doc.error else None),
+        attempt=doc.attempt, created_at=doc.created_at, updated_at=doc.updated_at,
+        spec=spec_view(doc, urls), plan=doc.plan, frames=frames_view(doc, urls), chunks=chunks_view(doc, urls),
+        master=master_view(doc, urls), renditions=renditions_view(doc, urls, expires_at),
+        poster=artifact(exports.poster, urls) if exports else None,
+        thumbnail=artifact(exports.thumbnail, urls) if exports else None,
+        costs=cost_summary(doc), error=error_view(doc), links=links(doc.id, base),
+    )
+
+
+async def generation_view(doc: GenerationDoc, presign: Presign, base: str, expires_at: datetime) -> GenerationView:
+    return build_view(doc, await presign_all(stored_objects(doc), presign), base, expires_at)

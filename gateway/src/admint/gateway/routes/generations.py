@@ -2,20 +2,21 @@
 
 import logging
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.envelope import utcnow
-from admint.contracts.generation import GenerationCancelled, GenerationRequested, GenerationSpec
+from admint.contracts.generation import GenerationCancelled, GenerationRequested
 from admint.contracts.ids import ID_PATTERN, new_id
 from admint.contracts.stages import PIPELINE, Status
 from admint.core import recovery
+from admint.core.document import CancelInfo, GenerationDoc, RequestRecord
 from admint.gateway.auth import Principal
 from admint.gateway.deps import GatewayDep, PrincipalDep
-from admint.gateway.downloads import find_rendition_key, normalize_aspect
+from admint.gateway.downloads import available_aspects, find_rendition_key, normalize_aspect
 from admint.gateway.metrics import GENERATIONS_ACCEPTED, RATE_LIMITED
 from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
 from admint.gateway.problems import ProblemError, problems
@@ -23,7 +24,8 @@ from admint.gateway.schemas import GenerationAccepted, GenerationCreate, Generat
 from admint.gateway.specs import build_spec, request_hash
 from admint.gateway.sse import SSE_HEADERS, EventFeed
 from admint.gateway.state import Gateway
-from admint.gateway.views import generation_summary, generation_view, links
+from admint.gateway.stores import IdempotencyRecord
+from admint.gateway.views import accepted, generation_view, links, summary
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
 log = logging.getLogger(__name__)
@@ -40,46 +42,38 @@ def _not_found(generation_id: str) -> ProblemError:
     return ProblemError(404, f"no generation {generation_id} for this key", kind="not-found")
 
 
-def _accepted(gw: Gateway, doc: dict[str, Any]) -> dict[str, Any]:
-    gid = str(doc["_id"])
-    return {"id": gid, "status": doc.get("status", "queued"), "created_at": doc["created_at"],
-            "links": links(gid, gw.base_url)}
-
-
-async def _submit(gw: Gateway, generation_id: str, document: dict[str, Any]) -> dict[str, Any]:
+async def _submit(gw: Gateway, document: GenerationDoc) -> GenerationDoc:
     """Create the document (if not yet) and publish generation.requested.v1 (if not yet). Safe to repeat."""
-    await gw.docs.create(generation_id, document)
-    doc = await gw.docs.get(generation_id)
+    await gw.docs.create(document)
+    doc = await gw.docs.get(document.id)
     assert doc is not None
-    if not doc.get("request_published_at"):
-        event = GenerationRequested(
-            generation_id=generation_id, producer=gw.settings.service_name, owner=doc["owner"],
-            spec=GenerationSpec.model_validate(doc["spec"]),
-        )
+    if doc.request.published_at is None:
+        event = GenerationRequested(generation_id=doc.id, producer=gw.settings.service_name, owner=doc.owner,
+                                    spec=doc.spec)
         try:
             await gw.publisher.publish(event)
         except Exception as exc:
             log.error("could not publish %s: %s", event.subject, exc)
-            if doc.get("idempotency_key"):
-                await gw.idempotency.release(doc["owner"], doc["idempotency_key"])
-            await gw.docs.fail(generation_id, "planning", "the request could not be queued", retryable=True,
+            if doc.request.idempotency_key:
+                await gw.idempotency.release(doc.owner, doc.request.idempotency_key)
+            await gw.docs.fail(doc.id, PIPELINE.names[0], "the request could not be queued", retryable=True,
                                detail=str(exc)[:500])
             raise ProblemError(503, "the event bus is unavailable; nothing was created, please retry",
                                kind="unavailable", headers={"Retry-After": "5"}) from exc
-        await gw.docs.set_fields(generation_id, {"request_published_at": utcnow()})
+        await gw.docs.mark_published(doc.id)
     return doc
 
 
-async def _replay(gw: Gateway, record: dict[str, Any], body_hash: str, response: Response) -> dict[str, Any]:
-    if record["request_hash"] != body_hash:
+async def _replay(gw: Gateway, record: IdempotencyRecord, body_hash: str, response: Response) -> GenerationAccepted:
+    if record.request_hash != body_hash:
         raise ProblemError(
             409, "this Idempotency-Key was used with a different request body", kind="idempotency-conflict",
-            generation_id=record["generation_id"],
+            generation_id=record.document.id,
         )
-    doc = await _submit(gw, record["generation_id"], record["document"])
+    doc = await _submit(gw, record.document)
     response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = links(str(doc["_id"]), gw.base_url)["self"]
-    return _accepted(gw, doc)
+    response.headers["Location"] = links(doc.id, gw.base_url).self
+    return accepted(doc, gw.base_url)
 
 
 async def _product_asset(gw: Gateway, who: Principal, asset_id: str) -> ArtifactRef:
@@ -110,7 +104,7 @@ _CREATED_LINKS = {
 async def create_generation(
     body: GenerationCreate, gw: GatewayDep, who: PrincipalDep, response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+) -> GenerationAccepted:
     """Accept a brief: write the generation document and publish `generation.requested.v1`."""
     body_hash = request_hash(body)
     if idempotency_key and (earlier := await gw.idempotency.get(who.owner, idempotency_key)):
@@ -125,21 +119,20 @@ async def create_generation(
             kind="too-many-active", headers={"Retry-After": str(retry)}, retry_after_s=retry,
             limit="active_generations",
         )
-    generation_id = new_id()
-    spec = build_spec(body, long_side=gw.settings.render_long_side, fps=gw.settings.fps, product_asset=product)
     stamp = utcnow()
-    document = {
-        "owner": who.owner, "key_id": who.key_id, "spec": spec.model_dump(mode="json"),
-        "idempotency_key": idempotency_key, "request_hash": body_hash, "created_at": stamp, "updated_at": stamp,
-    }
+    document = GenerationDoc(
+        _id=new_id(), owner=who.owner, created_at=stamp, updated_at=stamp,
+        spec=build_spec(body, long_side=gw.settings.render_long_side, fps=gw.settings.fps, product_asset=product),
+        request=RequestRecord(key_id=who.key_id, idempotency_key=idempotency_key, request_hash=body_hash),
+    )
     if idempotency_key:
-        earlier = await gw.idempotency.claim(who.owner, idempotency_key, body_hash, generation_id, document)
+        earlier = await gw.idempotency.claim(who.owner, idempotency_key, document)
         if earlier is not None:  # a concurrent request with the same key won
             return await _replay(gw, earlier, body_hash, response)
-    doc = await _submit(gw, generation_id, document)
+    doc = await _submit(gw, document)
     GENERATIONS_ACCEPTED.inc()
-    response.headers["Location"] = links(generation_id, gw.base_url)["self"]
-    return _accepted(gw, doc)
+    response.headers["Location"] = links(doc.id, gw.base_url).self
+    return accepted(doc, gw.base_url)
 
 
 @router.get("", response_model=GenerationPage, operation_id="listGenerations", responses=problems(401, 422, 429),
@@ -149,21 +142,21 @@ async def list_generations(
     status: Annotated[Status | None, Query(description="Only generations in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
     cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page.")] = None,
-) -> dict[str, Any]:
+) -> GenerationPage:
     """Newest first."""
     try:
         before = decode_cursor(cursor) if cursor else None
     except BadCursor as exc:
         raise ProblemError(422, str(exc), title="Request validation failed", kind="validation") from exc
-    docs = await gw.generations.page(who.owner, status=status, before=before, limit=limit + 1)
-    items = [generation_summary(d, gw.base_url) for d in docs[:limit]]
-    return {"items": items, "next_cursor": encode_cursor(items[-1]["id"]) if len(docs) > limit else None}
+    listed = await gw.generations.page(who.owner, status=status, before=before, limit=limit + 1)
+    items = [summary(g, gw.base_url) for g in listed[:limit]]
+    return GenerationPage(items=items, next_cursor=encode_cursor(items[-1].id) if len(listed) > limit else None)
 
 
 @router.get("/{generation_id}", response_model=GenerationView, operation_id="getGeneration",
             responses=problems(401, 404, 422, 429),
             summary="One generation: status, plan, frames, chunks, renditions, costs, error")
-async def get_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> dict[str, Any]:
+async def get_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> GenerationView:
     doc = await gw.generations.get_owned(generation_id, who.owner)
     if doc is None:
         raise _not_found(generation_id)
@@ -174,14 +167,14 @@ async def get_generation(generation_id: GenerationId, gw: GatewayDep, who: Princ
 @router.post("/{generation_id}/cancel", status_code=202, response_model=GenerationAccepted,
              operation_id="cancelGeneration",
              responses=problems(401, 404, 409, 422, 429), summary="Cancel a running generation")
-async def cancel_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> dict[str, Any]:
+async def cancel_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> GenerationAccepted:
     """Moves it to `cancelled` and publishes `generation.cancelled.v1`; workers drop its work."""
     doc = await gw.generations.get_owned(generation_id, who.owner)
     if doc is None:
         raise _not_found(generation_id)
     event = GenerationCancelled(generation_id=generation_id, producer=gw.settings.service_name,
                                 requested_by=who.owner)
-    moved = await gw.docs.advance(generation_id, "cancelled", {"cancel": {"by": who.owner, "key_id": who.key_id}})
+    moved = await gw.docs.cancel(generation_id, CancelInfo(by=who.owner, key_id=who.key_id))
     if not moved:
         status = await gw.docs.status(generation_id)
         if status == "cancelled":  # make sure the event went out (a duplicate is dropped by the stream)
@@ -190,13 +183,13 @@ async def cancel_generation(generation_id: GenerationId, gw: GatewayDep, who: Pr
                            generation_status=status)
     await gw.publisher.publish(event)
     doc = await gw.docs.get(generation_id) or doc
-    return _accepted(gw, doc)
+    return accepted(doc, gw.base_url)
 
 
 @router.post("/{generation_id}/retry", status_code=202, response_model=GenerationAccepted,
              operation_id="retryGeneration",
              responses=problems(401, 404, 409, 422, 429), summary="Re-run a failed generation's failed stage")
-async def retry_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> dict[str, Any]:
+async def retry_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> GenerationAccepted:
     """Re-runs only the failed stage's missing pieces (e.g. the one chunk that failed), reusing what is stored."""
     if await gw.generations.get_owned(generation_id, who.owner) is None:
         raise _not_found(generation_id)
@@ -210,7 +203,7 @@ async def retry_generation(generation_id: GenerationId, gw: GatewayDep, who: Pri
     log.info("retry round %d of %s from %s", attempt, generation_id, stage)
     doc = await gw.docs.get(generation_id)
     assert doc is not None
-    return _accepted(gw, doc)
+    return accepted(doc, gw.base_url)
 
 
 @router.get("/{generation_id}/video", status_code=307, response_class=RedirectResponse, operation_id="downloadVideo",
@@ -229,13 +222,12 @@ async def download_video(
     doc = await gw.generations.get_owned(generation_id, who.owner)
     if doc is None:
         raise _not_found(generation_id)
-    spec = doc.get("spec") or {}
-    available = [spec.get("aspect", "9:16"), *spec.get("renditions", [])]
+    available = available_aspects(doc)
     aspect = normalize_aspect(rendition) if rendition else available[0]
     if aspect not in available:
         raise ProblemError(404, f"no rendition {rendition!r}; this generation has {', '.join(available)}",
                            kind="not-found", renditions=available)
-    status = doc.get("status")
+    status = doc.status
     if status != "completed":
         headers = {} if status in PIPELINE.terminal else {"Retry-After": "10"}
         raise ProblemError(409, f"the video is not ready: generation is {status}", kind="not-ready",
@@ -266,9 +258,10 @@ async def generation_events(
     if await gw.generations.get_owned(generation_id, who.owner) is None:
         raise _not_found(generation_id)
     resume = last_event_id if last_event_id is not None else (after or 0)
+
     async def current_attempt() -> int:
         doc = await gw.docs.get(generation_id)
-        return int((doc or {}).get("attempt", 0))
+        return doc.attempt if doc else 0
 
     feed = EventFeed(gw.nc, gw.js, gw.settings.stream_name, generation_id, resume,
                      gw.settings.sse_keepalive_s, gw.settings.sse_retry_ms, current_attempt)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from admint.gateway.deps import AdminDep, GatewayDep, PrincipalDep
 from admint.gateway.problems import ProblemError, problems
-from admint.gateway.schemas import KeyCreate, KeyCreated, KeyView
+from admint.gateway.schemas import KeyCreate, KeyCreated, KeyView, Limits, MeView
 
 admin = APIRouter(prefix="/v1/admin/keys", tags=["admin"], dependencies=[AdminDep])
 me = APIRouter(prefix="/v1/me", tags=["keys"])
@@ -46,11 +46,12 @@ async def revoke_key(key_id: Annotated[str, Path(max_length=64)], gw: GatewayDep
     return Response(status_code=204)
 
 
-@me.get("", responses=problems(401, 429), summary="Who am I: owner, key and limits")
-async def whoami(gw: GatewayDep, who: PrincipalDep) -> dict[str, Any]:
-    return {
-        "owner": who.owner, "key_id": who.key_id,
-        "limits": {"max_active_generations": who.max_active_generations,
-                   "rate_limit_per_minute": who.rate_limit_per_minute},
-        "active_generations": await gw.generations.count_active(who.owner),
-    }
+@me.get("", response_model=MeView, responses=problems(401, 429),
+        summary="Who am I: owner, key and limits")
+async def whoami(gw: GatewayDep, who: PrincipalDep) -> MeView:
+    return MeView(
+        owner=who.owner, key_id=who.key_id,
+        limits=Limits(max_active_generations=who.max_active_generations,
+                      rate_limit_per_minute=who.rate_limit_per_minute),
+        active_generations=await gw.generations.count_active(who.owner),
+    )

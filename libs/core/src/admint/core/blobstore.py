@@ -84,13 +84,7 @@ class BlobStore:
         await self._call(
             self.client.put_object, self.bucket, key, io.BytesIO(data), len(data), content_type=content_type
         )
-        return ArtifactRef(
-            bucket=self.bucket,
-            key=key,
-            sha256=hashlib.sha256(data).hexdigest(),
-            size=len(data),
-            content_type=content_type,
-        )
+        return ArtifactRef.of_bytes(self.bucket, key, data, content_type)
 
     async def put_file(self, key: str, path: Path, content_type: str) -> ArtifactRef:
         path = Path(path)

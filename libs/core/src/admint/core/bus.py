@@ -1,17 +1,20 @@
 """NATS JetStream: the broker factory, idempotent stream creation and the de-duplicating publisher."""
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import nats
 from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
+from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
 from admint.contracts.envelope import Event
 from admint.contracts.subjects import STREAM_SUBJECTS
+from admint.core.errors import TransientError
 from admint.core.metrics import EVENTS_PUBLISHED
 from admint.core.settings import CoreSettings
 
@@ -22,10 +25,11 @@ def nats_servers(settings: CoreSettings) -> list[str]:
     return [u.strip() for u in settings.nats_url.split(",") if u.strip()]
 
 
-def make_broker(settings: CoreSettings) -> NatsBroker:
+def make_broker(settings: CoreSettings, middlewares: Sequence[Any] = ()) -> NatsBroker:
     """A FastStream NATS broker that keeps reconnecting forever (a restarted server is not fatal)."""
     return NatsBroker(
         nats_servers(settings),
+        middlewares=tuple(middlewares),
         name=settings.service_name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
@@ -86,22 +90,33 @@ async def connect_nats(settings: CoreSettings, **kwargs: Any) -> NatsClient:
 
 
 class EventPublisher:
-    """Publishes events to the stream with their deterministic Nats-Msg-Id and waits for the PubAck."""
+    """Publishes events to the stream with their deterministic Nats-Msg-Id and waits for the PubAck.
 
-    def __init__(self, broker: NatsBroker, settings: CoreSettings) -> None:
+    Through the service's typed FastStream publisher of the event's type when it declared one (the AsyncAPI
+    document lists those), else through the broker. Anything but the stream's acknowledgement — a timeout, no
+    responders, a reply that is not a PubAck — is a TransientError: the caller retries, it is never a crash.
+    """
+
+    def __init__(self, broker: NatsBroker, settings: CoreSettings, publishers: Mapping[str, Any] | None = None) -> None:
         self.broker = broker
+        self.publishers = dict(publishers or {})
         self.stream = settings.stream_name
         self.service = settings.service_name
 
     async def publish(self, event: Event, *, timeout: float = 10.0) -> bool:
         """Publish; returns True when the stream stored it, False when it was a duplicate it dropped."""
-        ack = await self.broker.publish(
-            event.model_dump_json().encode(),
-            event.subject,
-            headers={"Nats-Msg-Id": event.msg_id, "Admint-Event-Type": event.type},
-            stream=self.stream,
-            timeout=timeout,
-        )
+        target = self.publishers.get(event.type, self.broker)
+        try:
+            ack = await target.publish(
+                event.model_dump_json().encode(),
+                subject=event.subject,
+                headers={"Nats-Msg-Id": event.msg_id, "Admint-Event-Type": event.type},
+                stream=self.stream,
+                timeout=timeout,
+            )
+        except (ValueError, TimeoutError, NatsError) as exc:  # ValueError: a reply that was not JSON
+            raise TransientError(f"publishing {event.type} was not acknowledged by the stream: "
+                                 f"{type(exc).__name__}: {exc}") from exc
         duplicate = bool(getattr(ack, "duplicate", False))
         EVENTS_PUBLISHED.labels(self.service, event.type, str(duplicate).lower()).inc()
         return not duplicate

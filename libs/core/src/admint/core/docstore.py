@@ -1,6 +1,8 @@
-"""MongoDB adapters: the generations repository and idempotency markers.
+"""The `generations` collection behind the GenerationStore port: typed methods, the field paths live only here.
 
-Each service $sets only its own fields; status moves forward only, enforced by a conditional update.
+Each stage writes its own sections. Status moves forward only (a conditional update on the stage table's order),
+except `reopen` (failed → the failed stage) for a retry round. Fan-ins record an item and count the set in one
+atomic update, so the count the handler sees includes its own item.
 """
 
 from datetime import UTC, datetime
@@ -10,54 +12,58 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from admint.contracts.common import CostEntry
-from admint.contracts.stages import PIPELINE
-from admint.core.mongo import Database
+from admint.contracts.plan import Plan
+from admint.contracts.stages import PIPELINE, Stage
+from admint.core.document import (
+    CancelInfo,
+    ChunkEntry,
+    ChunkPlanRecord,
+    ErrorInfo,
+    ExportsSection,
+    FrameEntry,
+    GenerationDoc,
+    MasterSection,
+)
+from admint.core.mongo import Collection, Database
 
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
+def _json(model: Any) -> Any:
+    return model.model_dump(mode="json", exclude_none=True)
+
+
 async def ensure_indexes(db: Database) -> None:
     """Idempotent index bootstrap for every collection (DESIGN.md §4)."""
     await db.generations.create_index([("owner", ASCENDING), ("created_at", DESCENDING)])
-    await db.generations.create_index([("owner", ASCENDING), ("idempotency_key", ASCENDING)])
+    await db.generations.create_index([("owner", ASCENDING), ("request.idempotency_key", ASCENDING)])
     await db.generations.create_index([("status", ASCENDING), ("updated_at", ASCENDING)])
     await db.assets.create_index([("owner", ASCENDING), ("created_at", DESCENDING)])
     await db.api_keys.create_index("key_hash", unique=True)
-    await db.processed.create_index("key", unique=True)
 
 
 class GenerationRepository:
-    """The `generations` collection behind the GenerationStore port."""
+    """MongoDB adapter of the GenerationStore port (stores.py).
+
+    The typed methods are written on four primitives (`_insert`, `_find`, `_update`, `_add_to_set`); the unit
+    tests' in-memory fake overrides just those, so the field paths are exercised there too.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.collection = db.generations
+        self.collection: Collection = db.generations
 
-    async def create(self, generation_id: str, doc: dict[str, Any]) -> bool:
-        stamp = now()
-        body = {"status": "queued", "created_at": stamp, "updated_at": stamp, **doc, "_id": generation_id}
-        try:
-            await self.collection.insert_one(body)
-        except DuplicateKeyError:
-            return False
-        return True
+    # ------------------------------------------------------------------------------------------------ reads
 
-    async def get(self, generation_id: str) -> dict[str, Any] | None:
-        doc: dict[str, Any] | None = await self.collection.find_one({"_id": generation_id})
-        return doc
+    async def get(self, generation_id: str) -> GenerationDoc | None:
+        raw = await self._find(generation_id)
+        return GenerationDoc.from_mongo(raw) if raw is not None else None
 
-    async def advance(self, generation_id: str, status: str, fields: dict[str, Any] | None = None) -> bool:
-        update = {"status": status, "updated_at": now(), **(fields or {})}
-        if status in PIPELINE.terminal:
-            update[f"{status}_at"] = update["updated_at"]
-        result = await self.collection.update_one(
-            {"_id": generation_id, "status": {"$in": PIPELINE.statuses_before(status)}},
-            # $min keeps the first entry time of each status: redelivery re-applies fields, not the clock
-            {"$set": update, "$min": {f"timeline.{status}": update["updated_at"]}},
-        )
-        return result.matched_count == 1
+    async def status(self, generation_id: str) -> str | None:
+        raw = await self._find(generation_id, ["status"])
+        return str(raw["status"]) if raw else None
 
     async def stuck(self, status: str, older_than: datetime, limit: int = 100) -> list[str]:
         """Ids of generations that entered `status` before `older_than` and are still in it (stage timeouts)."""
@@ -66,38 +72,31 @@ class GenerationRepository:
         ).limit(limit)
         return [str(doc["_id"]) async for doc in cursor]
 
-    async def set_fields(self, generation_id: str, fields: dict[str, Any]) -> None:
-        await self.collection.update_one({"_id": generation_id}, {"$set": {**fields, "updated_at": now()}})
+    # ------------------------------------------------------------------------------------- lifecycle, any stage
 
-    async def add_to_set(self, generation_id: str, field: str, value: Any) -> int:
-        doc = await self.collection.find_one_and_update(
-            {"_id": generation_id},
-            {"$addToSet": {field: value}, "$set": {"updated_at": now()}},
-            projection={field: 1},
-            return_document=ReturnDocument.AFTER,
-        )
-        if doc is None:
-            raise KeyError(f"generation {generation_id} does not exist")
-        node: Any = doc
-        for part in field.split("."):
-            node = node.get(part, []) if isinstance(node, dict) else []
-        return len(node)
+    async def create(self, doc: GenerationDoc) -> bool:
+        """Insert a new generation (status queued); False when the id exists already."""
+        return await self._insert(doc.to_mongo())
 
-    async def record_cost(self, generation_id: str, entry: CostEntry) -> None:
-        safe_key = entry.key.replace(".", "_").replace("$", "_")
-        await self.set_fields(generation_id, {f"costs.{safe_key}": entry.model_dump()})
+    async def enter(self, generation_id: str, status: str, sets: dict[str, Any] | None = None) -> bool:
+        """Move status forward (never backwards, never out of a terminal status), with the stage's own `sets`.
 
-    async def fail(
-        self,
-        generation_id: str,
-        stage: str,
-        reason: str,
-        *,
-        retryable: bool = False,
-        detail: str | None = None,
-    ) -> bool:
-        error = {"stage": stage, "reason": reason, "retryable": retryable, "detail": detail, "at": now()}
-        return await self.advance(generation_id, "failed", {"error": error})
+        Moving to the current status again is allowed and re-applies `sets` (idempotent redelivery). False (and
+        nothing written) when the move would go backwards or the generation is terminal.
+        """
+        stamp = now()
+        # the first entry time of each status is kept: redelivery re-applies fields, not the clock
+        return await self._update(generation_id, {"status": status, **(sets or {})},
+                                  first={f"timeline.{status}": stamp}, statuses=PIPELINE.statuses_before(status))
+
+    async def fail(self, generation_id: str, stage: Stage, reason: str, *, retryable: bool = False,
+                   detail: str | None = None) -> bool:
+        """Move to failed with the error recorded; False when already terminal."""
+        error = ErrorInfo(stage=stage, reason=reason, retryable=retryable, detail=detail, at=now())
+        return await self.enter(generation_id, "failed", {"error": _json(error)})
+
+    async def cancel(self, generation_id: str, by: CancelInfo) -> bool:
+        return await self.enter(generation_id, "cancelled", {"cancel": _json(by)})
 
     async def reopen(self, generation_id: str, status: str) -> int | None:
         """Move a failed generation back into `status` for a retry round; returns the new attempt number.
@@ -105,39 +104,112 @@ class GenerationRepository:
         The one deliberate exception to forward-only status: only `failed` can be reopened, the previous error
         is kept in `previous_errors`, and the stage clock restarts so the watchdog gives the round a full budget.
         """
-        doc = await self.collection.find_one({"_id": generation_id, "status": "failed"})
-        if doc is None:
+        raw = await self.collection.find_one({"_id": generation_id, "status": "failed"})
+        if raw is None:
             return None
         stamp = now()
         updated = await self.collection.find_one_and_update(
-            {"_id": generation_id, "status": "failed", "updated_at": doc["updated_at"]},
+            {"_id": generation_id, "status": "failed", "updated_at": raw["updated_at"]},
             {
                 "$set": {"status": status, "updated_at": stamp, f"timeline.{status}": stamp},
                 "$inc": {"attempt": 1},
                 "$unset": {"error": ""},
-                "$push": {"previous_errors": doc.get("error") or {}},
+                "$push": {"previous_errors": raw.get("error") or {}},
             },
             return_document=ReturnDocument.AFTER,
         )
         return int(updated["attempt"]) if updated else None
 
-    async def status(self, generation_id: str) -> str | None:
-        doc = await self.collection.find_one({"_id": generation_id}, projection={"status": 1})
-        return str(doc["status"]) if doc else None
+    async def record_cost(self, generation_id: str, entry: CostEntry) -> None:
+        """costs.<key> (a re-run overwrites the same entry, so costs never double)."""
+        safe_key = entry.key.replace(".", "_").replace("$", "_")
+        await self._set(generation_id, {f"costs.{safe_key}": _json(entry)})
 
+    async def mark_published(self, generation_id: str) -> None:
+        """The gateway published generation.requested.v1 for it."""
+        await self._set(generation_id, {"request.published_at": now()})
 
-class ProcessedMarkers:
-    """Idempotent-consumer markers: claim(key) is True exactly once per key (unique index)."""
+    # ------------------------------------------------------------------------------------------- stage sections
 
-    def __init__(self, db: Database) -> None:
-        self.collection = db.processed
+    async def store_plan(self, generation_id: str, plan: Plan) -> bool:
+        """The planner's result; False when the generation left planning meanwhile (cancelled)."""
+        return await self.enter(generation_id, "planning", {"plan": _json(plan)})
 
-    async def claim(self, key: str) -> bool:
+    async def start_storyboard(self, generation_id: str, total: int, image_model: str) -> bool:
+        return await self.enter(generation_id, "storyboarding",
+                                {"storyboard.total": total, "storyboard.image_model": image_model})
+
+    async def record_frame(self, generation_id: str, beat: int, frame: FrameEntry) -> None:
+        await self._set(generation_id, {f"storyboard.frames.{beat}": _json(frame)})
+
+    async def frame_done(self, generation_id: str, beat: int, frame: FrameEntry) -> int:
+        """Record the beat's frame and count it in the storyboard fan-in, in one update; returns the count."""
+        return len(await self._add_to_set(generation_id, "storyboard.done", beat,
+                                          {f"storyboard.frames.{beat}": _json(frame)}))
+
+    async def start_chunking(self, generation_id: str, planned: ChunkPlanRecord) -> bool:
+        return await self.enter(generation_id, "chunking", {
+            "chunking.model": planned.model, "chunking.chunk_duration_s": planned.chunk_duration_s,
+            "chunking.total": planned.total, "chunking.beats": planned.beats,
+        })
+
+    async def record_chunk(self, generation_id: str, chunk: ChunkEntry) -> None:
+        """List a stored chunk at once, so whatever happens next the document names every stored object."""
+        await self._set(generation_id, {f"chunking.chunks.{chunk.item}": _json(chunk)})
+
+    async def chunk_done(self, generation_id: str, chunk: ChunkEntry) -> int:
+        """Record a chunk and count it in the chunking fan-in, in one update; returns the count."""
+        return len(await self._add_to_set(generation_id, "chunking.done", chunk.item,
+                                          {f"chunking.chunks.{chunk.item}": _json(chunk)}))
+
+    async def record_master(self, generation_id: str, master: MasterSection) -> bool:
+        return await self.enter(generation_id, "stitching", {"master": _json(master)})
+
+    async def record_exports(self, generation_id: str, exports: ExportsSection) -> None:
+        await self._set(generation_id, {"exports": _json(exports)})
+
+    async def complete(self, generation_id: str, total_cost_usd: float) -> bool:
+        return await self.enter(generation_id, "completed", {"total_cost_usd": total_cost_usd})
+
+    # ------------------------------------------------------------------------------------------------ helpers
+
+    async def _set(self, generation_id: str, sets: dict[str, Any]) -> None:
+        await self._update(generation_id, sets)
+
+    # ------------------------------------------------------------------------------- MongoDB primitives
+
+    async def _insert(self, raw: dict[str, Any]) -> bool:
         try:
-            await self.collection.insert_one({"key": key, "at": now()})
+            await self.collection.insert_one(raw)
         except DuplicateKeyError:
             return False
         return True
 
-    async def release(self, key: str) -> None:
-        await self.collection.delete_one({"key": key})
+    async def _find(self, generation_id: str, fields: list[str] | None = None) -> dict[str, Any] | None:
+        projection = dict.fromkeys(fields, 1) if fields else None
+        return await self.collection.find_one({"_id": generation_id}, projection=projection)
+
+    async def _update(self, generation_id: str, sets: dict[str, Any], *, first: dict[str, Any] | None = None,
+                      statuses: list[str] | None = None) -> bool:
+        """$set `sets` (dotted paths) and keep the earliest value of each `first` path; only while the status is
+        one of `statuses`, when given. True when the generation matched."""
+        query: dict[str, Any] = {"_id": generation_id}
+        if statuses is not None:
+            query["status"] = {"$in": statuses}
+        update: dict[str, Any] = {"$set": {**sets, "updated_at": now()}}
+        if first:
+            update["$min"] = first
+        result = await self.collection.update_one(query, update)
+        return result.matched_count == 1
+
+    async def _add_to_set(self, generation_id: str, field: str, value: Any, sets: dict[str, Any]) -> list[Any]:
+        section, name = field.split(".")
+        raw = await self.collection.find_one_and_update(
+            {"_id": generation_id},
+            {"$addToSet": {field: value}, "$set": {**sets, "updated_at": now()}},
+            projection={field: 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if raw is None:
+            raise KeyError(f"generation {generation_id} does not exist")
+        return list((raw.get(section) or {}).get(name) or [])

@@ -12,8 +12,8 @@ from admint.contracts.ids import new_id
 from admint.contracts.registry import parse_event
 from admint.contracts.stages import PIPELINE
 from admint.contracts.subjects import subject_for
-from admint.core.docstore import GenerationRepository
 from admint.core.errors import AdmintError
+from admint.core.stores import GenerationStore
 from admint.core.worker import Publisher
 
 
@@ -22,16 +22,16 @@ class NotRetryable(AdmintError):
 
 
 async def retry_generation(
-    docs: GenerationRepository, js: JetStreamContext, publisher: Publisher, generation_id: str, *,
+    docs: GenerationStore, js: JetStreamContext, publisher: Publisher, generation_id: str, *,
     stream: str, producer: str,
 ) -> tuple[int, str]:
     """Reopen a failed generation at its failed stage and re-publish that stage's entry event; (attempt, stage)."""
     doc = await docs.get(generation_id)
     if doc is None:
         raise NotRetryable(f"no generation {generation_id}")
-    if doc["status"] != "failed":
-        raise NotRetryable(f"only failed generations can be retried; this one is {doc['status']}")
-    stage = (doc.get("error") or {}).get("stage")
+    if doc.status != "failed":
+        raise NotRetryable(f"only failed generations can be retried; this one is {doc.status}")
+    stage = doc.error.stage if doc.error else None
     if stage not in PIPELINE.entry_event:
         raise NotRetryable(f"the failed stage {stage!r} is unknown, so there is nothing to re-run")
     try:

@@ -1,59 +1,118 @@
-"""The process harness every worker service runs in: connect, bootstrap, subscribe, serve health, drain.
+"""The process harness every worker service runs in: a service is a declaration, `serve()` runs it.
 
-A service supplies only `build(infra) -> list[Subscription]` (its composition root in app.py).
+A service's `app.py` says what it is — `ServiceSpec(name, settings class, {EventModel: handler}, ports factory)` —
+and `serve()` does the rest: connect, bootstrap, build the ports, subscribe one durable pull consumer per route
+(typed FastStream subscribers, so FastStream decodes and validates each event and its AsyncAPI generator documents
+every subject and payload), publish through typed publishers, serve /healthz /readyz /metrics, sweep stage
+timeouts, and drain on SIGTERM. Delivery semantics (retry, fail, park, skip) stay in `worker.Worker`, which
+knows no framework.
 """
 
 import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-from faststream import AckPolicy
+from faststream import AckPolicy, BaseMiddleware
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import DeliverPolicy
+from pydantic import ValidationError
 
+from admint.contracts.envelope import Event
+from admint.contracts.generation import GenerationFailed, MessageDeadLettered, StageProgress
+from admint.contracts.stages import PIPELINE, Stage
 from admint.contracts.subjects import subject_filter
 from admint.core.blobstore import BlobStore
 from admint.core.bus import EventPublisher, ensure_stream, make_broker
-from admint.core.docstore import GenerationRepository, ProcessedMarkers, ensure_indexes
+from admint.core.docstore import GenerationRepository, ensure_indexes
 from admint.core.health import HealthServer, health_app
 from admint.core.logging import setup_logging
-from admint.core.mongo import MongoClient, connect
+from admint.core.mongo import connect
 from admint.core.settings import CoreSettings
 from admint.core.slots import SharedSlots
+from admint.core.topology import ConsumerSpec, consumers_of
 from admint.core.watchdog import run_watchdog
 from admint.core.worker import RetryPolicy, Subscription, Worker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+S = TypeVar("S", bound=CoreSettings)
+P = TypeVar("P")
+
+Handler = Callable[[Any, Any], Awaitable[list[Event]]]
+"""`async def handle_x(event, ports) -> list[Event]`: a plain function of the event and the service's ports."""
+WORKER_EVENTS: tuple[type[Event], ...] = (StageProgress, GenerationFailed, MessageDeadLettered)
+"""What the harness itself may publish for any service."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Infra:
-    """Connected adapters handed to a service's composition root."""
+    """The connected adapters a service's ports factory may use."""
 
-    settings: CoreSettings
-    broker: NatsBroker
-    mongo: MongoClient
     docs: GenerationRepository
-    markers: ProcessedMarkers
     blobs: BlobStore
-    publisher: EventPublisher
-    slots: SharedSlots | None = None
+    slots: SharedSlots
     """Cluster-wide concurrency limits (remote models' registry `concurrency`), in MongoDB."""
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def slot_lease(self) -> Callable[[str, int], contextlib.AbstractAsyncContextManager[None]] | None:
-        """What the provider factory takes to make a model's concurrency limit hold across replicas."""
-        return self.slots.hold if self.slots is not None else None
 
 
-Build = Callable[[Infra], list[Subscription]]
+@dataclass(frozen=True)
+class Route:
+    """A handler with options; a bare handler in `routes` means `Route(handler)`."""
+
+    handler: Handler
+    skip_terminal: bool = True
+    """Drop events of generations already completed/failed/cancelled (cancellation stops new work)."""
+
+
+@dataclass(frozen=True)
+class ServiceSpec(Generic[S, P]):
+    """Everything that makes one service: its app.py is this declaration."""
+
+    name: str
+    settings: type[S]
+    routes: Mapping[type[Event], Handler | Route]
+    ports: Callable[[S, Infra], P]
+    produces: tuple[type[Event], ...] = ()
+    """Event types its handlers publish (documented in AsyncAPI; the harness adds its own)."""
+    consumers: tuple[ConsumerSpec, ...] | None = None
+    """Durable consumers; by default the topology's for `name`."""
+    stage: Stage | None = None
+    """Stage named when a handler fails for good; by default the stage the stage table gives the service."""
+
+    def failure_stage(self) -> Stage:
+        if self.stage is not None:
+            return self.stage
+        owned = PIPELINE.stages_of(self.name)
+        if len(owned) != 1:
+            raise ValueError(f"service {self.name} owns stages {[s.name for s in owned]}; set ServiceSpec.stage")
+        return owned[0].name
+
+    def subscriptions(self, ports: P, ack_wait_s: float | None = None) -> list[Subscription]:
+        """One subscription per route, bound to its durable consumer and to the ports."""
+        consumers = {c.event_type: c for c in (self.consumers or consumers_of(self.name))}
+        stage = self.failure_stage()
+        subs = []
+        for model, route in self.routes.items():
+            route = route if isinstance(route, Route) else Route(route)
+            event_type = model.model_fields["type"].default
+            if event_type not in consumers:
+                raise ValueError(f"{self.name} routes {event_type} but declares no durable consumer for it")
+            consumer = consumers[event_type]
+            if ack_wait_s:  # ADMINT_ACK_WAIT_S: short in fault tests, where crashed work should return fast
+                consumer = replace(consumer, ack_wait_s=ack_wait_s)
+            subs.append(Subscription(consumer, model, _bound(route.handler, ports), stage, route.skip_terminal))
+        return subs
+
+
+def _bound(handler: Handler, ports: Any) -> Callable[[Any], Coroutine[Any, Any, list[Event]]]:
+    async def handle(event: Any) -> list[Event]:
+        return await handler(event, ports)
+
+    return handle
 
 
 class NatsDelivery:
@@ -63,7 +122,6 @@ class NatsDelivery:
         self.msg = msg
         raw = msg.raw_message
         meta = raw.metadata
-        self.body: bytes = raw.data
         self.subject: str = raw.subject
         self.deliveries: int = int(meta.num_delivered)
         self.stream_sequence: int = int(meta.sequence.stream)
@@ -76,6 +134,77 @@ class NatsDelivery:
 
     async def in_progress(self) -> None:
         await self.msg.in_progress()
+
+
+@dataclass
+class Wiring:
+    """A broker with the service's typed subscribers and publishers (also what the AsyncAPI document reads)."""
+
+    broker: NatsBroker = field(init=False)
+    publishers: dict[str, Any] = field(default_factory=dict)
+    """Event type → its typed FastStream publisher."""
+    worker: Worker | None = None
+    by_durable: dict[str, Subscription] = field(default_factory=dict)
+
+
+def _undecodable_middleware(wiring: Wiring) -> type[BaseMiddleware]:
+    """FastStream validates each event against its model before our code runs; an invalid one is poison."""
+
+    class ParkUndecodable(BaseMiddleware):
+        async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
+            try:
+                return await call_next(msg)
+            except ValidationError as exc:
+                durable = getattr(msg.raw_message.metadata, "consumer", None)
+                sub = wiring.by_durable.get(str(durable))
+                if sub is None or wiring.worker is None:
+                    raise
+                await wiring.worker.park_undecodable(sub, NatsDelivery(msg), str(exc.errors()[:3]))
+                return None
+
+    return ParkUndecodable
+
+
+def _typed_handler(wiring: Wiring, sub: Subscription) -> Callable[..., Awaitable[None]]:
+    """The subscriber function FastStream calls with the decoded event (its annotation is the contract model)."""
+
+    async def on_event(event: Event, msg: NatsMessage) -> None:
+        assert wiring.worker is not None
+        await wiring.worker.deliver(sub, NatsDelivery(msg), event)
+
+    on_event.__annotations__ = {"event": sub.model, "msg": NatsMessage, "return": None}
+    on_event.__name__ = on_event.__qualname__ = sub.consumer.durable.replace("-", "_")
+    return on_event
+
+
+def wire(spec: ServiceSpec[Any, Any], subscriptions: list[Subscription], settings: CoreSettings) -> Wiring:
+    """The broker of one service: a durable pull consumer per subscription (replicas compete for its messages),
+    a typed publisher per event type it produces, and the cancellation broadcast."""
+    wiring = Wiring()
+    wiring.broker = broker = make_broker(settings, middlewares=(_undecodable_middleware(wiring),))
+    stream = JStream(settings.stream_name, declare=False)
+    for sub in subscriptions:
+        c = sub.consumer
+        wiring.by_durable[c.durable] = sub
+        broker.subscriber(
+            c.filter_subject, stream=stream, durable=c.durable,
+            pull_sub=PullSub(batch_size=1, timeout=2.0),
+            config=ConsumerConfig(
+                durable_name=c.durable, ack_policy=JsAckPolicy.EXPLICIT, ack_wait=c.ack_wait_s,
+                max_deliver=-1,  # the worker parks poison messages itself after c.max_deliver
+                filter_subject=c.filter_subject, deliver_policy=DeliverPolicy.ALL, max_ack_pending=1000,
+            ),
+            ack_policy=AckPolicy.MANUAL, max_workers=settings.max_inflight,
+            title=f"{c.durable}:{c.event_type}",
+            description=f"{spec.name}: {(sub.model.__doc__ or '').strip().splitlines()[0]}",
+        )(_typed_handler(wiring, sub))
+    for model in dict.fromkeys((*spec.produces, *WORKER_EVENTS)):
+        event_type = model.model_fields["type"].default
+        wiring.publishers[event_type] = broker.publisher(
+            subject_filter(event_type), schema=model, stream=settings.stream_name, title=f"{spec.name}:{event_type}",
+            description=(model.__doc__ or "").strip().splitlines()[0],
+        )
+    return wiring
 
 
 async def retry_until_ready(what: str, attempt: Callable[[], Awaitable[T]], timeout_s: float = 120.0) -> T:
@@ -94,40 +223,9 @@ async def retry_until_ready(what: str, attempt: Callable[[], Awaitable[T]], time
             delay = min(delay * 2, 3.0)
 
 
-def with_ack_wait(sub: Subscription, ack_wait_s: float | None) -> Subscription:
-    """Apply the ADMINT_ACK_WAIT_S override (short in fault tests, where crashed work should return fast)."""
-    if not ack_wait_s:
-        return sub
-    return replace(sub, consumer=replace(sub.consumer, ack_wait_s=ack_wait_s))
-
-
-def register(broker: NatsBroker, worker: Worker, sub: Subscription, settings: CoreSettings) -> None:
-    """One durable pull consumer per subscription; competing consumers across replicas scale it."""
-    spec = sub.consumer
-
-    @broker.subscriber(  # type: ignore[misc]
-        spec.filter_subject,
-        stream=JStream(settings.stream_name, declare=False),
-        durable=spec.durable,
-        pull_sub=PullSub(batch_size=1, timeout=2.0),
-        config=ConsumerConfig(
-            durable_name=spec.durable,
-            ack_policy=JsAckPolicy.EXPLICIT,
-            ack_wait=spec.ack_wait_s,
-            max_deliver=-1,  # the worker parks poison messages itself after spec.max_deliver
-            filter_subject=spec.filter_subject,
-            deliver_policy=DeliverPolicy.ALL,
-            max_ack_pending=1000,
-        ),
-        ack_policy=AckPolicy.MANUAL,
-        max_workers=settings.max_inflight,
-    )
-    async def on_message(msg: NatsMessage) -> None:
-        await worker.deliver(sub, NatsDelivery(msg))
-
-
-async def serve(settings: CoreSettings, build: Build, stop: asyncio.Event | None = None) -> None:
+async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyncio.Event | None = None) -> None:
     """Run a worker service until `stop` is set or SIGTERM/SIGINT arrives, then drain gracefully."""
+    settings = settings or spec.settings()
     setup_logging(settings.service_name, settings.log_level, settings.log_format)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -135,14 +233,17 @@ async def serve(settings: CoreSettings, build: Build, stop: asyncio.Event | None
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    broker = make_broker(settings)
     mongo = connect(settings.mongo_url)
     db = mongo[settings.mongo_db]
     blobs = BlobStore.from_settings(settings)
-    state = {"started": False}
+    infra = Infra(GenerationRepository(db), blobs, SharedSlots(db.provider_slots))
+    subscriptions = spec.subscriptions(spec.ports(settings, infra), settings.ack_wait_s)
+    wiring = wire(spec, subscriptions, settings)
+    broker = wiring.broker
+    started = asyncio.Event()
 
     async def nats_ok() -> bool:
-        return state["started"] and await broker.ping(timeout=2)
+        return started.is_set() and await broker.ping(timeout=2)
 
     async def mongo_ok() -> bool:
         await mongo.admin.command("ping")
@@ -150,50 +251,36 @@ async def serve(settings: CoreSettings, build: Build, stop: asyncio.Event | None
 
     health = HealthServer(
         health_app({"nats": nats_ok, "mongo": mongo_ok, "s3": blobs.bucket_ready}, settings.service_name),
-        settings.health_host,
-        settings.health_port,
+        settings.health_host, settings.health_port,
     )
     health.start()
-    log.info(
-        "health endpoint on http://%s:%d",
-        settings.health_host,
-        health.port,
-        extra={"health_port": health.port},
-    )
+    log.info("health endpoint on http://%s:%d", settings.health_host, health.port,
+             extra={"health_port": health.port})
 
     nc = await retry_until_ready("NATS", broker.connect)
     await retry_until_ready("JetStream stream", lambda: ensure_stream(nc.jetstream(), settings))
     await retry_until_ready("MongoDB", lambda: ensure_indexes(db))
     await retry_until_ready("S3 bucket", blobs.ensure_bucket)
 
-    publisher = EventPublisher(broker, settings)
-    docs = GenerationRepository(db)
-    infra = Infra(settings, broker, mongo, docs, ProcessedMarkers(db), blobs, publisher, SharedSlots(db.provider_slots))
-    worker = Worker(
-        settings.service_name, docs, publisher, RetryPolicy(settings.retry_base_s, settings.retry_cap_s)
-    )
-    subscriptions = [with_ack_wait(sub, settings.ack_wait_s) for sub in build(infra)]
-    for sub in subscriptions:
-        register(broker, worker, sub, settings)
+    publisher = EventPublisher(broker, settings, wiring.publishers)
+    worker = Worker(settings.service_name, infra.docs, publisher,
+                    RetryPolicy(settings.retry_base_s, settings.retry_cap_s))
+    wiring.worker = worker
 
-    @broker.subscriber(subject_filter("generation.cancelled.v1"))  # core NATS: every replica hears it
+    # core NATS: every replica hears it. no_reply: a JetStream publish is a request, and a subscriber that
+    # answered it would race the stream's PubAck (the publisher would read our empty reply as a broken ack).
+    @broker.subscriber(subject_filter("generation.cancelled.v1"), no_reply=True, include_in_schema=False)
     async def on_cancel(msg: NatsMessage) -> None:
         gid = msg.raw_message.subject.split(".")[1]
         if worker.cancel_generation(gid):
             log.info("cancelled in-flight work", extra={"generation_id": gid})
 
     await broker.start()
-    state["started"] = True
-    watchdog = asyncio.create_task(
-        run_watchdog(
-            docs,
-            publisher,
-            settings.service_name,
-            settings.stage_budgets_s,
-            {s.stage for s in subscriptions},
-            settings.watchdog_interval_s,
-        )
-    )
+    started.set()
+    owned = {s.name for s in PIPELINE.stages_of(spec.name)}
+    watchdog = asyncio.create_task(run_watchdog(
+        infra.docs, publisher, settings.service_name, settings.stage_budgets_s, owned, settings.watchdog_interval_s,
+    ))
     log.info("%s consuming %s", settings.service_name, ", ".join(s.consumer.durable for s in subscriptions))
     try:
         await stop.wait()
@@ -221,6 +308,6 @@ async def drain(worker: Worker, broker: NatsBroker, grace_s: float) -> None:
         await asyncio.wait_for(broker.stop(), timeout=10)
 
 
-def run_service(settings: CoreSettings, build: Build) -> None:
-    """Entry point for `python -m admint.<svc>`."""
-    asyncio.run(serve(settings, build))
+def run(spec: ServiceSpec[Any, Any]) -> None:
+    """Entry point of `python -m admint.<svc>`."""
+    asyncio.run(serve(spec))

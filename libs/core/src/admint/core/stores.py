@@ -3,55 +3,82 @@
 Unit tests use in-memory fakes of these (tests/support/fakes.py); integration tests the real servers.
 """
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.common import CostEntry
+from admint.contracts.plan import Plan
+from admint.contracts.stages import Stage
+from admint.core.document import (
+    CancelInfo,
+    ChunkEntry,
+    ChunkPlanRecord,
+    ExportsSection,
+    FrameEntry,
+    GenerationDoc,
+    MasterSection,
+)
 
 
 class GenerationStore(Protocol):
-    async def create(self, generation_id: str, doc: dict[str, Any]) -> bool:
+    """The generation documents, one typed method per thing a stage records."""
+
+    async def get(self, generation_id: str) -> GenerationDoc | None: ...
+
+    async def status(self, generation_id: str) -> str | None:
+        """Current status, None when there is no such generation."""
+        ...
+
+    async def stuck(self, status: str, older_than: datetime, limit: int = 100) -> list[str]: ...
+
+    async def create(self, doc: GenerationDoc) -> bool:
         """Insert a new generation document (status queued); False when the id exists already."""
         ...
 
-    async def get(self, generation_id: str) -> dict[str, Any] | None: ...
-
-    async def advance(self, generation_id: str, status: str, fields: dict[str, Any] | None = None) -> bool:
-        """Move status forward (never backwards, never out of a terminal status) and $set fields with it.
-
-        Returns False (and writes nothing) when the move would go backwards or the generation is terminal.
-        Moving to the current status again is allowed: it re-applies `fields` (idempotent redelivery).
-        """
+    async def enter(self, generation_id: str, status: str, sets: dict[str, Any] | None = None) -> bool:
+        """Move status forward (idempotently); False when that would go backwards or it is terminal."""
         ...
 
-    async def set_fields(self, generation_id: str, fields: dict[str, Any]) -> None:
-        """Idempotent $set of a stage's own fields; dotted paths allowed (e.g. "chunks.2-0")."""
+    async def fail(self, generation_id: str, stage: Stage, reason: str, *, retryable: bool = False,
+                   detail: str | None = None) -> bool:
+        """Move to failed with the error recorded; False when already terminal."""
         ...
 
-    async def add_to_set(self, generation_id: str, field: str, value: Any) -> int:
-        """$addToSet value into an array field; returns the array's size after the update (fan-in counting)."""
-        ...
+    async def cancel(self, generation_id: str, by: CancelInfo) -> bool: ...
+
+    async def reopen(self, generation_id: str, status: str) -> int | None: ...
 
     async def record_cost(self, generation_id: str, entry: CostEntry) -> None:
         """Set costs.<entry.key> (a re-run overwrites the same entry, so costs never double)."""
         ...
 
-    async def fail(
-        self,
-        generation_id: str,
-        stage: str,
-        reason: str,
-        *,
-        retryable: bool = False,
-        detail: str | None = None,
-    ) -> bool:
-        """Move to failed with the error recorded; False when already terminal."""
+    async def mark_published(self, generation_id: str) -> None: ...
+
+    async def store_plan(self, generation_id: str, plan: Plan) -> bool: ...
+
+    async def start_storyboard(self, generation_id: str, total: int, image_model: str) -> bool: ...
+
+    async def record_frame(self, generation_id: str, beat: int, frame: FrameEntry) -> None: ...
+
+    async def frame_done(self, generation_id: str, beat: int, frame: FrameEntry) -> int:
+        """Record the frame and count it in the fan-in (atomically); returns the count."""
         ...
 
-    async def status(self, generation_id: str) -> str | None:
-        """Current status, None when there is no such generation."""
+    async def start_chunking(self, generation_id: str, planned: ChunkPlanRecord) -> bool: ...
+
+    async def record_chunk(self, generation_id: str, chunk: ChunkEntry) -> None: ...
+
+    async def chunk_done(self, generation_id: str, chunk: ChunkEntry) -> int:
+        """Record the chunk and count it in the fan-in (atomically); returns the count."""
         ...
+
+    async def record_master(self, generation_id: str, master: MasterSection) -> bool: ...
+
+    async def record_exports(self, generation_id: str, exports: ExportsSection) -> None: ...
+
+    async def complete(self, generation_id: str, total_cost_usd: float) -> bool: ...
 
 
 class ObjectStore(Protocol):

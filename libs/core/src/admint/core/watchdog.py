@@ -11,13 +11,14 @@ from datetime import timedelta
 
 from admint.contracts.generation import GenerationFailed
 from admint.contracts.stages import PIPELINE, Stage
-from admint.core.docstore import GenerationRepository, now
+from admint.core.docstore import now
+from admint.core.stores import GenerationStore
 from admint.core.worker import Publisher
 
 log = logging.getLogger(__name__)
 
 async def sweep_once(
-    docs: GenerationRepository,
+    docs: GenerationStore,
     publisher: Publisher,
     producer: str,
     budgets: dict[str, float],
@@ -47,7 +48,7 @@ async def sweep_once(
 
 
 async def run_watchdog(
-    docs: GenerationRepository,
+    docs: GenerationStore,
     publisher: Publisher,
     producer: str,
     budgets: dict[str, float],

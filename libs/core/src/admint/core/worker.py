@@ -1,4 +1,4 @@
-"""The one consumer wrapper every service uses: decode → skip if terminal → handle → publish → ack.
+"""The one consumer wrapper every service uses: skip if terminal → handle → publish → ack (FastStream decodes).
 
 It owns the delivery semantics (DESIGN.md §3, issue 7): at-least-once with idempotent handlers, transient errors
 nak'ed with exponential backoff + jitter, permanent errors turned into generation.failed.v1, poison messages
@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
-
-from pydantic import ValidationError
 
 from admint.contracts.envelope import Event
 from admint.contracts.generation import GenerationFailed, MessageDeadLettered
@@ -54,7 +52,6 @@ class Subscription:
 class Delivery(Protocol):
     """What the wrapper needs of a delivered message (FastStream's NatsMessage satisfies it via an adapter)."""
 
-    body: bytes
     subject: str
     deliveries: int
     stream_sequence: int
@@ -95,8 +92,8 @@ class Worker:
         passed while the loop was busy) must not start a second, concurrent run of the same work."""
         self.draining = False
 
-    async def deliver(self, sub: Subscription, msg: Delivery) -> str:
-        """Handle one delivery; returns the outcome label (also counted in metrics)."""
+    async def deliver(self, sub: Subscription, msg: Delivery, event: Event) -> str:
+        """Handle one decoded delivery; returns the outcome label (also counted in metrics)."""
         event_type = sub.consumer.event_type
         if self.draining:
             await msg.nak(1.0)
@@ -106,26 +103,11 @@ class Worker:
             await msg.in_progress()  # the first delivery is still being worked on here; its ack settles both
             return self._count(event_type, "duplicate_in_flight")
         self.handling.add(ident)
-        try:
-            return await self._deliver(sub, msg)
-        finally:
-            self.handling.discard(ident)
-
-    async def _deliver(self, sub: Subscription, msg: Delivery) -> str:
-        event_type = sub.consumer.event_type
-        try:
-            gid, _ = parse_subject(msg.subject)
-        except ValueError:
-            gid = ""
-        token = generation_id_var.set(gid or None)
+        token = generation_id_var.set(event.generation_id)
         try:
             if msg.deliveries > sub.consumer.max_transient_deliver:  # crash-looped past every limit
-                await self._dead_letter(sub, msg, gid, f"delivered {msg.deliveries} times without an ack")
-                return self._count(event_type, "dead_lettered")
-            try:
-                event = sub.model.model_validate_json(msg.body)
-            except ValidationError as exc:
-                await self._dead_letter(sub, msg, gid, f"undecodable {event_type}: {exc.errors()[:3]}")
+                await self._dead_letter(sub, msg, event.generation_id,
+                                        f"delivered {msg.deliveries} times without an ack")
                 return self._count(event_type, "dead_lettered")
             if sub.skip_terminal and await self.docs.status(event.generation_id) in PIPELINE.terminal:
                 await msg.ack()
@@ -133,6 +115,16 @@ class Worker:
             return await self._run(sub, msg, event)
         finally:
             generation_id_var.reset(token)
+            self.handling.discard(ident)
+
+    async def park_undecodable(self, sub: Subscription, msg: Delivery, error: str) -> str:
+        """A message that is not a valid event of its type can never succeed: park it at once."""
+        try:
+            gid, _ = parse_subject(msg.subject)
+        except ValueError:
+            gid = ""
+        await self._dead_letter(sub, msg, gid, f"undecodable {sub.consumer.event_type}: {error}")
+        return self._count(sub.consumer.event_type, "dead_lettered")
 
     async def _run(self, sub: Subscription, msg: Delivery, event: Event) -> str:
         event_type = sub.consumer.event_type
@@ -247,8 +239,8 @@ class Worker:
             if stage is None:
                 continue
             with contextlib.suppress(Exception):
-                doc = await self.docs.get(output.generation_id) or {}
-                entered = (doc.get("timeline") or {}).get(stage.status)
+                doc = await self.docs.get(output.generation_id)
+                entered = doc.timeline.get(stage.status) if doc else None
                 if entered is not None:
                     seconds = (output.occurred_at - entered).total_seconds()
                     STAGE_SECONDS.labels(stage.name).observe(max(0.0, seconds))

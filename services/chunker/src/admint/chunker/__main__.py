@@ -1,13 +1,7 @@
 """`python -m admint.chunker`: run the chunk generator worker."""
 
-from admint.chunker.app import build
-from admint.chunker.config import ChunkerSettings
-from admint.core.service import run_service
-
-
-def main() -> None:
-    run_service(ChunkerSettings(), build)
-
+from admint.chunker.app import SERVICE
+from admint.core.service import run
 
 if __name__ == "__main__":
-    main()
+    run(SERVICE)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from admint.contracts.generation import Transition
 from admint.contracts.plan import Plan
+from admint.core.document import chunk_item
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,6 @@ class ChunkPlan:
     @property
     def is_last_of_beat(self) -> bool:
         return self.chunk_index == self.chunk_count - 1
-
-
-def chunk_item(beat_index: int, chunk_index: int) -> str:
-    return f"{beat_index}-{chunk_index}"
 
 
 def rendered_beat_length_s(duration_s: float, *, is_last: bool, transition: Transition) -> float:

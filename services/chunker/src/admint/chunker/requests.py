@@ -1,14 +1,22 @@
-"""Building chunk work items from the plan: the first chunk of each beat, and the one after a finished chunk."""
+"""The events the chunker derives from the plan: chunk work items (the first chunk of each beat, the one after a
+finished chunk) and the fan-in summary of every stored chunk."""
+
+from collections.abc import Mapping
+from typing import Final
 
 from admint.chunker.planning import ChunkPlan, plan_beat, rendered_beat_length_s
 from admint.contracts.artifacts import ArtifactRef
-from admint.contracts.chunks import ChunkRequested
+from admint.contracts.chunks import ChunkRef, ChunkRequested, ChunksCompleted
 from admint.contracts.envelope import Event
 from admint.contracts.generation import GenerationSpec
 from admint.contracts.plan import Plan
+from admint.contracts.stages import Stage
+from admint.core.document import ChunkEntry, chunk_item
+from admint.core.errors import TransientError
 from admint.core.events import follow
 
-PRODUCER = "chunker"
+PRODUCER: Final = "chunker"
+STAGE: Final[Stage] = "chunking"
 
 
 def beat_plan(plan: Plan, spec: GenerationSpec, beat_index: int, chunk_duration_s: float) -> list[ChunkPlan]:
@@ -43,3 +51,22 @@ def chunk_request(
         call_to_action=plan.call_to_action if is_last else "",
         spec=spec,
     )
+
+
+def chunk_refs(stored: Mapping[str, ChunkEntry], expected: Mapping[str, int]) -> list[ChunkRef]:
+    """Every stored chunk in (beat, chunk) order; `expected` is chunks per beat. Checks none is missing."""
+    refs: list[ChunkRef] = []
+    for beat in sorted(expected, key=int):
+        for chunk in range(int(expected[beat])):
+            entry = stored.get(chunk_item(int(beat), chunk))
+            if entry is None:
+                raise TransientError(f"chunk {beat}-{chunk} is counted as done but not yet in the document")
+            refs.append(ChunkRef(beat_index=int(beat), chunk_index=chunk, video=entry.video,
+                                 duration_s=entry.duration_s))
+    return refs
+
+
+def chunks_completed(cause: Event, spec: GenerationSpec, plan: Plan, stored: Mapping[str, ChunkEntry],
+                     expected: Mapping[str, int]) -> ChunksCompleted:
+    """The fan-in's result: every chunk of every beat is stored."""
+    return follow(cause, ChunksCompleted, PRODUCER, spec=spec, plan=plan, chunks=chunk_refs(stored, expected))

@@ -1,4 +1,6 @@
-"""The exporter's ffmpeg work: saliency sampling, rendition encodes, poster candidates.
+"""The exporter's ffmpeg work: saliency sampling, rendition encodes, poster candidate frames.
+
+Media code, used only by the encoder adapter (encoder.py).
 
 Saliency comes from the master's keyframes only (`-skip_frame nokey`: a keyframe every 0.5 s, nothing else is
 decoded), downscaled to a small grey map, so the analysis costs a fraction of one rendition encode.
@@ -59,12 +61,3 @@ async def encode_rendition(master: Path, plan: RenditionPlan, master_size: Frame
 async def grab_frame(master: Path, at_s: float, out: Path) -> Path:
     await ffmpeg("-ss", f"{max(0.0, at_s):.3f}", "-i", str(master), "-frames:v", "1", "-an", str(out))
     return out
-
-
-def frame_score(rgb: np.ndarray) -> float:
-    """Poster quality of a frame: sharp (Laplacian variance), neither too dark nor washed out."""
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    sharp = float(cv2.Laplacian(grey, cv2.CV_64F).var())
-    mean = float(grey.mean())
-    exposure = 1.0 - min(1.0, abs(mean - 120.0) / 120.0)
-    return sharp * (0.25 + exposure)

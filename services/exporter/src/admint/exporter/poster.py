@@ -1,24 +1,30 @@
-"""Poster and thumbnail: the best-looking frame near the middle of the first beat, as JPEGs."""
+"""Poster and thumbnail pictures: the best-looking candidate frame (sharp, well exposed), as JPEGs.
+
+Image code, used only by the encoder adapter (encoder.py); which frames are candidates is decided in decide.py.
+"""
 
 import asyncio
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
-from admint.exporter.media import frame_score, grab_frame
-
-SPREAD_S = (-0.6, 0.0, 0.6)
-"""Candidates around the middle of the first beat: a blink or a motion blur rarely spans all three."""
+from admint.exporter.media import grab_frame
 
 
-def poster_times(first_beat_s: float, duration_s: float) -> list[float]:
-    middle = min(first_beat_s, duration_s) / 2
-    return sorted({round(min(max(0.0, middle + d), max(0.0, duration_s - 0.1)), 3) for d in SPREAD_S})
+def frame_score(rgb: np.ndarray) -> float:
+    """Poster quality of a frame: sharp (Laplacian variance), neither too dark nor washed out."""
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    sharp = float(cv2.Laplacian(grey, cv2.CV_64F).var())
+    mean = float(grey.mean())
+    exposure = 1.0 - min(1.0, abs(mean - 120.0) / 120.0)
+    return sharp * (0.25 + exposure)
 
 
-async def best_frame(master: Path, times: list[float], workdir: Path) -> Image.Image:
+async def best_frame(master: Path, times: Sequence[float], workdir: Path) -> Image.Image:
     paths = await asyncio.gather(*(grab_frame(master, t, workdir / f"poster-{i}.png") for i, t in enumerate(times)))
     images = [Image.open(p).convert("RGB") for p in paths]
     scores = [frame_score(np.asarray(img)) for img in images]

@@ -1,11 +1,8 @@
-"""Composition root of the planner: the planner model from settings, one durable consumer."""
-
-from functools import partial
+"""The planner, declared: settings, one route, and its ports (the planner model chosen from settings)."""
 
 from admint.contracts.generation import GenerationRequested
-from admint.core.service import Infra
-from admint.core.topology import consumers_of
-from admint.core.worker import Subscription
+from admint.contracts.storyboard import PlanCompleted
+from admint.core.service import Infra, ServiceSpec
 from admint.planner.config import PlannerSettings
 from admint.planner.fallback import FallbackPlanner
 from admint.planner.handlers import Ports, handle_generation_requested
@@ -31,9 +28,14 @@ def build_planner(settings: PlannerSettings) -> PlannerModel:
     return FallbackPlanner(primary, offline)
 
 
-def build(infra: Infra) -> list[Subscription]:
-    settings = infra.settings if isinstance(infra.settings, PlannerSettings) else PlannerSettings()
-    ports = Ports(docs=infra.docs, planner=build_planner(settings))
-    (consumer,) = consumers_of("planner")
-    return [Subscription(consumer=consumer, model=GenerationRequested,
-                         handler=partial(handle_generation_requested, ports=ports), stage="planning")]
+def build_ports(settings: PlannerSettings, infra: Infra) -> Ports:
+    return Ports(docs=infra.docs, planner=build_planner(settings))
+
+
+SERVICE = ServiceSpec(
+    name="planner",
+    settings=PlannerSettings,
+    routes={GenerationRequested: handle_generation_requested},
+    ports=build_ports,
+    produces=(PlanCompleted,),
+)

@@ -38,19 +38,19 @@ async def handle_generation_requested(event: GenerationRequested, ports: Ports) 
     if doc is None:
         raise PermanentError("The generation record does not exist, so it cannot be planned.",
                              detail=f"no document for generation {gid}")
-    if doc.get("plan"):
+    if doc.plan is not None:
         # redelivery after the plan was stored: republish that plan (same msg id), never re-plan — a cloud
         # planner would answer differently and the two plans would race through the pipeline
-        return [_completed(event, Plan.model_validate(doc["plan"]))]
-    if not await ports.docs.advance(gid, "planning"):
-        log.info("generation %s is past planning (status %s); nothing to do", gid, doc.get("status"))
+        return [_completed(event, doc.plan)]
+    if not await ports.docs.enter(gid, "planning"):
+        log.info("generation %s is past planning (status %s); nothing to do", gid, doc.status)
         return []
 
     plan = await ports.planner.plan(event.spec)
 
     await ports.docs.record_cost(gid, CostEntry(key="planner", stage="planning", model=plan.planner_model,
                                                 usd=ports.price(plan.planner_model)))
-    if not await ports.docs.advance(gid, "planning", {"plan": plan.model_dump(mode="json")}):
+    if not await ports.docs.store_plan(gid, plan):
         return []  # cancelled while we were planning
     out: list[Event] = []
     if plan.fallback_reason:

@@ -1,13 +1,7 @@
 """`python -m admint.stitcher`: run the stitcher worker."""
 
-from admint.core.service import run_service
-from admint.stitcher.app import build
-from admint.stitcher.config import StitcherSettings
-
-
-def main() -> None:
-    run_service(StitcherSettings(), build)
-
+from admint.core.service import run
+from admint.stitcher.app import SERVICE
 
 if __name__ == "__main__":
-    main()
+    run(SERVICE)

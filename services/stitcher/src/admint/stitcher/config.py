@@ -3,7 +3,6 @@
 from pydantic import Field
 
 from admint.core.settings import CoreSettings
-from admint.media.audio import BedSettings
 from admint.providers.settings import ProviderSettings
 
 
@@ -26,9 +25,3 @@ class StitcherSettings(ProviderSettings, CoreSettings):
     encode_concurrency: int = Field(
         default=0, description="Transition windows encoded at once (0 = one per CPU core).", ge=0, le=32
     )
-
-    def bed(self) -> BedSettings:
-        return BedSettings(
-            fade_in_s=self.music_fade_in_s, fade_out_s=self.music_fade_out_s, gain_db=self.music_gain_db,
-            loudness_lufs=self.music_loudness_lufs,
-        )

@@ -1,26 +1,29 @@
-"""Stitcher handler: chunks.completed.v1 → master.mp4 (smart render + music bed) → stitch.completed.v1."""
+"""Stitcher handler: chunks.completed.v1 → master.mp4 (smart render + music bed) → stitch.completed.v1.
+
+The frame budget is decided in master.py, the media work is the encoder port's; this module moves the files
+(chunks down, master and bed up), runs the bed beside the render, and records the master section.
+"""
 
 import asyncio
 import logging
-import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from admint.contracts.chunks import ChunksCompleted
 from admint.contracts.common import CostEntry
 from admint.contracts.envelope import Event
 from admint.contracts.stitch import StitchCompleted
 from admint.core import keys
+from admint.core.document import MasterSection
 from admint.core.errors import PermanentError
 from admint.core.events import follow
+from admint.core.scratch import scratch_dir
 from admint.core.stores import GenerationStore, ObjectStore
-from admint.media.audio import render_bed
 from admint.providers.ports import MusicModel, MusicRequest
 from admint.stitcher.config import StitcherSettings
-from admint.stitcher.render import ClipFile, StitchResult, stitch
-from admint.stitcher.timeline import TimelineError, beat_targets
+from admint.stitcher.master import Bed, MasterPlan, check_length, master_section, plan_master
+from admint.stitcher.ports import ClipFile, RenderJob, StitchEncoder, StitchResult
+from admint.stitcher.timeline import TimelineError
 
 log = logging.getLogger(__name__)
 PRODUCER = "stitcher"
@@ -31,14 +34,55 @@ class Ports:
     docs: GenerationStore
     blobs: ObjectStore
     music: MusicModel | None
+    encoder: StitchEncoder
     settings: StitcherSettings
 
 
-@dataclass
-class Bed:
-    path: Path | None = None
-    model: str | None = None
-    error: str | None = None
+async def handle_chunks_completed(event: ChunksCompleted, ports: Ports) -> list[Event]:
+    gid = event.generation_id
+    if not await ports.docs.enter(gid, "stitching"):
+        log.info("generation %s is past stitching; nothing to do", gid)
+        return []
+    doc = await ports.docs.get(gid)
+    if doc is not None and doc.master is not None and await _stored(gid, doc.master, ports.blobs):
+        return [_completed(event, doc.master)]  # redelivery after the master was stored
+
+    plan = plan_master(event, ports.settings.max_fit_s)
+    async with scratch_dir(ports.settings.workdir, PRODUCER, gid, event.id) as workdir:
+        result, bed = await _render(event, ports, plan, workdir)
+        check_length(result.frames, plan, ports.settings.frame_tolerance, event.plan.duration_s)
+        master = await _store(gid, ports, result, bed, plan.fps)
+        log.info(
+            "master stored: %d frames (%d copied, %d re-encoded in %d windows), audio=%s",
+            result.frames, result.copied_frames, result.encoded_frames, result.windows, result.has_audio,
+        )
+        return [_completed(event, master)]
+
+
+async def _stored(gid: str, master: MasterSection, blobs: ObjectStore) -> bool:
+    return master.video.key == keys.master_key(gid) and await blobs.exists(keys.master_key(gid))
+
+
+async def _render(event: ChunksCompleted, ports: Ports, plan: MasterPlan, workdir: Path) -> tuple[StitchResult, Bed]:
+    """Download and smart-render, with the music bed made meanwhile (and never left running)."""
+    bed_task = asyncio.create_task(_music_bed(event, ports, plan.duration_s, workdir))
+
+    async def bed_path() -> Path | None:
+        return (await bed_task).path
+
+    size = event.spec.size
+    try:
+        clips = await _download(event, ports, workdir)
+        job = RenderJob(clips, plan.targets, plan.overlap, size.width, size.height, plan.fps,
+                        out=workdir / "master.mp4", workdir=workdir, max_fit=plan.max_fit)
+        result = await ports.encoder.render(job, music=bed_path)
+    except TimelineError as exc:
+        raise PermanentError(f"cannot join the chunks: {exc}") from exc
+    finally:
+        if not bed_task.done():
+            bed_task.cancel()
+            await asyncio.gather(bed_task, return_exceptions=True)
+    return result, await bed_task
 
 
 async def _download(event: ChunksCompleted, ports: Ports, workdir: Path) -> list[ClipFile]:
@@ -56,22 +100,6 @@ async def _download(event: ChunksCompleted, ports: Ports, workdir: Path) -> list
     return list(await asyncio.gather(*(one(c.beat_index, c.chunk_index, c.video.key) for c in event.chunks)))
 
 
-def _check_chunks(event: ChunksCompleted) -> None:
-    """Every beat of the plan has chunks 0..k-1, nothing else."""
-    seen: dict[int, list[int]] = {}
-    for c in event.chunks:
-        seen.setdefault(c.beat_index, []).append(c.chunk_index)
-    beats = len(event.plan.beats)
-    missing = [b for b in range(beats) if b not in seen]
-    extra = [b for b in seen if b >= beats]
-    holes = [b for b, idx in seen.items() if sorted(idx) != list(range(len(idx)))]
-    if missing or extra or holes:
-        raise PermanentError(
-            "chunks do not cover the plan",
-            detail=f"beats without chunks {missing}, unknown beats {extra}, beats with gaps/duplicates {holes}",
-        )
-
-
 async def _music_bed(event: ChunksCompleted, ports: Ports, duration_s: float, workdir: Path) -> Bed:
     """Compose and mix the bed; any failure leaves the ad silent with the reason (never fails the ad)."""
     if not event.spec.music:
@@ -86,7 +114,7 @@ async def _music_bed(event: ChunksCompleted, ports: Ports, duration_s: float, wo
         await ports.docs.record_cost(
             gid, CostEntry(key="music", stage="stitching", model=result.model, units=1, usd=result.cost_usd)
         )
-        path = await render_bed(result.path, duration_s, workdir / "bed.m4a", ports.settings.bed())
+        path = await ports.encoder.music_bed(result.path, duration_s, workdir / "bed.m4a")
         return Bed(path=path, model=result.model)
     except asyncio.CancelledError:
         raise
@@ -96,91 +124,19 @@ async def _music_bed(event: ChunksCompleted, ports: Ports, duration_s: float, wo
         return Bed(model=getattr(ports.music, "name", None), error=f"music failed: {reason}"[:500])
 
 
-def _event_from_doc(event: ChunksCompleted, master: dict[str, Any]) -> StitchCompleted:
-    from admint.contracts.artifacts import ArtifactRef
+async def _store(gid: str, ports: Ports, result: StitchResult, bed: Bed, fps: int) -> MasterSection:
+    """Upload the master (and the bed on its own), then record the master section."""
+    video = await ports.blobs.put_file(keys.master_key(gid), result.path, "video/mp4")
+    music = None
+    if bed.path is not None:
+        music = await ports.blobs.put_file(keys.music_key(gid), bed.path, "audio/mp4")
+    master = master_section(video, music, result, bed, fps)
+    await ports.docs.record_master(gid, master)
+    return master
 
+
+def _completed(event: ChunksCompleted, master: MasterSection) -> StitchCompleted:
     return follow(
-        event, StitchCompleted, PRODUCER, spec=event.spec, master=ArtifactRef.model_validate(master["video"]),
-        duration_s=master["duration_s"], has_audio=master["has_audio"], music_error=master.get("music_error"),
-        music_model=master.get("music_model"),
+        event, StitchCompleted, PRODUCER, spec=event.spec, master=master.video, duration_s=master.duration_s,
+        has_audio=master.has_audio, music_error=master.music_error, music_model=master.music_model,
     )
-
-
-async def _render(
-    event: ChunksCompleted, ports: Ports, workdir: Path, targets: list[int], overlap: int
-) -> tuple[StitchResult, Bed]:
-    """Download, smart-render and mux, with the music bed made meanwhile (and never left running)."""
-    spec, settings = event.spec, ports.settings
-    expected = sum(targets) - overlap * (len(targets) - 1)
-    bed_task = asyncio.create_task(_music_bed(event, ports, expected / spec.fps, workdir))
-
-    async def bed_path() -> Path | None:
-        return (await bed_task).path
-
-    try:
-        files = await _download(event, ports, workdir)
-        result = await stitch(
-            files, targets, overlap, width=spec.size.width, height=spec.size.height, fps=spec.fps,
-            out=workdir / "master.mp4", workdir=workdir, music=bed_path,
-            transition=settings.xfade_transition, concurrency=settings.encode_concurrency or None,
-            max_fit=round(settings.max_fit_s * spec.fps),
-        )
-    except TimelineError as exc:
-        raise PermanentError(f"cannot join the chunks: {exc}") from exc
-    finally:
-        if not bed_task.done():
-            bed_task.cancel()
-            await asyncio.gather(bed_task, return_exceptions=True)
-    return result, await bed_task
-
-
-async def handle_chunks_completed(event: ChunksCompleted, ports: Ports) -> list[Event]:
-    gid = event.generation_id
-    if not await ports.docs.advance(gid, "stitching"):
-        log.info("generation %s is past stitching; nothing to do", gid)
-        return []
-    doc = await ports.docs.get(gid) or {}
-    master = doc.get("master")
-    if master and master.get("video", {}).get("key") == keys.master_key(gid) and await ports.blobs.exists(
-        keys.master_key(gid)
-    ):
-        return [_event_from_doc(event, master)]  # redelivery after the master was stored
-
-    _check_chunks(event)
-    spec, settings = event.spec, ports.settings
-    targets, overlap = beat_targets([b.duration_s for b in event.plan.beats], spec.transition.overlap_s, spec.fps)
-    expected = sum(targets) - overlap * (len(targets) - 1)
-    workdir = Path(settings.workdir) / "stitcher" / gid / f"{event.id}-{uuid.uuid4().hex[:8]}"  # per delivery
-    workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        result, bed = await _render(event, ports, workdir, targets, overlap)
-        if abs(result.frames - expected) > settings.frame_tolerance:
-            raise PermanentError(
-                f"master has {result.frames} frames, the plan needs {expected} "
-                f"({event.plan.duration_s}s at {spec.fps} fps)"
-            )
-        ref = await ports.blobs.put_file(keys.master_key(gid), result.path, "video/mp4")
-        music_ref = None
-        if bed.path is not None:
-            music_ref = await ports.blobs.put_file(keys.music_key(gid), bed.path, "audio/mp4")
-        fields = {
-            "video": ref.model_dump(mode="json"),
-            "music": music_ref.model_dump(mode="json") if music_ref else None,
-            "duration_s": round(result.frames / spec.fps, 6),
-            "frames": result.frames,
-            "has_audio": result.has_audio,
-            "music_model": bed.model,
-            "music_error": bed.error,
-            "copied_frames": result.copied_frames,
-            "encoded_frames": result.encoded_frames,
-            "transition_windows": result.windows,
-            "normalised_chunks": result.normalised,
-        }
-        await ports.docs.advance(gid, "stitching", {"master": fields})
-        log.info(
-            "master stored: %d frames (%d copied, %d re-encoded in %d windows), audio=%s",
-            result.frames, result.copied_frames, result.encoded_frames, result.windows, result.has_audio,
-        )
-        return [_event_from_doc(event, fields)]
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,5 +1,7 @@
 """Executing a smart-render timeline: encode the windows with ffmpeg, copy everything else as compressed samples.
 
+Media code, used only by the encoder adapter (encoder.py) and the stitch benchmark; the handler sees the port.
+
 Only the windows are decoded and encoded; everything else moves as compressed packets. The steps:
 1. probe each chunk from its sample tables (frame count, keyframes, house-format check);
 2. encode every window (crossfade / fit) straight from the chunks (input seeking), spread over a few ffmpeg
@@ -15,7 +17,7 @@ import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -24,22 +26,10 @@ from admint.media.ffmpeg import MediaToolError, ffmpeg, ffprobe_binary, run_tool
 from admint.media.house import HOUSE, HouseFormat
 from admint.media.mp4 import read_track
 from admint.media.mp4_join import JoinUnsupported, Span, join_mp4
+from admint.stitcher.ports import BedSource, ClipFile, StitchResult
 from admint.stitcher.timeline import BeatClips, Clip, Piece, Timeline, Window, plan_timeline
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ClipFile:
-    """One chunk on local disk, with its place in the ad."""
-
-    beat: int
-    chunk: int
-    path: Path
-
-    @property
-    def id(self) -> str:
-        return f"{self.beat}-{self.chunk}"
 
 
 @dataclass(frozen=True)
@@ -52,21 +42,6 @@ class ClipProbe:
     pix_fmt: str
     extradata: str = ""
     """Hash of the codec parameter sets (SPS/PPS): stream-copied pieces must all share it."""
-
-
-@dataclass(frozen=True)
-class StitchResult:
-    path: Path
-    frames: int
-    expected_frames: int
-    copied_frames: int
-    encoded_frames: int
-    windows: int
-    has_audio: bool
-    normalised: int = 0
-    """Chunks that were not stream-compatible and had to be re-encoded first."""
-    assembled_by: str = ""
-    """How the master was written: "sample-tables" (join_mp4) or "ffmpeg-concat" (the fallback)."""
 
 
 async def probe_clip(path: Path, clip_id: str) -> ClipProbe:
@@ -380,7 +355,7 @@ async def stitch(
     fps: int,
     out: Path,
     workdir: Path,
-    music: Callable[[], Awaitable[Path | None]] | None = None,
+    music: BedSource | None = None,
     transition: str = "fade",
     concurrency: int | None = None,
     max_fit: int | None = None,

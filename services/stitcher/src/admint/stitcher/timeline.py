@@ -94,10 +94,6 @@ class Window:
     def out_frames(self) -> int:
         return self.a_frames + self.b_frames - self.overlap
 
-    @property
-    def decoded_frames(self) -> int:
-        return self.a_source_frames + self.b_frames
-
 
 @dataclass(frozen=True)
 class Segment:
