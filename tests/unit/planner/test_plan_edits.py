@@ -1,8 +1,11 @@
 """Plan edits are checked like the planner's own output: allowed durations that keep the total (start times
 re-tiled), captions that fit the safe zone at the generation's size, and every problem pointed at in the patch."""
 
+from collections.abc import Mapping
+
 import pytest
 
+from admint.contracts.common import FrameSize
 from admint.contracts.feedback import BeatEdit, PlanPatch
 from admint.planner.plan_edits import PlanEditError, apply_plan_edits
 from tests.unit.planner.plans import LANDSCAPE, SMALL, VERTICAL, plan_of
@@ -15,7 +18,7 @@ def patch(**body: object) -> PlanPatch:
     return PlanPatch.model_validate(body)
 
 
-def problems(body: dict[str, object], size=VERTICAL) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def problems(body: Mapping[str, object], size: FrameSize = VERTICAL) -> list[tuple[str, str]]:
     with pytest.raises(PlanEditError) as info:
         apply_plan_edits(PLAN, patch(**body), size=size)
     return [(p.pointer, p.type) for p in info.value.problems]

@@ -106,7 +106,7 @@ def apply_plan_edits(plan: Plan, patch: PlanPatch, *, size: FrameSize) -> Plan:
 def _checked_changes(edit: BeatEdit, at: str, size: FrameSize, problem: Report) -> dict[str, Any]:
     changes = edit.changes()
     if edit.duration_s is not None and edit.duration_s not in ALLOWED_DURATIONS:
-        problem(f"{at}/duration_s", f"Beats last {_durations()} seconds.", "duration")
+        problem(f"{at}/duration_s", f"Beats last {allowed_durations()} seconds.", "duration")
     for name in ("action", "prompt"):
         if name in changes:
             changes[name] = " ".join(str(changes[name]).split())
@@ -152,7 +152,8 @@ def _rebuilt(plan: Plan, changes: dict[int, dict[str, Any]], update: dict[str, A
         raise PlanEditError([problem]) from exc
 
 
-def _durations() -> str:
+def allowed_durations() -> str:
+    """'5, 10 or 15', for messages."""
     *head, last = (str(d) for d in ALLOWED_DURATIONS)
     return f"{', '.join(head)} or {last}"
 
