@@ -235,7 +235,13 @@ TABLE: list[tuple[str, int | None, Expect]] = [
         None,
         Expect("edit", edits={1: {"caption": "Fresh all day"}}, cta="Shop now"),
     ),
+    (
+        "great caption, but warmer please",
+        None,
+        Expect("regenerate", style=palette("warmer"), says=("“caption”",)),
+    ),
     # what it must not pretend to understand, and what it cannot do (with the reason)
+    ('add "film grain" to beat 2', None, unclear("I didn't understand")),
     ("asdf qwerty", None, unclear("I didn't understand “asdf qwerty”")),
     ("?", None, unclear("I didn't understand")),
     ("don't make it warmer", None, unclear("tell me what to do rather than what not to do")),

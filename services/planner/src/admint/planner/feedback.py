@@ -1,12 +1,10 @@
 """The offline feedback interpreter: deterministic rules that turn a message into a FeedbackIntent.
 
 Reading order, and why:
-1. Quoted text is set aside, so words inside a quoted caption ("The end of bland coffee") are never read as
-   instructions.
-2. Caption and call-to-action statements ("caption of beat 3: Cold for 24 hours") come out next: an unquoted
-   caption runs to the end of the message, so it must leave before the rest is split into clauses.
-3. Beat references become tokens (beat_refs) and the rest splits into clauses at commas, "and", "but" ….
-4. Each clause's phrases are looked up in the lexicon (data/feedback.yaml). Its beats are the ones it names;
+1. Caption and call-to-action statements ("caption of beat 3: Cold for 24 hours") come out first
+   (copy_statements): a caption's words are not instructions, and an unquoted one runs to the end of the message.
+2. Beat references become tokens (beat_refs) and the rest splits into clauses at commas, "and", "but" ….
+3. Each clause's phrases are looked up in the lexicon (data/feedback.yaml). Its beats are the ones it names;
    else, for a bare modifier ("… and more dramatic"), the previous clause's; else the request's `beat`; else
    every beat. Words that are neither phrases nor fillers are reported as not understood.
 `understood` says what was read, what could not be done and why; nothing is applied here.
@@ -21,6 +19,7 @@ from admint.contracts.common import FrameSize
 from admint.contracts.feedback import BeatEdit, BeatRegeneration, FeedbackIntent, FeedbackKind, RenderHints
 from admint.contracts.plan import Plan
 from admint.planner.beat_refs import EVERY, MISSING, TOKEN, mark_references, references_in
+from admint.planner.copy_statements import CLAUSE_BREAK, CopyStatement, take_copy_statements
 from admint.planner.feedback_lexicon import FeedbackLexicon, load_feedback_lexicon, phrase_key
 from admint.planner.plan_edits import PlanEditError, apply_plan_edits, beat_label
 from admint.planner.retiming import Retimed, retime, step
@@ -29,13 +28,6 @@ from admint.planner.steering import merge_hints
 OFFLINE_INTERPRETER = "offline-rules"
 CALL_TO_ACTION = -3
 """Where `understood` lists the call to action (after every beat's and each beat's changes)."""
-QUOTE = re.compile(r'"([^"]*)"|“([^”]*)”|‘([^’]*)’|(?<![\w])\'([^\']*)\'(?![\w])')
-PLACEHOLDER = re.compile(r"⟪(\d+)⟫")
-CLAUSE_BREAK = re.compile(r"[,;.!?]+\s*|\s+(?:and|but|also|plus|then)\s+|\s*&\s*", re.IGNORECASE)
-COPY_KEY = re.compile(r"\bcaptions?\b|\b(?P<cta>cta|call[\s-]+to[\s-]+action)\b", re.IGNORECASE)
-COLON = re.compile(r"\s*[:=]\s*")
-VALUE_WORD = re.compile(r"\s+(?:to|with|should\s+(?:be|say|read)|says?|reads?|into)\s+", re.IGNORECASE)
-REMOVAL = re.compile(r"\b(?:remove|delete|drop|clear|without|no|get\s+rid\s+of|lose)\b", re.IGNORECASE)
 SECONDS = re.compile(
     r"(?:\b(?P<by>by)\s+)?\b(?P<n>\d+|five|ten|fifteen|twenty)\s*-?\s*(?:s|secs?|seconds?)\b"
 )
@@ -103,13 +95,13 @@ def interpret(
     if beat is not None and not 0 <= beat < len(plan.beats):  # a stale or wrong client: do not guess
         reading.note(f"There is no beat {beat + 1}: the plan has {len(plan.beats)}.")
         return _intent(reading, message, lex)
-    quotes: list[str] = []
-    text = QUOTE.sub(lambda m: _keep(quotes, next(g for g in m.groups() if g is not None)), message)
-    text = _read_copy_edits(text, quotes, reading, lex)
-    text = PLACEHOLDER.sub(lambda m: quotes[int(m.group(1))], text).lower().replace("’", "'")
+    text, statements, missing = take_copy_statements(message, len(plan.beats), lex.references)
+    for statement in statements:
+        _record_copy(statement, reading)
+    text = text.lower().replace("’", "'")
     text = SPELLING_WORD.sub(lambda m: SPELLING[m.group()], text)
-    text, missing = mark_references(text, len(plan.beats), lex.references)
-    for note in missing:
+    text, more = mark_references(text, len(plan.beats), lex.references)
+    for note in [*missing, *more]:
         reading.note(note)
     previous: list[int] | None = None
     for clause in (c.strip() for c in CLAUSE_BREAK.split(text)):
@@ -121,77 +113,25 @@ def interpret(
     return _checked(intent, reading, message, lex, size)
 
 
-def _read_copy_edits(text: str, quotes: list[str], reading: _Reading, lex: FeedbackLexicon) -> str:
-    """Take caption and call-to-action statements out of the text, recording them; returns the rest.
-
-    The value follows a colon, is quoted, or follows "to"/"should read" …; "remove the caption on beat 2"
-    clears it. A value that would come from another clause means this was not a copy statement after all.
-    """
-    position = 0
-    while match := COPY_KEY.search(text, position):
-        removal = False
-        start = max([0, *(b.end() for b in CLAUSE_BREAK.finditer(text, 0, match.start()))])
-        rest = text[match.end() :]
-        colon, quote, word = COLON.search(rest), PLACEHOLDER.search(rest), VALUE_WORD.search(rest)
-        clause_end = brk.start() if (brk := CLAUSE_BREAK.search(rest)) else len(rest)
-        if colon and (not quote or colon.start() <= quote.start()):
-            head_end, value_start = colon.start(), colon.end()
-        elif quote:
-            head_end = value_start = quote.start()
-        elif word:
-            head_end, value_start = word.start(), word.end()
-        elif removal := bool(REMOVAL.search(text[start : match.end()])):
-            head_end = value_start = clause_end
-        else:
-            head_end = value_start = len(rest) + 1
-        if head_end > clause_end:
-            position = match.end()
-            continue
-        value, used = _value(rest[value_start:], quotes) if value_start < len(rest) else ("", 0)
-        head = text[start : match.start()] + " " + rest[:head_end]
-        targets: list[int] = []
-        if value or removal:
-            targets = _record_copy(head, value, bool(match["cta"]), reading, lex)
-        else:
-            reading.note("What should the new text say? e.g. “caption of beat 2: Cold for 24 hours”.")
-        # the beats stay behind as a clause of their own, so "… and zoom in on it" refers to them
-        text = f"{text[:start]} , {' '.join(f'⟦{t}⟧' for t in targets)} , {rest[value_start + used :]}"
-        position = start
-    return text
-
-
-def _value(after: str, quotes: list[str]) -> tuple[str, int]:
-    """The new text and how much of `after` it used: a quoted value, else everything to the end."""
-    lead = re.match(r"\s*⟪(\d+)⟫", after)
-    if lead:
-        return quotes[int(lead.group(1))].strip(), lead.end()
-    value = PLACEHOLDER.sub(lambda m: f'"{quotes[int(m.group(1))]}"', after).strip()
-    return (value[:-1] if value.endswith(".") and not value.endswith("..") else value), len(after)
-
-
-def _record_copy(head: str, value: str, cta: bool, reading: _Reading, lex: FeedbackLexicon) -> list[int]:
-    """Record a caption or call-to-action edit; returns the beats whose caption it sets."""
-    value = " ".join(value.split())
-    if cta:
+def _record_copy(statement: CopyStatement, reading: _Reading) -> None:
+    """Record a caption or call-to-action edit (a caption naming no beat takes the request's beat)."""
+    value = statement.text
+    if not value and not statement.removal:
+        reading.note("What should the new text say? e.g. “caption of beat 2: Cold for 24 hours”.")
+    elif statement.call_to_action:
         if value:
             reading.cta = value
             reading.said.append((CALL_TO_ACTION, f"“{value}”", "call_to_action"))
         else:
             reading.note("The call to action cannot be removed; say what it should read instead.")
-        return []
-    marked, missing = mark_references(head.lower(), len(reading.plan.beats), lex.references)
-    for note in missing:
-        reading.note(note)
-    targets = [t for t in references_in(marked) if t != EVERY]
-    if not targets and reading.beat is not None and not missing:
-        targets = [reading.beat]
-    if not targets and not missing:
+    elif targets := [b for b in statement.beats if b >= 0] or (
+        [reading.beat] if reading.beat is not None and not statement.beats else []
+    ):
+        for index in targets:
+            reading.captions[index] = value
+            reading.said.append((index, f"caption “{value}”" if value else "no caption", "caption"))
+    elif MISSING not in statement.beats:
         reading.note("Which beat's caption? Say e.g. “caption of beat 2: Cold for 24 hours”.")
-    targets = [t for t in targets if t != MISSING]
-    for index in targets:
-        reading.captions[index] = value
-        reading.said.append((index, f"caption “{value}”" if value else "no caption", "caption"))
-    return targets
 
 
 def _read_clause(
@@ -376,11 +316,6 @@ def _checked(
                 reading.cta = None
                 reading.said = [s for s in reading.said if s[2] != "call_to_action"]
     return _intent(reading, message, lex)
-
-
-def _keep(quotes: list[str], text: str) -> str:
-    quotes.append(text)
-    return f" ⟪{len(quotes) - 1}⟫ "
 
 
 def _seconds(word: str) -> int:
