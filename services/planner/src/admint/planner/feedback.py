@@ -223,6 +223,9 @@ def _retimed(target: int, result: Retimed, reading: _Reading) -> None:
 
 
 def _intent(reading: _Reading, message: str, lex: FeedbackLexicon) -> FeedbackIntent:
+    """The intent of what was read. Confidence is a rule, not a probability: 0.95 for a plain approval, 0.9 when
+    every clause was understood and doable, 0.15 less per note or fragment not understood (never below 0.3);
+    for `unclear`, 0 when nothing was recognised and 0.2 when it was but cannot be done."""
     plan = reading.plan
     edits = []
     for beat in plan.beats:
