@@ -9,6 +9,9 @@ from PIL import Image
 from admint.media.captions import (
     FALLBACK_FONT,
     balanced_wrap,
+    caption_fits,
+    caption_layout,
+    cta_layout,
     prepare_text,
     render_caption,
     render_cta,
@@ -92,3 +95,22 @@ def test_non_ascii_text_is_drawn_not_boxed() -> None:
 
 def test_rendering_is_deterministic() -> None:
     assert render_caption("Same", 360, 640).png == render_caption("Same", 360, 640).png
+
+
+def test_caption_fit_is_measured_at_the_frame_size_with_the_render_layout() -> None:
+    """caption_fits answers what render_caption would do: a word too wide for the 9:16 safe zone (between
+    the left margin and the button rail) still fits a 16:9 frame, and a long caption needs more than 3 lines."""
+    assert caption_fits("Cold for 24 hours, hot for 12 — every single day", 1080, 1920)
+    assert caption_fits("", 1080, 1920)
+    wide_word = "x" * 40
+    assert not caption_fits(wide_word, 1080, 1920) and caption_fits(wide_word, 1920, 1080)
+    layout = caption_layout(" ".join(["word"] * 30), 1080, 1920)
+    assert not layout.fits and len(layout.lines) > layout.max_lines == 3
+    assert layout.size == round(1080 * 0.04)  # it shrank to the smallest size before giving up
+
+
+def test_cta_layout_allows_two_lines_on_the_card() -> None:
+    assert cta_layout("Order now at brewly.com", 1080, 1920).fits
+    two = cta_layout("Cold for 24 hours, hot for 12 — every single day", 1080, 1920)
+    assert two.fits and len(two.lines) == 2
+    assert not cta_layout("Cold for 24 hours, hot for 12 — every single day, all year round", 180, 320).fits

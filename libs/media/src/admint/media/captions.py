@@ -130,17 +130,59 @@ def balanced_wrap(text: str, font: Font, max_width: float) -> list[str]:
     return wrap_text(text, font, hi)
 
 
-def _fit(
-    text: str, size: int, min_size: int, max_width: float, max_lines: int, fallback: bool
-) -> tuple[int, list[str]]:
+@dataclass(frozen=True)
+class TextLayout:
+    """How a text sets in its box at one frame size: the font size, the wrapped lines, and whether it fits.
+
+    Rendering and validation (a plan edit's caption must fit before anything is rendered) share this, so a
+    caption accepted by the planner is exactly one that renders inside the safe zone.
+    """
+
+    text: str
+    fallback: bool
+    size: int
+    lines: tuple[str, ...]
+    max_width: float
+    max_lines: int
+    widest: float
+
+    @property
+    def fits(self) -> bool:
+        """Whether it sets within max_lines lines no wider than the box (at the smallest size if need be)."""
+        return len(self.lines) <= self.max_lines and self.widest <= self.max_width
+
+
+def _fit(text: str, size: int, min_size: int, max_width: float, max_lines: int, fallback: bool) -> TextLayout:
     """The largest font size (down to min_size) at which the text wraps into max_lines lines of max_width."""
     while True:
         font = _font(size, fallback)
         lines = balanced_wrap(text, font, max_width)
         widest = max((font.getlength(line) for line in lines), default=0)
         if (len(lines) <= max_lines and widest <= max_width) or size <= min_size:
-            return size, lines
+            return TextLayout(text, fallback, size, tuple(lines), max_width, max_lines, widest)
         size = max(min_size, int(size * 0.9))
+
+
+def caption_layout(text: str, width: int, height: int) -> TextLayout:
+    """A beat caption's layout: up to 3 lines, centred on the frame, clear of both side margins."""
+    text, fallback = prepare_text(text)
+    x0, _, x1, _ = safe_zone(width, height).box(width, height)
+    half = min(width / 2 - x0, x1 - width / 2)
+    short = min(width, height)
+    return _fit(text, round(short * 0.062), round(short * 0.04), 2 * half, 3, fallback)
+
+
+def cta_layout(text: str, width: int, height: int) -> TextLayout:
+    """The call-to-action card's text layout: up to 2 lines within 78% of the safe width."""
+    text, fallback = prepare_text(text)
+    x0, _, x1, _ = safe_zone(width, height).box(width, height)
+    short = min(width, height)
+    return _fit(text, round(short * 0.066), round(short * 0.04), 0.78 * (x1 - x0), 2, fallback)
+
+
+def caption_fits(text: str, width: int, height: int) -> bool:
+    """Whether a caption sets inside the safe zone at this frame size (at worst at the smallest font)."""
+    return caption_layout(text, width, height).fits
 
 
 def _png(image: Image.Image) -> bytes:
@@ -172,12 +214,9 @@ def render_caption(text: str, width: int, height: int) -> PlacedImage:
     Centred on the frame (not on the safe box) but never wider than twice the narrower side margin allows,
     so it stays clear of the right-hand button rail on vertical video.
     """
-    text, fallback = prepare_text(text)
-    zone = safe_zone(width, height)
-    x0, _, x1, y1 = zone.box(width, height)
-    half = min(width / 2 - x0, x1 - width / 2)
-    short = min(width, height)
-    size, lines = _fit(text, round(short * 0.062), round(short * 0.04), 2 * half, 3, fallback)
+    layout = caption_layout(text, width, height)
+    size, lines, fallback = layout.size, list(layout.lines), layout.fallback
+    y1 = safe_zone(width, height).box(width, height)[3]
     stroke = max(1, round(size / 14))
     block, _ = _text_block(lines, size, CAPTION_FILL, stroke, CAPTION_STROKE, fallback)
     pad = max(2, size // 3)
@@ -196,12 +235,9 @@ def render_caption(text: str, width: int, height: int) -> PlacedImage:
 
 def render_cta(text: str, width: int, height: int) -> PlacedImage:
     """A white rounded card with dark text and a drop shadow, low in the safe area (the closing button)."""
-    text, fallback = prepare_text(text)
-    zone = safe_zone(width, height)
-    x0, y0, x1, y1 = zone.box(width, height)
-    short = min(width, height)
-    max_text = 0.78 * (x1 - x0)
-    size, lines = _fit(text, round(short * 0.066), round(short * 0.04), max_text, 2, fallback)
+    layout = cta_layout(text, width, height)
+    size, lines, fallback = layout.size, list(layout.lines), layout.fallback
+    _, y0, _, y1 = safe_zone(width, height).box(width, height)
     block, _ = _text_block(lines, size, CTA_TEXT, max(1, size // 28), CTA_TEXT, fallback)
     pad_x, pad_y = round(size * 0.9), round(size * 0.5)
     card_w, card_h = block.width + 2 * pad_x, block.height + 2 * pad_y

@@ -69,13 +69,14 @@ class InvalidPlanOutput(ValueError):
 def strict_schema(library: Library) -> dict[str, Any]:
     """DraftPlan's JSON schema in the subset OpenAI strict structured outputs accept, with library enums."""
     schema = DraftPlan.model_json_schema()
-    _strip(schema)
+    strip_unsupported(schema)
     schema["properties"]["archetype"]["enum"] = sorted(library.archetypes)
     schema["$defs"]["DraftBeat"]["properties"]["beat_id"]["enum"] = list(library.beats)
     return schema
 
 
-def _strip(node: Any) -> None:
+def strip_unsupported(node: Any) -> None:
+    """In place: drop keywords strict structured outputs refuse; every object closed, every property required."""
     if isinstance(node, dict):
         for key in _UNSUPPORTED & node.keys():
             del node[key]
@@ -83,10 +84,10 @@ def _strip(node: Any) -> None:
             node["additionalProperties"] = False
             node["required"] = list(node["properties"])
         for value in node.values():
-            _strip(value)
+            strip_unsupported(value)
     elif isinstance(node, list):
         for item in node:
-            _strip(item)
+            strip_unsupported(item)
 
 
 def to_plan(draft: DraftPlan, spec: GenerationSpec, model: str, library: Library) -> Plan:

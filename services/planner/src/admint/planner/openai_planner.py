@@ -3,6 +3,9 @@
 Transport policy: each attempt has a hard timeout (30 s by default); timeouts, network errors, 408, 429 and
 5xx are retried with exponential backoff (honouring Retry-After); other 4xx fail fast. A plan that parses but
 breaks a rule (e.g. durations that do not add up) is sent back once with the error so the model can fix it.
+
+The same client interprets steering feedback (`interpret_feedback`): one transport policy, one correction round,
+and a refusal answered as an `unclear` intent rather than worked around.
 """
 
 import asyncio
@@ -17,12 +20,21 @@ import httpx
 import yaml
 from pydantic import ValidationError
 
+from admint.contracts.common import FrameSize
+from admint.contracts.feedback import FeedbackIntent
 from admint.contracts.generation import GenerationSpec
 from admint.contracts.plan import Plan
 from admint.core.errors import PermanentProviderError, TransientProviderError
 from admint.planner.brief import UnplannableBrief, check_plannable
 from admint.planner.errors import BriefRejected
 from admint.planner.library import Library, load_library
+from admint.planner.llm_feedback import (
+    InvalidFeedbackOutput,
+    feedback_messages,
+    feedback_schema,
+    load_feedback_prompts,
+    to_intent,
+)
 from admint.planner.llm_plan import DraftPlan, InvalidPlanOutput, strict_schema, to_plan
 from admint.planner.tiling import beat_bounds
 
@@ -159,6 +171,46 @@ class OpenAIPlanner:
                 ]
         raise OpenAIInvalidOutput("The planner model returned an invalid plan.", detail=str(error))
 
+    async def interpret_feedback(
+        self, plan: Plan, message: str, beat: int | None = None, *, size: FrameSize | None = None
+    ) -> FeedbackIntent:
+        """What the feedback asks of the plan (FeedbackInterpreter port); one correction round if the answer
+        does not fit the plan, OpenAIInvalidOutput after that."""
+        messages = feedback_messages(plan, message, beat)
+        error: InvalidFeedbackOutput | None = None
+        for _ in range(2):
+            body = self.feedback_body(messages)
+            try:
+                content = await self._complete(body)
+            except BriefRejected as exc:  # a refusal is an answer: say so, do not work around it offline
+                return _declined(self.model, exc.reason)
+            try:
+                return to_intent(content, plan, self.model, size)
+            except InvalidFeedbackOutput as exc:
+                error = exc
+                log.warning("openai feedback intent invalid, asking for a correction: %s", exc)
+                repair = load_feedback_prompts()["repair"].format(error=exc)
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": content},
+                    {"role": "user", "content": repair},
+                ]
+        raise OpenAIInvalidOutput("The feedback model returned an unusable intent.", detail=str(error))
+
+    def feedback_body(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "feedback_intent", "strict": True, "schema": feedback_schema()},
+            },
+            "max_completion_tokens": 1500,
+        }
+        if not self.model.startswith(_NO_TEMPERATURE):
+            body["temperature"] = 0.2  # interpretation, not invention
+        return body
+
     async def _complete(self, body: dict[str, Any]) -> str:
         """One structured completion, with the retry policy; returns the message content (JSON text)."""
         last = "no attempt made"
@@ -185,6 +237,17 @@ class OpenAIPlanner:
                 log.info("openai attempt %d failed (%s); retrying in %.1fs", attempt + 1, last, delay)
                 await self._sleep(min(delay, 30.0))
         raise OpenAIUnavailable(f"OpenAI unavailable after {self.max_retries + 1} attempts: {last}")
+
+
+def _declined(model: str, reason: str) -> FeedbackIntent:
+    """An `unclear` intent carrying the model's refusal (or its content filter's) in the user's terms."""
+    why = reason.split(": ", 1)[1] if ": " in reason else "the model's content filter blocked it."
+    return FeedbackIntent(
+        kind="unclear",
+        understood=f"I can't act on that feedback: {why}"[:600],
+        interpreter=model,
+        confidence=1.0,
+    )
 
 
 def _content(response: httpx.Response) -> str:
