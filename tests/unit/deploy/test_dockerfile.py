@@ -1,6 +1,9 @@
 """infra/Dockerfile: hadolint clean, copies every workspace member, builds any service by one argument."""
 
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +67,18 @@ def test_every_image_has_a_module_to_run(service: str) -> None:
     """The image's CMD is `python -m admint.<service>` (and the build fails without it)."""
     base = ROOT / "gateway" if service == "gateway" else ROOT / "services" / service
     assert (base / "src" / "admint" / service / "__main__.py").is_file()
+
+
+@pytest.mark.parametrize(("package", "ships_opencv"), [
+    ("admint-planner", False), ("admint-gateway", False), ("admint-storyboard", True), ("admint-chunker", True),
+])
+def test_only_the_media_services_ship_numpy_and_opencv(package: str, ships_opencv: bool) -> None:
+    """An image installs its member's locked closure (uv sync --package): the planner and the gateway carry no
+    NumPy/OpenCV (the offline models live in the media services; admint-media's [frames] extra holds them)."""
+    uv = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
+    assert uv, "uv is installed by `make setup`"
+    closure = subprocess.run([uv, "export", "--frozen", "--no-dev", "--no-hashes", "--package", package],
+                             cwd=ROOT, capture_output=True, text=True, check=True).stdout.lower()
+    names = {line.split("==")[0].strip() for line in closure.splitlines() if "==" in line}
+    assert ({"numpy", "opencv-python-headless"} <= names) is ships_opencv
+    assert "admint-devstack" not in names
