@@ -42,6 +42,13 @@ def contrast_ratio(a: float, b: float) -> float:
     return (max(a, b) + 0.05) / (min(a, b) + 0.05)
 
 
+def caption_band(width: int, height: int) -> Box:
+    """Where house captions and the call-to-action card sit: full width, from 18% of the height above the
+    lower safe edge to just below it (a three-line caption at its largest is ~16% of the height)."""
+    _, _, _, bottom = safe_zone(width, height).box(width, height)
+    return Box(0, max(0, round(bottom - 0.18 * height)), width, min(height, round(bottom + 0.03 * height)))
+
+
 @dataclass(frozen=True)
 class CaptionMask:
     """Where a caption's letters (`text`) and their surroundings (`surround`, a ring just outside its outline

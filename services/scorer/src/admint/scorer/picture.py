@@ -15,8 +15,9 @@ REFERENCE_LONG_SIDE = 320
 """Sharpness is measured at this long side, whatever size the frames come in."""
 SHARP_LOW, SHARP_HIGH = 10.0, 200.0
 """Laplacian variance (levels², at the reference size) that scores 0 and 100; log-linear between."""
-SHARP_TILE, SHARP_PERCENTILE = 40, 75
-"""Tiles (pixels at the reference size) the variance is taken in, and which tile percentile counts."""
+SHARP_TILE, SHARP_PERCENTILE, FLAT_TILE = 40, 75, 3.0
+"""Tiles (pixels at the reference size) the variance is taken in, which tile percentile counts, and the luma
+standard deviation (levels) under which a tile is flat backdrop and left out."""
 CLIP_HIGH, CLIP_LOW = 250, 5
 """Luma levels at or beyond which a pixel counts as a blown highlight or a crushed shadow."""
 CLIP_TOLERANCE, CLIP_SCALE = 0.03, 0.10
@@ -61,16 +62,20 @@ def at_reference_size(image: np.ndarray) -> np.ndarray:
 
 
 def laplacian_variance(frame: np.ndarray) -> float:
-    """Variance of the 3×3 Laplacian of the luma at the reference size, in 40-pixel tiles, 75th-percentile
-    tile (levels²): the detail of the sharper part of the picture, where the subject usually is, while the
-    sharpest tiles are left out, since a burnt-in caption's hard edges would otherwise outweigh the
-    footage."""
-    lap = cv2.Laplacian(at_reference_size(grey(frame)), cv2.CV_32F)
+    """Variance of the 3×3 Laplacian of the luma at the reference size, in 40-pixel tiles, at the
+    75th-percentile tile among those that are not flat (levels²): the detail of the sharper part of the
+    picture, where the subject usually is. Flat backdrop tiles are left out (a crisp product on a seamless
+    backdrop is sharp), and so are the sharpest quarter, since a burnt-in caption's hard edges would
+    otherwise outweigh the footage."""
+    luma = at_reference_size(grey(frame))
+    lap = cv2.Laplacian(luma, cv2.CV_32F)
     h, w = lap.shape
     step_y, step_x = min(SHARP_TILE, h), min(SHARP_TILE, w)
-    tiles = [float(lap[y:y + step_y, x:x + step_x].var())
-             for y in range(0, h - step_y + 1, step_y) for x in range(0, w - step_x + 1, step_x)]
-    return float(np.percentile(tiles, SHARP_PERCENTILE))
+    corners = [(y, x) for y in range(0, h - step_y + 1, step_y) for x in range(0, w - step_x + 1, step_x)]
+    detail = np.array([lap[y:y + step_y, x:x + step_x].var() for y, x in corners])
+    spread = np.array([luma[y:y + step_y, x:x + step_x].std() for y, x in corners])
+    textured = detail[spread >= FLAT_TILE]
+    return float(np.percentile(textured if len(textured) else detail, SHARP_PERCENTILE))
 
 
 def sharpness(frames: np.ndarray) -> float:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from admint.scorer.captions import CaptionMask, caption_legibility
+from admint.scorer.captions import CaptionMask, caption_band, caption_legibility
 from admint.scorer.consistency import subject_consistency
 from admint.scorer.dimensions import Dimension
 from admint.scorer.joins import TransitionKind, join_smoothness, join_windows
@@ -39,6 +39,13 @@ class QualityReport(BaseModel):
     seconds: float = Field(description="Wall-clock seconds the scoring took (decode included).")
 
 
+def overlay_rows(video: SampledVideo) -> tuple[int, int]:
+    """The caption band's rows at the analysis size: motion is measured away from burnt-in overlays."""
+    band = caption_band(*video.source_size)
+    scale = video.analysis_size[1] / video.source_size[1]
+    return round(band.y0 * scale), round(band.y1 * scale)
+
+
 def picture_and_motion_scores(video: SampledVideo, signals: FrameSignals, stills: int) -> Scores:
     """Every dimension that needs nothing but the frames."""
     picked = video.stills(stills)
@@ -55,7 +62,7 @@ def picture_and_motion_scores(video: SampledVideo, signals: FrameSignals, stills
 
 
 def _clip_scores(video: SampledVideo, sampling: Sampling, caption: CaptionMask | None) -> Scores:
-    signals = FrameSignals.measure(video.frames, video.fps)
+    signals = FrameSignals.measure(video.frames, video.fps, overlay_rows=overlay_rows(video))
     scores = picture_and_motion_scores(video, signals, sampling.stills)
     scores[Dimension.SUBJECT_CONSISTENCY] = subject_consistency(video.stills(sampling.stills))
     if caption is not None and video.crops is not None:
@@ -103,7 +110,7 @@ def beats_between(video: SampledVideo, signals: FrameSignals, transitions_s: Seq
 
 def _master_scores(video: SampledVideo, sampling: Sampling, transitions_s: Sequence[float],
                    kind: TransitionKind, crossfade_s: float) -> Scores:
-    signals = FrameSignals.measure(video.frames, video.fps)
+    signals = FrameSignals.measure(video.frames, video.fps, overlay_rows=overlay_rows(video))
     scores = picture_and_motion_scores(video, signals, sampling.stills)
     span = crossfade_s if kind == "crossfade" else 0.0
     beats = beats_between(video, signals, transitions_s, span, max(4, sampling.stills // 2))

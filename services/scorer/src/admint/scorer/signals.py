@@ -44,8 +44,11 @@ class FrameSignals:
         return np.arange(1, len(self.luma)) / self.fps
 
     @classmethod
-    def measure(cls, frames: np.ndarray, fps: float) -> "FrameSignals":
-        """Measure N×H×W×3 BGR uint8 frames (at least one)."""
+    def measure(cls, frames: np.ndarray, fps: float, *,
+                overlay_rows: tuple[int, int] | None = None) -> "FrameSignals":
+        """Measure N×H×W×3 BGR uint8 frames (at least one). Motion and the residual are measured outside
+        `overlay_rows` [start, end) when given: a burnt-in caption holds still while the picture moves and
+        would pull the global motion towards zero."""
         luma = np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in frames])
         hists = np.stack([cv2.calcHist([y], [0], None, [256], [0, 256]).ravel() for y in luma])
         cumulative = np.cumsum(hists, axis=1) / hists.sum(axis=1, keepdims=True)
@@ -54,18 +57,30 @@ class FrameSignals:
         difference = np.zeros(steps)
         shift = np.zeros((steps, 2))
         residual = np.zeros(steps)
+        rows = motion_rows(luma.shape[1], overlay_rows)
         # The window is applied here, not passed in: OpenCV 5.0's phaseCorrelate windows its inputs in place.
-        window = cv2.createHanningWindow((luma.shape[2], luma.shape[1]), cv2.CV_32F)
+        window = cv2.createHanningWindow((luma.shape[2], rows.stop - rows.start), cv2.CV_32F)
         previous = luma[0].astype(np.float32) if len(luma) else None
         for i in range(steps):
             current = luma[i + 1].astype(np.float32)
             assert previous is not None
             difference[i] = float(cv2.absdiff(current, previous).mean())
-            (dx, dy), _ = cv2.phaseCorrelate(previous * window, current * window)
+            before, after = previous[rows], current[rows]
+            (dx, dy), _ = cv2.phaseCorrelate(before * window, after * window)
             shift[i] = dx, dy
-            residual[i] = _residual_dc(previous, current, dx, dy)
+            residual[i] = _residual_dc(before, after, dx, dy)
             previous = current
         return cls(fps, luma, luma.reshape(len(luma), -1).mean(axis=1), bright, difference, shift, residual)
+
+
+def motion_rows(height: int, overlay_rows: tuple[int, int] | None) -> slice:
+    """The rows motion is measured on: all of them, or the taller strip above or below the overlay rows."""
+    if overlay_rows is None:
+        return slice(0, height)
+    start, end = max(0, overlay_rows[0]), min(height, overlay_rows[1])
+    above, below = slice(0, start), slice(end, height)
+    chosen = above if start >= height - end else below
+    return chosen if chosen.stop - chosen.start >= 16 else slice(0, height)
 
 
 RESIDUAL_BLOCK = 4

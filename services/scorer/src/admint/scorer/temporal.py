@@ -19,6 +19,9 @@ FLICKER_SCALE = 0.01
 SHAKE_SCALE = 0.15
 """Mean jerk (diagonals per second of velocity change per step) per e-fold of the smoothness score."""
 SHAKE_CAP = 1.0
+JERK_NOISE = 0.03
+"""Diagonals per second of jerk that are measurement noise (phase correlation's sub-pixel estimate wobbles by
+~0.2 px with the fractional part of the motion), ignored."""
 SPEED_LIMIT, SPEED_SCALE = 0.6, 0.6
 """Camera speed (diagonals per second) that is still comfortable, and the excess per e-fold."""
 FROZEN_DIFFERENCE = 0.15
@@ -30,24 +33,25 @@ BLACK_BRIGHTEST = 28.0
 """A frame whose 99th-percentile luma is below this (levels) is black (limited-range black decodes to 0)."""
 
 
-def local_median(values: np.ndarray, width: int = 5) -> np.ndarray:
-    """Moving median (edges padded with the end values): follows a fade's steady change, but not a single
-    spike such as a cut, which therefore counts once instead of smearing over its neighbours."""
-    half = width // 2
-    padded = np.pad(values, half, mode="edge")
-    return np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
+def median_of_three(values: np.ndarray) -> np.ndarray:
+    """Each value replaced by the median of itself and its two neighbours (ends kept): keeps ramps and steps,
+    removes every local peak or dip, including an every-other-frame alternation."""
+    padded = np.pad(values, 1, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, 3), axis=1)
 
 
 def temporal_flicker(signals: FrameSignals) -> float | None:
-    """100·exp(−F/0.01), F = mean over steps of max(0, min(|r − r̄|/Y, 0.1) − 0.005), where r is the median
-    residual luma change after compensating the global motion (the brightness change motion does not
-    explain), r̄ its 5-step moving average and Y the frame's mean luma (at least 16): fades and a travelling
-    light change r smoothly and cancel, flicker flips it every frame; relative to Y, as the eye sees it."""
+    """100·exp(−F/0.01), F = mean over frames of max(0, min(|B − med₃(B)|/Y, 0.1) − 0.005), where B is the
+    brightness left unexplained by motion (the running sum of the motion-compensated residual luma change),
+    med₃ the median of each frame and its two neighbours, and Y the frame's mean luma (at least 16): a fade,
+    a travelling light or a cut changes B monotonically or in one step and leaves nothing, while flicker
+    makes a peak or dip in B at every affected frame; relative to Y, as the eye sees it."""
     residual = signals.residual_dc
     if len(residual) < 3:
         return None
-    brightness = np.maximum(signals.mean_luma[1:], 16.0)
-    jitter = np.minimum(np.abs(residual - local_median(residual)) / brightness, FLICKER_CAP)
+    unexplained = np.concatenate([[0.0], np.cumsum(residual)])
+    brightness = np.maximum(signals.mean_luma, 16.0)
+    jitter = np.minimum(np.abs(unexplained - median_of_three(unexplained)) / brightness, FLICKER_CAP)
     return decay(float(np.maximum(0.0, jitter - FLICKER_VISIBLE).mean()), FLICKER_SCALE)
 
 
@@ -57,14 +61,19 @@ def camera_velocity(signals: FrameSignals) -> np.ndarray:
 
 
 def motion_smoothness(signals: FrameSignals) -> float | None:
-    """100·exp(−J/0.15)·exp(−max(0, S − 0.6)/0.6), J = mean over steps of min(|v(i+1) − v(i)|, 1) and
-    S = median |v|, with v the global (phase-correlation) motion in frame diagonals per second: a steady pan
+    """100·exp(−J/0.15)·exp(−max(0, S − 0.6)/0.6), J = mean over steps of clip(|v(i+1) − v(i)| − 0.03, 0, 1)
+    and S = median |v|, with v the global (phase-correlation) motion in frame diagonals per second: a steady pan
     or dolly keeps v nearly constant, shake flips it every frame; S penalises whip-fast camera travel."""
     velocity = camera_velocity(signals)
     if len(velocity) < 2:
         return None
-    jerk = np.minimum(np.linalg.norm(np.diff(velocity, axis=0), axis=1), SHAKE_CAP)
-    speed = float(np.median(np.linalg.norm(velocity, axis=1)))
+    black = black_frames(signals)
+    seen = ~black[1:] & ~black[:-1]  # a black frame has no motion to measure
+    jerk = np.clip(np.linalg.norm(np.diff(velocity, axis=0), axis=1) - JERK_NOISE, 0.0, SHAKE_CAP)
+    jerk = jerk[seen[1:] & seen[:-1]]
+    if len(jerk) == 0:
+        return None
+    speed = float(np.median(np.linalg.norm(velocity[seen], axis=1)))
     return decay(float(jerk.mean()), SHAKE_SCALE) * decay(speed - SPEED_LIMIT, SPEED_SCALE) / 100.0
 
 
