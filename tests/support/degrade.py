@@ -57,7 +57,9 @@ def burn(frames: np.ndarray, caption: PlacedImage) -> np.ndarray:
     """Alpha-composite the caption PNG onto every frame (what the chunker's overlay does in ffmpeg)."""
     rgba = cv2.imdecode(np.frombuffer(caption.png, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     assert rgba is not None
-    h, w = rgba.shape[:2]
+    frame_h, frame_w = frames.shape[1:3]
+    h, w = min(rgba.shape[0], frame_h - caption.y), min(rgba.shape[1], frame_w - caption.x)  # clipped at edges
+    rgba = rgba[:h, :w]
     alpha = rgba[..., 3:4].astype(np.float32) / 255.0
     out = frames.copy()
     region = out[:, caption.y:caption.y + h, caption.x:caption.x + w].astype(np.float32)

@@ -62,8 +62,9 @@ def camera_velocity(signals: FrameSignals) -> np.ndarray:
 
 def motion_smoothness(signals: FrameSignals) -> float | None:
     """100·exp(−J/0.15)·exp(−max(0, S − 0.6)/0.6), J = mean over steps of clip(|v(i+1) − v(i)| − 0.03, 0, 1)
-    and S = median |v|, with v the global (phase-correlation) motion in frame diagonals per second: a steady pan
-    or dolly keeps v nearly constant, shake flips it every frame; S penalises whip-fast camera travel."""
+    and S = median |v|, with v the global (phase-correlation) motion in frame diagonals per second: a steady
+    pan or dolly keeps v nearly constant, shake flips it every frame; S penalises whip-fast camera travel.
+    Steps touching a black frame are left out (nothing moves in black)."""
     velocity = camera_velocity(signals)
     if len(velocity) < 2:
         return None

@@ -1,0 +1,89 @@
+"""Loudness: ebur128's summary parsed, the compliance score's shape, and real measurements of generated tones."""
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from admint.scorer.loudness import (
+    Loudness,
+    LoudnessTarget,
+    loudness_compliance,
+    measure_loudness,
+    parse_ebur128_summary,
+)
+
+pytestmark = pytest.mark.unit
+RATE = 48000
+
+SUMMARY = """[Parsed_ebur128_0 @ 0x5651] t: 2.99998    TARGET:-23 LUFS    M: -34.1 S: -34.1     I: -34.1 LUFS
+[Parsed_ebur128_0 @ 0x5651] Summary:
+
+  Integrated loudness:
+    I:         -16.2 LUFS
+    Threshold: -26.2 LUFS
+
+  Loudness range:
+    LRA:         0.0 LU
+    Threshold:   0.0 LUFS
+    LRA low:     0.0 LUFS
+    LRA high:    0.0 LUFS
+
+  True peak:
+    Peak:       -3.1 dBFS
+"""
+
+
+def test_summary_is_parsed_and_missing_values_are_none() -> None:
+    assert parse_ebur128_summary(SUMMARY) == Loudness(-16.2, -3.1)
+    assert parse_ebur128_summary("no audio here") == Loudness(None, None)
+    silent = SUMMARY.replace("-16.2 LUFS", "-inf LUFS").replace("-3.1 dBFS", "-inf dBFS")
+    assert parse_ebur128_summary(silent) == Loudness(None, None)
+
+
+def test_compliance_is_full_on_target_and_falls_off_either_way() -> None:
+    assert loudness_compliance(Loudness(-16.0, -3.0)) == 100.0
+    assert loudness_compliance(Loudness(-16.9, -1.0)) == 100.0
+    assert loudness_compliance(Loudness(-18.0, -3.0)) == pytest.approx(100 * np.exp(-(1 / 5) ** 2))
+    assert loudness_compliance(Loudness(-26.0, -12.0)) < 5
+    assert loudness_compliance(Loudness(-8.0, -3.0)) < 20
+    assert loudness_compliance(Loudness(-16.0, 0.5)) == pytest.approx(100 * np.exp(-1.5 / 1.5))
+    assert loudness_compliance(Loudness(None, None)) == 0.0
+    assert loudness_compliance(Loudness(-70.0, None)) == 0.0  # silence
+    stricter = LoudnessTarget(integrated_lufs=-14.0, tolerance_lu=0.5)
+    assert loudness_compliance(Loudness(-16.0, -3.0), stricter) < loudness_compliance(Loudness(-16.0, -3.0))
+
+
+def tone(path: Path, peak: float, seconds: float = 3.0, clip: bool = False) -> Path:
+    """A 1 kHz stereo sine of the given peak amplitude (1.0 = full scale) as 16-bit WAV; `clip` hard-clips it
+    at full scale (a peak above 1 then squares the wave off)."""
+    t = np.arange(int(RATE * seconds)) / RATE
+    signal = peak * np.sin(2 * np.pi * 1000 * t)
+    if clip:
+        signal = np.clip(signal, -1.0, 1.0)
+    pcm = (np.clip(signal, -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(np.repeat(pcm, 2).tobytes())
+    return path
+
+
+def amplitude_for(lufs: float) -> float:
+    """Peak amplitude of a stereo 1 kHz sine at `lufs`: a full-scale sine in one channel reads −3.01 LUFS
+    (ITU-R BS.1770's calibration) and the second channel adds 3.01 dB, so full-scale stereo reads 0 LUFS."""
+    return float(10 ** (lufs / 20))
+
+
+async def test_tones_at_target_quiet_and_clipped_score_as_they_should(tmp_path: Path) -> None:
+    on_target = await measure_loudness(tone(tmp_path / "target.wav", amplitude_for(-16.0)))
+    quiet = await measure_loudness(tone(tmp_path / "quiet.wav", amplitude_for(-26.0)))
+    clipped = await measure_loudness(tone(tmp_path / "clipped.wav", 3.0, clip=True))
+    assert on_target.integrated_lufs == pytest.approx(-16.0, abs=0.5)
+    assert quiet.integrated_lufs == pytest.approx(-26.0, abs=0.5)
+    assert clipped.true_peak_dbtp is not None and clipped.true_peak_dbtp > -0.5
+    assert loudness_compliance(on_target) > 95
+    assert loudness_compliance(quiet) < 10
+    assert loudness_compliance(clipped) < 10
