@@ -5,6 +5,7 @@ damages one thing a viewer would notice (blur, blown exposure, flicker, a freeze
 caption on a same-coloured background, a subject swap), on the raw frames, before the house encode.
 """
 
+import wave
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from admint.runtime.media.frames import RawVideoWriter, encode_png, read_frames
 from admint.runtime.media.house import HOUSE
 from admint.runtime.providers.offline_video import OfflineVideoModel
 from admint.runtime.providers.ports import VideoRequest
+from admint.scorer.dimensions import Dimension
+from admint.scorer.report import QualityReport
 
 CAPTION = "Fresh taste, every single day"
 
@@ -133,3 +136,69 @@ def subject_swapped(frames: np.ndarray, other: np.ndarray) -> np.ndarray:
 
 
 Degradation = Callable[[np.ndarray], np.ndarray]
+
+
+OWN_DIMENSION = {
+    "blurred": Dimension.SHARPNESS,
+    "over_exposed": Dimension.EXPOSURE,
+    "flickering": Dimension.FLICKER,
+    "frozen_second_half": Dimension.FROZEN_SEGMENTS,
+    "shaky": Dimension.MOTION_SMOOTHNESS,
+    "black_frames": Dimension.BLACK_SEGMENTS,
+    "caption_on_same_colour": Dimension.CAPTION_LEGIBILITY,
+    "subject_swapped": Dimension.SUBJECT_CONSISTENCY,
+}
+"""Each degraded copy and the dimension it damages."""
+
+
+async def render_suite(workdir: Path, width: int = 180, height: int = 320,
+                       seconds: float = 2.5) -> tuple[PlacedImage, dict[str, Path]]:
+    """The clean clip (caption burnt in) and every degraded copy, house-encoded: {"clean": …, "blurred": …}."""
+    raw = await render_frames(workdir, width, height, seconds)
+    other = await render_frames(workdir, width, height, seconds, palette=1, movement="dolly_in")
+    caption = caption_for(width, height)
+    pictures = {
+        "clean": raw,
+        "blurred": blurred(raw),
+        "over_exposed": over_exposed(raw),
+        "flickering": flickering(raw),
+        "frozen_second_half": frozen_second_half(raw),
+        "shaky": shaky(raw),
+        "black_frames": with_black_frames(raw),
+        "caption_on_same_colour": on_same_colour(raw, caption),
+        "subject_swapped": subject_swapped(raw, other),
+    }
+    return caption, {name: encode(burn(frames, caption), workdir / f"{name}.mp4")
+                     for name, frames in pictures.items()}
+
+
+def degradation_table(clean: QualityReport, degraded: dict[str, QualityReport]) -> str:
+    """Rows of: copy, the dimension it damages, clean and degraded score on it, clean and degraded overall."""
+    lines = [f"{'copy':24s} {'dimension':20s} {'clean':>7s} {'degraded':>9s} {'overall':>8s} {'degraded':>9s}"]
+    for name, report in degraded.items():
+        dimension = OWN_DIMENSION[name]
+        lines.append(f"{name:24s} {dimension:20s} {clean.dimensions[dimension]:7.1f} "
+                     f"{report.dimensions[dimension]:9.1f} {clean.overall:8.1f} {report.overall:9.1f}")
+    return "\n".join(lines)
+
+
+def tone(path: Path, peak: float, seconds: float = 3.0, clip: bool = False, rate: int = 48000) -> Path:
+    """A 1 kHz stereo sine of the given peak amplitude (1.0 = full scale) as 16-bit WAV; `clip` hard-clips it
+    at full scale (a peak above 1 then squares the wave off)."""
+    t = np.arange(int(rate * seconds)) / rate
+    signal = peak * np.sin(2 * np.pi * 1000 * t)
+    if clip:
+        signal = np.clip(signal, -1.0, 1.0)
+    pcm = (np.clip(signal, -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(np.repeat(pcm, 2).tobytes())
+    return path
+
+
+def amplitude_for(lufs: float) -> float:
+    """Peak amplitude of a stereo 1 kHz sine at `lufs`: a full-scale sine in one channel reads −3.01 LUFS
+    (ITU-R BS.1770's calibration) and the second channel adds 3.01 dB, so full-scale stereo reads 0 LUFS."""
+    return float(10 ** (lufs / 20))

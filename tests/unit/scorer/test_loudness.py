@@ -1,6 +1,5 @@
 """Loudness: ebur128's summary parsed, the compliance score's shape, and real measurements of generated tones."""
 
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +12,9 @@ from admint.scorer.loudness import (
     measure_loudness,
     parse_ebur128_summary,
 )
+from tests.support.degrade import amplitude_for, tone
 
 pytestmark = pytest.mark.unit
-RATE = 48000
 
 SUMMARY = """[Parsed_ebur128_0 @ 0x5651] t: 2.99998    TARGET:-23 LUFS    M: -34.1 S: -34.1     I: -34.1 LUFS
 [Parsed_ebur128_0 @ 0x5651] Summary:
@@ -53,28 +52,6 @@ def test_compliance_is_full_on_target_and_falls_off_either_way() -> None:
     assert loudness_compliance(Loudness(-70.0, None)) == 0.0  # silence
     stricter = LoudnessTarget(integrated_lufs=-14.0, tolerance_lu=0.5)
     assert loudness_compliance(Loudness(-16.0, -3.0), stricter) < loudness_compliance(Loudness(-16.0, -3.0))
-
-
-def tone(path: Path, peak: float, seconds: float = 3.0, clip: bool = False) -> Path:
-    """A 1 kHz stereo sine of the given peak amplitude (1.0 = full scale) as 16-bit WAV; `clip` hard-clips it
-    at full scale (a peak above 1 then squares the wave off)."""
-    t = np.arange(int(RATE * seconds)) / RATE
-    signal = peak * np.sin(2 * np.pi * 1000 * t)
-    if clip:
-        signal = np.clip(signal, -1.0, 1.0)
-    pcm = (np.clip(signal, -1.0, 1.0) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(2)
-        out.setsampwidth(2)
-        out.setframerate(RATE)
-        out.writeframes(np.repeat(pcm, 2).tobytes())
-    return path
-
-
-def amplitude_for(lufs: float) -> float:
-    """Peak amplitude of a stereo 1 kHz sine at `lufs`: a full-scale sine in one channel reads −3.01 LUFS
-    (ITU-R BS.1770's calibration) and the second channel adds 3.01 dB, so full-scale stereo reads 0 LUFS."""
-    return float(10 ** (lufs / 20))
 
 
 async def test_tones_at_target_quiet_and_clipped_score_as_they_should(tmp_path: Path) -> None:
