@@ -40,16 +40,22 @@ def textured_storyboard(width: int, height: int, palette: int = 0) -> np.ndarray
     return out
 
 
-async def render_frames(workdir: Path, width: int, height: int, seconds: float, *, palette: int = 0,
-                        movement: CameraMovement = "pan_left", seed: int = 11) -> np.ndarray:
-    """Frames of one beat rendered by the offline video model (lossless intermediate, read back)."""
+async def render_beat_file(workdir: Path, width: int, height: int, seconds: float, *, palette: int = 0,
+                           movement: CameraMovement = "pan_left", seed: int = 11) -> Path:
+    """One beat rendered by the offline video model: the path of its lossless intermediate."""
     request = VideoRequest(
         init_frame_png=encode_png(textured_storyboard(width, height, palette)), prompt="a bottle on a table",
         camera_movement=movement, duration_s=seconds, size=FrameSize(width=width, height=height),
         fps=HOUSE.fps, seed=seed, energy=0.6, beat_offset_s=0.0, beat_length_s=seconds, workdir=workdir,
     )
-    result = await OfflineVideoModel().animate(request)
-    return await read_frames(result.path, width, height)
+    return (await OfflineVideoModel().animate(request)).path
+
+
+async def render_frames(workdir: Path, width: int, height: int, seconds: float, *, palette: int = 0,
+                        movement: CameraMovement = "pan_left", seed: int = 11) -> np.ndarray:
+    """Frames of one beat rendered by the offline video model (lossless intermediate, read back)."""
+    path = await render_beat_file(workdir, width, height, seconds, palette=palette, movement=movement, seed=seed)
+    return await read_frames(path, width, height)
 
 
 def caption_for(width: int, height: int, text: str = CAPTION) -> PlacedImage:

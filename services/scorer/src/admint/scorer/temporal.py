@@ -24,9 +24,10 @@ JERK_NOISE = 0.03
 ~0.2 px with the fractional part of the motion), ignored."""
 SPEED_LIMIT, SPEED_SCALE = 0.6, 0.6
 """Camera speed (diagonals per second) that is still comfortable, and the excess per e-fold."""
-FROZEN_DIFFERENCE = 0.15
-"""Mean luma change per step (levels) below which two frames are the same picture (a repeated frame decodes
-to an exact copy; even slow drift moves more once it survives the encoder)."""
+FROZEN_DIFFERENCE = 0.05
+"""Mean luma change per step (levels) below which two frames are the same picture: a repeated frame decodes to
+an exact copy (0.00–0.02), while the slowest real camera drift of the offline model at a beat's start or end
+still changes ~0.1 level per frame at the analysis size."""
 FROZEN_MIN_RUN = 3
 """Steps in a row before a freeze counts: 24→30 fps conversion repeats single frames, which nobody sees."""
 BLACK_BRIGHTEST = 28.0
@@ -84,7 +85,7 @@ def black_frames(signals: FrameSignals) -> np.ndarray:
 
 
 def frozen_steps(signals: FrameSignals) -> np.ndarray:
-    """N−1 booleans: steps inside a freeze (≥ 3 steps in a row with mean |Δluma| < 0.15 levels, both frames
+    """N−1 booleans: steps inside a freeze (≥ 3 steps in a row with mean |Δluma| < 0.05 levels, both frames
     not black, since black segments are the black dimension's business)."""
     black = black_frames(signals)
     still = (signals.difference < FROZEN_DIFFERENCE) & ~black[1:] & ~black[:-1]
