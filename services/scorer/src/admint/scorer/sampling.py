@@ -7,7 +7,7 @@ spaced frames (glyph strokes are only a pixel or two wide at the analysis size).
 """
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +61,7 @@ class SampledVideo:
     has_audio: bool
     crops: np.ndarray | None = None
     crop_step: int = 1
-    crop_box: Box | None = field(default=None)
+    crop_box: Box | None = None
 
     @property
     def analysis_size(self) -> tuple[int, int]:
