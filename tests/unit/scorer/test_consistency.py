@@ -22,7 +22,7 @@ def test_histogram_is_a_distribution_and_ignores_hue_of_grey_pixels() -> None:
 def test_a_moving_camera_and_a_light_change_keep_the_subject() -> None:
     pan = steady_pan(frames=24)
     assert subject_consistency(pan) == 100.0
-    assert subject_consistency(gain(pan, np.linspace(1.0, 0.85, 24))) > 90
+    assert (subject_consistency(gain(pan, np.linspace(1.0, 0.85, 24))) or 0.0) > 90
 
 
 def test_a_swapped_subject_is_inconsistent_and_a_partly_swapped_one_in_between() -> None:

@@ -48,7 +48,8 @@ def _packaged_weights() -> Weights:
     return Weights.model_validate(yaml.safe_load(text))
 
 
-def overall_score(scores: Mapping[str, float | None], weights: Weights | None = None) -> float:
+def overall_score(scores: Mapping[str, float | None] | Mapping[Dimension, float | None],
+                  weights: Weights | None = None) -> float:
     """exp(Σ wᵢ·ln max(sᵢ, floor) / Σ wᵢ) over the measured dimensions (None is left out, so the weights
     renormalise over what was measured); 0 when nothing with a positive weight was measured. An unknown
     dimension name is an error (a typo must not silently drop out of the score)."""
