@@ -18,8 +18,8 @@ from pydantic import ValidationError
 from admint.contracts.common import BeatDuration, FrameSize
 from admint.contracts.feedback import BeatEdit, PlanEditProblem, PlanPatch
 from admint.contracts.plan import Plan
-from admint.planner.copywriting import CAPTION_MAX
 from admint.media.captions import TextLayout, caption_layout, cta_layout
+from admint.planner.copywriting import CAPTION_MAX
 
 ALLOWED_DURATIONS: tuple[int, ...] = get_args(BeatDuration)
 Report = Callable[[str, str, str], None]

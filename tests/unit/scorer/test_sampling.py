@@ -1,0 +1,56 @@
+"""Sampling: one ffmpeg decode gives every frame at the analysis size, and exact crops at the source size."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from admint.scorer.sampling import Box, Sampling, analysis_size, sample_video, still_indices
+from tests.support.degrade import encode
+from tests.unit.scorer.synthetic import steady_pan
+
+pytestmark = pytest.mark.unit
+
+
+def test_analysis_size_keeps_the_aspect_and_never_scales_up() -> None:
+    assert analysis_size(1080, 1920, 320) == (180, 320)
+    assert analysis_size(1920, 1080, 320) == (320, 180)
+    assert analysis_size(1080, 1080, 320) == (320, 320)
+    assert analysis_size(90, 160, 320) == (90, 160)
+
+
+def test_still_indices_are_evenly_spaced_and_include_both_ends() -> None:
+    assert still_indices(75, 4).tolist() == [0, 25, 49, 74]
+    assert still_indices(3, 16).tolist() == [0, 1, 2]
+    assert still_indices(0, 4).tolist() == []
+
+
+def test_sampling_rejects_nonsense() -> None:
+    with pytest.raises(ValueError):
+        Sampling(long_side=8)
+    with pytest.raises(ValueError):
+        Sampling(fps=0)
+
+
+async def test_every_frame_is_decoded_at_the_analysis_size(tmp_path: Path) -> None:
+    frames = steady_pan(frames=30)  # 180×320
+    path = encode(frames, tmp_path / "pan.mp4")
+    video = await sample_video(path, Sampling(long_side=160))
+    assert video.frames.shape == (30, 160, 90, 3) and video.analysis_size == (90, 160)
+    assert video.fps == pytest.approx(30.0) and video.source_size == (180, 320) and not video.has_audio
+    halved = await sample_video(path, Sampling(fps=15))
+    assert len(halved.frames) == 15 and halved.fps == 15
+
+
+async def test_crops_are_exact_pixels_even_at_odd_offsets(tmp_path: Path) -> None:
+    frames = steady_pan(frames=30)
+    path = encode(frames, tmp_path / "pan.mp4")
+    box = Box(31, 201, 31 + 77, 201 + 33)  # odd offsets and sizes: a yuv420p crop would snap them
+    video = await sample_video(path, Sampling(), crop=box, crops=5)
+    assert video.crops is not None and video.crops.shape[1:] == (33, 77, 3)
+    assert video.crop_step == 6 and len(video.crops) == 5
+    for i, crop in enumerate(video.crops):
+        original = frames[i * video.crop_step, 201:234, 31:108].astype(int)
+        assert np.abs(crop.astype(int) - original).mean() < 10  # the lossy encode, not a shifted window
+        shifted = frames[i * video.crop_step, 202:235, 32:109].astype(int)
+        assert np.abs(crop.astype(int) - original).mean() < np.abs(crop.astype(int) - shifted).mean()
