@@ -184,3 +184,28 @@ async def test_a_failing_cleanup_does_not_fail_the_delivered_ad(tmp_path: Path) 
     w.blobs.delete = broken  # type: ignore[method-assign]
     out = await handle_stitch_completed(await w.start(), w.ports)
     assert len(out) == 2 and await w.docs.status(GID) == "completed"
+
+
+class FailingMidway(FakeExportEncoder):
+    """Another replica's watchdog (or a cancel) ends the generation while its renditions are being encoded."""
+
+    def __init__(self, docs: FakeGenerationStore, end: str) -> None:
+        super().__init__()
+        self.docs, self.end = docs, end
+
+    async def poster(self, master: Path, times: list[float], workdir: Path):  # type: ignore[no-untyped-def]
+        if self.end == "failed":
+            await self.docs.fail(GID, "exporting", "stage budget exceeded")
+        else:
+            await self.docs.enter(GID, "cancelled")
+        return await super().poster(master, times, workdir)
+
+
+@pytest.mark.parametrize("end", ["failed", "cancelled"])
+async def test_a_generation_that_ended_meanwhile_is_never_announced_completed(tmp_path: Path, end: str) -> None:
+    w = World(tmp_path)
+    w.ports.encoder = w.encoder = FailingMidway(w.docs, end)
+    event = await w.start()
+    assert await handle_stitch_completed(event, w.ports) == []
+    doc = await w.docs.get(GID)
+    assert doc is not None and doc.status == end and doc.exports is not None  # what was stored stays listed

@@ -212,3 +212,25 @@ async def test_settings_reach_the_plan(tmp_path: Path) -> None:
     w = World(tmp_path, max_fit_s=0.2)
     await handle_chunks_completed(await w.start(), w.ports)
     assert w.encoder.jobs[0].max_fit == 6
+
+
+class CancelledMidway(FakeStitchEncoder):
+    """The owner cancels while the master is being rendered."""
+
+    def __init__(self, docs: FakeGenerationStore) -> None:
+        super().__init__()
+        self.docs = docs
+
+    async def render(self, job, music=None):  # type: ignore[no-untyped-def]
+        await self.docs.enter(GID, "cancelled")
+        return await super().render(job, music)
+
+
+async def test_a_master_finished_after_a_cancel_is_listed_but_not_announced(tmp_path: Path) -> None:
+    w = World(tmp_path)
+    w.ports.encoder = w.encoder = CancelledMidway(w.docs)
+    event = await w.start()
+    assert await handle_chunks_completed(event, w.ports) == []
+    doc = await w.docs.get(GID)
+    assert doc is not None and doc.status == "cancelled"
+    assert doc.master is not None and doc.master.video.key == keys.master_key(GID)  # no orphan object

@@ -163,7 +163,10 @@ class GenerationRepository:
                                           {f"chunking.chunks.{chunk.item}": _json(chunk)}))
 
     async def record_master(self, generation_id: str, master: MasterSection) -> bool:
-        return await self.enter(generation_id, "stitching", {"master": _json(master)})
+        """List the stored master whatever happened meanwhile (a cancelled generation still names every object
+        it stored); True only while the generation is still stitching, i.e. the master may be announced."""
+        await self._set(generation_id, {"master": _json(master)})
+        return await self.enter(generation_id, "stitching")
 
     async def record_exports(self, generation_id: str, exports: ExportsSection) -> None:
         await self._set(generation_id, {"exports": _json(exports)})

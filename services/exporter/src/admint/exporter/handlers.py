@@ -124,7 +124,9 @@ async def _complete(event: StitchCompleted, ports: Ports, exports: ExportsSectio
     doc = await ports.docs.get(gid)
     cost = doc.cost_total() if doc is not None else 0.0
     exported, completed = _events(event, exports.renditions, exports.poster, exports.thumbnail, cost)
-    await ports.docs.complete(gid, completed.total_cost_usd)
+    if not await ports.docs.complete(gid, completed.total_cost_usd) and await ports.docs.status(gid) != "completed":
+        log.info("generation %s ended while it was exported; not announcing it", gid)
+        return []  # cancelled or failed meanwhile: never a completed event after the terminal one
     if ports.settings.cleanup_intermediates:
         await cleanup(gid, ports.blobs)
     log.info("exported %s", ", ".join(f"{r.aspect} ({r.method})" for r in exports.renditions))

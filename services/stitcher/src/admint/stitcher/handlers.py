@@ -52,6 +52,9 @@ async def handle_chunks_completed(event: ChunksCompleted, ports: Ports) -> list[
         result, bed = await _render(event, ports, plan, workdir)
         check_length(result.frames, plan, ports.settings.frame_tolerance, event.plan.duration_s)
         master = await _store(gid, ports, result, bed, plan.fps)
+        if master is None:
+            log.info("generation %s left stitching while its master was made; not announcing it", gid)
+            return []
         log.info(
             "master stored: %d frames (%d copied, %d re-encoded in %d windows), audio=%s",
             result.frames, result.copied_frames, result.encoded_frames, result.windows, result.has_audio,
@@ -124,15 +127,15 @@ async def _music_bed(event: ChunksCompleted, ports: Ports, duration_s: float, wo
         return Bed(model=getattr(ports.music, "name", None), error=f"music failed: {reason}"[:500])
 
 
-async def _store(gid: str, ports: Ports, result: StitchResult, bed: Bed, fps: int) -> MasterSection:
-    """Upload the master (and the bed on its own), then record the master section."""
+async def _store(gid: str, ports: Ports, result: StitchResult, bed: Bed, fps: int) -> MasterSection | None:
+    """Upload the master (and the bed on its own), then record the master section; None when the generation was
+    cancelled or failed meanwhile (the objects stay listed, nothing is announced)."""
     video = await ports.blobs.put_file(keys.master_key(gid), result.path, "video/mp4")
     music = None
     if bed.path is not None:
         music = await ports.blobs.put_file(keys.music_key(gid), bed.path, "audio/mp4")
     master = master_section(video, music, result, bed, fps)
-    await ports.docs.record_master(gid, master)
-    return master
+    return master if await ports.docs.record_master(gid, master) else None
 
 
 def _completed(event: ChunksCompleted, master: MasterSection) -> StitchCompleted:
