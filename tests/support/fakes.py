@@ -76,6 +76,10 @@ class FakeGenerationStore(GenerationRepository):
         return [gid for gid, doc in self.docs.items()
                 if doc.get("status") == status and (doc.get("timeline") or {}).get(status, older_than) < older_than]
 
+    async def quiet(self, status: str, older_than: datetime, limit: int = 100) -> list[str]:
+        return [gid for gid, doc in self.docs.items()
+                if doc.get("status") == status and doc.get("updated_at", older_than) < older_than]
+
     async def reopen(self, generation_id: str, status: str) -> int | None:
         doc = self.docs.get(generation_id)
         if doc is None or doc.get("status") != "failed":

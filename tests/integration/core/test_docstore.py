@@ -92,3 +92,23 @@ async def test_stage_clock_starts_once_and_finds_stuck_generations(docs: Generat
     assert await docs.enter(gid, "chunking")
     assert (await docs.get(gid)).timeline["chunking"] == first  # type: ignore[union-attr]
     assert gid in await docs.stuck("chunking", now() + timedelta(seconds=1))
+
+
+async def test_acknowledged_writes_survive_a_kill_9_right_after(stack, bootstrapped: CoreSettings, gid: str) -> None:
+    """Issue 17: writes acknowledged ~0.2 s before a kill -9 were lost, and a fan-in never reached its count.
+    Journaled writes (the app) on a server that syncs every commit (the local stack) make acknowledged durable."""
+    client = connect(bootstrapped.mongo_url)
+    repo = GenerationRepository(client[bootstrapped.mongo_db])
+    await repo.create(builders.generation(gid, owner="durable"))
+    frame = FrameEntry(image=builders.ref("f.png", "image/png"), model="offline-image")
+    counts = [await repo.frame_done(gid, beat, frame) for beat in range(25)]
+    await client.close()
+    assert counts[-1] == 25
+    stack.restart("mongo", hard=True)  # SIGKILL at once: no time to flush anything not already synced
+    client = connect(bootstrapped.mongo_url)
+    try:
+        doc = await GenerationRepository(client[bootstrapped.mongo_db]).get(gid)
+        assert doc is not None and sorted(doc.storyboard.done) == list(range(25))
+        assert len(doc.storyboard.frames) == 25
+    finally:
+        await client.close()

@@ -72,6 +72,13 @@ class GenerationRepository:
         ).limit(limit)
         return [str(doc["_id"]) async for doc in cursor]
 
+    async def quiet(self, status: str, older_than: datetime, limit: int = 100) -> list[str]:
+        """Ids of generations in `status` not written since `older_than` (candidates for healing a fan-in)."""
+        cursor = self.collection.find(
+            {"status": status, "updated_at": {"$lt": older_than}}, projection={"_id": 1}
+        ).limit(limit)
+        return [str(doc["_id"]) async for doc in cursor]
+
     # ------------------------------------------------------------------------------------- lifecycle, any stage
 
     async def create(self, doc: GenerationDoc) -> bool:

@@ -29,6 +29,7 @@ from admint.contracts.subjects import subject_filter
 from admint.core.blobstore import BlobStore
 from admint.core.bus import EventPublisher, ensure_stream, make_broker
 from admint.core.docstore import GenerationRepository, ensure_indexes
+from admint.core.healer import HealFn, run_healer
 from admint.core.health import HealthServer, health_app
 from admint.core.logging import setup_logging
 from admint.core.mongo import connect
@@ -82,6 +83,9 @@ class ServiceSpec(Generic[S, P]):
     """Durable consumers; by default the topology's for `name`."""
     stage: Stage | None = None
     """Stage named when a handler fails for good; by default the stage the stage table gives the service."""
+    heal: HealFn | None = None
+    """`async def heal(doc, ports) -> [completion]` for a quiet generation whose stage inputs are all recorded
+    (self-healing fan-ins, healer.py)."""
 
     def failure_stage(self) -> Stage:
         if self.stage is not None:
@@ -237,7 +241,8 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
     db = mongo[settings.mongo_db]
     blobs = BlobStore.from_settings(settings)
     infra = Infra(GenerationRepository(db), blobs, SharedSlots(db.provider_slots))
-    subscriptions = spec.subscriptions(spec.ports(settings, infra), settings.ack_wait_s)
+    ports = spec.ports(settings, infra)
+    subscriptions = spec.subscriptions(ports, settings.ack_wait_s)
     wiring = wire(spec, subscriptions, settings)
     broker = wiring.broker
     started = asyncio.Event()
@@ -281,11 +286,23 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
     watchdog = asyncio.create_task(run_watchdog(
         infra.docs, publisher, settings.service_name, settings.stage_budgets_s, owned, settings.watchdog_interval_s,
     ))
+    tasks = [watchdog]
+    if spec.heal is not None:
+        js = nc.jetstream()
+
+        async def in_stream(event: Event) -> bool:
+            return await completion_in_stream(js, settings.stream_name, event)
+
+        tasks.append(asyncio.create_task(run_healer(
+            infra.docs, spec.heal, ports, [PIPELINE.status_of_stage[name] for name in owned], settings.heal_after_s,
+            publisher.publish, in_stream, settings.watchdog_interval_s,
+        )))
     log.info("%s consuming %s", settings.service_name, ", ".join(s.consumer.durable for s in subscriptions))
     try:
         await stop.wait()
     finally:
-        watchdog.cancel()
+        for task in tasks:
+            task.cancel()
         await drain(worker, broker, settings.shutdown_grace_s)
         await mongo.close()
         await health.stop()
@@ -306,6 +323,15 @@ async def drain(worker: Worker, broker: NatsBroker, grace_s: float) -> None:
         await asyncio.sleep(0.5)
     with contextlib.suppress(Exception):
         await asyncio.wait_for(broker.stop(), timeout=10)
+
+
+async def completion_in_stream(js: Any, stream: str, event: Event) -> bool:
+    """Whether the stream already holds this very event (its subject's last message has the same dedup id)."""
+    try:
+        msg = await js.get_last_msg(stream, event.subject)
+    except Exception:  # NotFoundError: nothing on that subject yet
+        return False
+    return bool(msg.headers and msg.headers.get("Nats-Msg-Id") == event.msg_id)
 
 
 def run(spec: ServiceSpec[Any, Any]) -> None:

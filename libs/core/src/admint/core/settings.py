@@ -66,6 +66,10 @@ class CoreSettings(BaseSettings):
         default_factory=lambda: dict(PIPELINE.budgets_s),
         description="Longest time a generation may spend in each stage before it is failed (JSON object).",
     )
+    heal_after_s: float = Field(
+        default=20.0, gt=0,
+        description="A generation quiet this long whose stage inputs are all recorded gets its missing completion.",
+    )
     watchdog_interval_s: float = Field(
         default=15.0, description="How often each service sweeps for stuck work.", gt=0
     )

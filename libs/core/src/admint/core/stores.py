@@ -33,6 +33,10 @@ class GenerationStore(Protocol):
 
     async def stuck(self, status: str, older_than: datetime, limit: int = 100) -> list[str]: ...
 
+    async def quiet(self, status: str, older_than: datetime, limit: int = 100) -> list[str]:
+        """Generations in `status` not written since `older_than`."""
+        ...
+
     async def create(self, doc: GenerationDoc) -> bool:
         """Insert a new generation document (status queued); False when the id exists already."""
         ...

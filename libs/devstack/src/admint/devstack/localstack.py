@@ -240,6 +240,7 @@ class LocalStack:
                 str(store),
                 "--log-level",
                 "WARNING",
+                "--sync-on-commit",  # fsync every commit: an acknowledged (journaled) write survives kill -9
             ],
             self.ports.mongo,
             self.data_dir / "logs" / "mongo.log",

@@ -13,6 +13,7 @@ from admint.chunker.handlers import (
     handle_chunk_requested,
     handle_storyboard_completed,
 )
+from admint.chunker.heal import heal_chunking
 from admint.chunker.offline_video import OfflineVideoModel
 from admint.chunker.ports import Ports
 from admint.contracts.chunks import ChunkCompleted, ChunkRequested, ChunksCompleted
@@ -51,5 +52,6 @@ SERVICE = ServiceSpec(
         ChunkCompleted: handle_chunk_completed,
     },
     ports=build_ports,
+    heal=heal_chunking,
     produces=(ChunkRequested, ChunkCompleted, ChunksCompleted),
 )

@@ -11,6 +11,7 @@ from admint.providers.factory import build_image_model
 from admint.storyboard.config import StoryboardSettings
 from admint.storyboard.encoder import OpenCVFrameCodec
 from admint.storyboard.handlers import handle_frame_completed, handle_frame_requested, handle_plan_completed
+from admint.storyboard.heal import heal_storyboard
 from admint.storyboard.offline_image import OfflineImageModel
 from admint.storyboard.ports import Ports
 
@@ -29,5 +30,6 @@ SERVICE = ServiceSpec(
         FrameCompleted: handle_frame_completed,
     },
     ports=build_ports,
+    heal=heal_storyboard,
     produces=(FrameRequested, FrameCompleted, StoryboardCompleted),
 )
