@@ -55,6 +55,32 @@ def test_oversized_dimensions_are_refused_before_decoding() -> None:
     assert caught.value.status == 422 and "3000" in caught.value.detail
 
 
+def test_a_decompression_bomb_is_refused_from_its_header_without_decoding() -> None:
+    bomb = encoded("PNG", (7000, 7000), "L")  # all-black: a few kB on the wire, 49 MP once decoded
+    assert len(bomb) < 200_000
+    with pytest.raises(ImageRejected) as caught:
+        normalize_image(bomb, max_pixels=40_000_000)
+    assert caught.value.status == 422 and "49000000 pixels" in caught.value.detail
+
+
+def test_a_polyglot_keeps_only_its_pixels() -> None:
+    png = encoded("PNG", (64, 48))
+    polyglot = png + b"PK\x03\x04 a zip archive" + b"<script>alert(1)</script>"
+    stored = normalize_image(polyglot).png
+    assert b"PK\x03\x04" not in stored and b"<script>" not in stored
+    with Image.open(io.BytesIO(stored)) as img:
+        assert img.size == (64, 48) and img.format == "PNG"
+
+
+def test_an_animated_image_gives_its_first_frame_only() -> None:
+    frames = [Image.new("RGB", (40, 30), colour) for colour in ("red", "blue", "green")]
+    out = io.BytesIO()
+    frames[0].save(out, format="PNG", save_all=True, append_images=frames[1:])
+    stored = normalize_image(out.getvalue()).png
+    with Image.open(io.BytesIO(stored)) as img:
+        assert getattr(img, "n_frames", 1) == 1 and img.convert("RGB").getpixel((5, 5)) == (255, 0, 0)
+
+
 S = 1_000_000_000  # the limiter counts integer nanoseconds
 MINUTE = 60 * S
 

@@ -44,6 +44,10 @@ class GatewaySettings(CoreSettings):
     max_json_bytes: int = Field(default=256 * 1024, description="Largest accepted body of the other routes.",
                                 ge=1024)
     max_image_side: int = Field(default=8192, description="Largest accepted image side in pixels.", ge=64)
+    max_image_pixels: int = Field(
+        default=40_000_000, ge=4096,
+        description="Largest accepted image area in pixels, checked before decoding (decompression bombs).",
+    )
     thumbnail_side: int = Field(default=256, description="Long side of asset thumbnails.", ge=16, le=1024)
 
     sse_keepalive_s: float = Field(default=15.0, description="Seconds between SSE keep-alive comments.", gt=0)

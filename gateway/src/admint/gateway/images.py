@@ -34,8 +34,14 @@ def _png(img: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def normalize_image(data: bytes, *, max_side: int = 8192, thumbnail_side: int = 256) -> NormalizedImage:
-    """Decode `data` as JPEG/PNG/WebP; ImageRejected(415) when it is none of them, (422) when unusable."""
+def normalize_image(data: bytes, *, max_side: int = 8192, max_pixels: int = 40_000_000,
+                    thumbnail_side: int = 256) -> NormalizedImage:
+    """Decode `data` as JPEG/PNG/WebP; ImageRejected(415) when it is none of them, (422) when unusable.
+
+    Sides and pixel count are checked from the header, before a single pixel is decoded: a few kilobytes of
+    compressed PNG can claim 8192×8192 (268 MB as RGBA) — a decompression bomb. Animated PNG/WebP give their first
+    frame only; re-encoding keeps the pixels and nothing else (a polyglot's appended archive or script is gone).
+    """
     if not data:
         raise ImageRejected(422, "the uploaded file is empty")
     try:
@@ -46,6 +52,9 @@ def normalize_image(data: bytes, *, max_side: int = 8192, thumbnail_side: int = 
                 raise ImageRejected(422, f"image is {width}×{height}; the longest side may be at most {max_side}")
             if min(width, height) < 16:
                 raise ImageRejected(422, f"image is {width}×{height}; both sides must be at least 16 pixels")
+            if width * height > max_pixels:
+                raise ImageRejected(422, f"image is {width}×{height} = {width * height} pixels; at most "
+                                         f"{max_pixels} are accepted")
             opened.load()
             img = ImageOps.exif_transpose(opened)
             has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)

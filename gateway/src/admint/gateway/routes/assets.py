@@ -55,6 +55,7 @@ async def upload_asset(
         raise ProblemError(413, f"the image is larger than {limit} bytes", kind="too-large", limit_bytes=limit)
     try:
         image = await asyncio.to_thread(normalize_image, data, max_side=gw.settings.max_image_side,
+                                        max_pixels=gw.settings.max_image_pixels,
                                         thumbnail_side=gw.settings.thumbnail_side)
     except ImageRejected as exc:
         kind = "unsupported-media-type" if exc.status == 415 else "bad-image"
