@@ -343,13 +343,27 @@ async def test_a_completed_generation_reads_as_exactly_the_response_model(gatewa
     assert GenerationPage.model_validate(listed).items[0].id == gid
 
 
+async def test_security_headers_and_the_page_csp(gateway: RunningGateway) -> None:
+    async with gateway.client() as client:
+        page, api = await client.get("/ui/"), await client.get("/healthz")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp and "frame-ancestors 'none'" in csp
+    assert "media-src 'self' data: blob: http://127.0.0.1:" in csp  # presigned videos from the object store
+    for response in (page, api):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer" and response.headers["x-frame-options"] == "DENY"
+    assert api.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
 async def test_web_page_and_openapi_document(gateway: RunningGateway) -> None:
     async with gateway.client() as client:
         root = await client.get("/")
         assert root.status_code == 307 and root.headers["location"] == "/ui/"
         page = await client.get("/ui/")
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-        assert "/v1/generations" in page.text and "Last-Event-ID" in page.text
+        script = await client.get("/ui/app.js")
+        assert script.status_code == 200 and "/v1/generations" in script.text and "Last-Event-ID" in script.text
+        assert "<script>" not in page.text and " style=" not in page.text  # nothing inline: the CSP forbids it
         schema = (await client.get("/openapi.json")).json()
         create_op = schema["paths"]["/v1/generations"]["post"]
         assert "application/problem+json" in create_op["responses"]["422"]["content"]

@@ -24,6 +24,7 @@ from admint.gateway.limits import BodyLimitMiddleware, SharedRateLimiter
 from admint.gateway.metrics import MetricsMiddleware
 from admint.gateway.problems import install_problem_handlers, problem_media_types, problem_response
 from admint.gateway.routes import assets, generations, health, keys
+from admint.gateway.security import SecurityHeadersMiddleware
 from admint.gateway.state import Gateway
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
 
@@ -86,6 +87,12 @@ def _install_dependency_errors(app: FastAPI) -> None:
         app.add_exception_handler(exc_type, unavailable)
 
 
+def object_store_origin(settings: GatewaySettings) -> str:
+    """Where browsers fetch presigned frames and videos from (the page's CSP allows it)."""
+    scheme = "https" if settings.s3_secure else "http"
+    return f"{scheme}://{settings.s3_public_endpoint or settings.s3_endpoint}"
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
 
@@ -101,6 +108,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, default=settings.max_json_bytes,
                        limits={"/v1/assets": settings.max_upload_bytes + 256 * 1024})
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, media_origins=[object_store_origin(settings)])
     for router in (generations.router, assets.router, keys.me, keys.admin, health.router):
         app.include_router(router)
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
