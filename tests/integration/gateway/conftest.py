@@ -47,7 +47,8 @@ class RunningGateway:
 def gateway_settings(stack: TestStack, **overrides: Any) -> GatewaySettings:
     values: dict[str, Any] = {
         "environment": "test", "render_long_side": 320, "sse_keepalive_s": 0.3, "sse_retry_ms": 100,
-        "admin_token": ADMIN_TOKEN, "rate_limit_per_minute": 10_000, **stack.settings_kwargs(), **overrides,
+        "admin_token": ADMIN_TOKEN, "rate_limit_per_minute": 10_000, "max_streams_per_key": 1000,
+        "stream_connects_per_minute": 100_000, **stack.settings_kwargs(), **overrides,
     }
     return GatewaySettings(_env_file=None, **values)  # type: ignore[call-arg]
 

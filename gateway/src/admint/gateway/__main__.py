@@ -13,6 +13,7 @@ def main() -> None:
     uvicorn.run(
         create_app(settings), host=settings.gateway_host, port=settings.gateway_port, log_config=None,
         access_log=False, proxy_headers=True, timeout_graceful_shutdown=5,
+        limit_concurrency=settings.max_connections, timeout_keep_alive=5,
     )
 
 

@@ -106,6 +106,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_problem_handlers(app)
     _install_dependency_errors(app)
     app.add_middleware(BodyLimitMiddleware, default=settings.max_json_bytes,
+                       body_timeout_s=settings.request_body_timeout_s,
                        limits={"/v1/assets": settings.max_upload_bytes + 256 * 1024})
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, media_origins=[object_store_origin(settings)])

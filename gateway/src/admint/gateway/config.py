@@ -52,6 +52,16 @@ class GatewaySettings(CoreSettings):
 
     sse_keepalive_s: float = Field(default=15.0, description="Seconds between SSE keep-alive comments.", gt=0)
     sse_retry_ms: int = Field(default=3000, description="Reconnect delay suggested to SSE clients.", ge=0)
+    max_streams_per_key: int = Field(
+        default=50, ge=1, description="SSE streams one key may hold open at once on one gateway process.")
+    stream_connects_per_minute: int = Field(
+        default=120, ge=1,
+        description="SSE (re)connections per key and minute; counted apart from the request limit, so a reconnect "
+                    "storm is slowed without locking the key out of the rest of the API.")
+    request_body_timeout_s: float = Field(
+        default=30.0, gt=0, description="A request body must arrive within this many seconds (slow clients).")
+    max_connections: int = Field(
+        default=2000, ge=16, description="Open connections one gateway process accepts; beyond it answers 503.")
 
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> "GatewaySettings":

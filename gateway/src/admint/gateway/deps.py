@@ -30,26 +30,44 @@ def _unauthorized(detail: str, error: str | None = None) -> ProblemError:
     return ProblemError(401, detail, kind="unauthorized", headers={"WWW-Authenticate": challenge})
 
 
-async def get_principal(gw: GatewayDep, credentials: Credentials) -> Principal:
-    """The caller's key → owner and limits; counts the request against the key's per-minute limit."""
+async def _authenticate(gw: Gateway, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     if credentials is None or not credentials.credentials:
         raise _unauthorized("send an API key as `Authorization: Bearer <key>`")
     record = await gw.keys.lookup(credentials.credentials)
     if record is None:
         raise _unauthorized("the API key is unknown or revoked", "invalid_token")
-    who = principal_of(record, gw.settings.max_active_generations, gw.settings.rate_limit_per_minute)
-    retry_after = await gw.limiter.hit(who.key_id, who.rate_limit_per_minute)
+    return principal_of(record, gw.settings.max_active_generations, gw.settings.rate_limit_per_minute)
+
+
+async def _charge(gw: Gateway, bucket: str, limit: int, what: str, label: str) -> None:
+    """One hit on a GCRA bucket; 429 with an exact Retry-After when it is full."""
+    retry_after = await gw.limiter.hit(bucket, limit)
     if retry_after is not None:
-        RATE_LIMITED.labels("requests_per_minute").inc()
+        RATE_LIMITED.labels(label).inc()
         raise ProblemError(
-            429, f"more than {who.rate_limit_per_minute} requests in a minute for this key",
-            kind="rate-limited", headers={"Retry-After": str(retry_after)}, retry_after_s=retry_after,
-            limit="requests_per_minute",
+            429, f"more than {limit} {what} in a minute for this key", kind="rate-limited",
+            headers={"Retry-After": str(retry_after)}, retry_after_s=retry_after, limit=label,
         )
+
+
+async def get_principal(gw: GatewayDep, credentials: Credentials) -> Principal:
+    """The caller's key → owner and limits; counts the request against the key's per-minute limit."""
+    who = await _authenticate(gw, credentials)
+    await _charge(gw, who.key_id, who.rate_limit_per_minute, "requests", "requests_per_minute")
+    return who
+
+
+async def get_stream_principal(gw: GatewayDep, credentials: Credentials) -> Principal:
+    """Like get_principal for the SSE feed, but its (re)connections count in a bucket of their own: a client in a
+    reconnect storm is slowed down there and keeps the rest of its request budget."""
+    who = await _authenticate(gw, credentials)
+    await _charge(gw, f"{who.key_id}:streams", gw.settings.stream_connects_per_minute, "stream connections",
+                  "stream_connects_per_minute")
     return who
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+StreamPrincipalDep = Annotated[Principal, Depends(get_stream_principal)]
 
 
 async def require_admin(gw: GatewayDep, credentials: AdminCredentials) -> None:

@@ -125,10 +125,11 @@ class BodyLimitMiddleware:
     early, and keeps a huge JSON body from ever being buffered.
     """
 
-    def __init__(self, app: ASGIApp, default: int, limits: dict[str, int]) -> None:
+    def __init__(self, app: ASGIApp, default: int, limits: dict[str, int], body_timeout_s: float = 30.0) -> None:
         self.app = app
         self.default = default
         self.limits = limits
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.limits.get(scope.get("path", ""), self.default) if scope["type"] == "http" else None
@@ -143,13 +144,19 @@ class BodyLimitMiddleware:
                                     media_type="application/problem+json", headers={"Connection": "close"})
             await response(scope, receive, send)
             return
-        seen = 0
+        seen, body_done = 0, False
 
         async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, body_done
+            if body_done:  # after the body only a disconnect comes (an SSE stream waits on it): no deadline
+                return await receive()
+            try:  # a client that trickles its body (slowloris) must not hold a worker for good
+                message = await asyncio.wait_for(receive(), self.body_timeout_s)
+            except TimeoutError:
+                raise HTTPException(408, f"the request body did not arrive within {self.body_timeout_s:g}s") from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
                 if seen > limit:
                     raise HTTPException(413, f"request body is larger than {limit} bytes")
             return message
@@ -171,3 +178,25 @@ async def _drain(receive: Receive) -> None:
 def _too_large(path: str, limit: int) -> dict[str, object]:
     return {"type": "/problems/too-large", "title": "Content Too Large", "status": 413,
             "detail": f"request body is larger than {limit} bytes", "instance": path, "limit_bytes": limit}
+
+
+class StreamCounter:
+    """Open SSE streams per key in this gateway process: a key may hold at most its cap at once, so one client
+    cannot exhaust the process's connections. (Per replica: N replicas allow N × the cap; the ingress spreads a
+    key's streams.)"""
+
+    def __init__(self) -> None:
+        self.open: dict[str, int] = {}
+
+    def acquire(self, key_id: str, cap: int) -> bool:
+        if self.open.get(key_id, 0) >= cap:
+            return False
+        self.open[key_id] = self.open.get(key_id, 0) + 1
+        return True
+
+    def release(self, key_id: str) -> None:
+        left = self.open.get(key_id, 0) - 1
+        if left > 0:
+            self.open[key_id] = left
+        else:
+            self.open.pop(key_id, None)

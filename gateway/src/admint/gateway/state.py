@@ -1,6 +1,6 @@
 """The connected adapters one gateway process holds (built in the app's lifespan, read by the routes)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
@@ -11,7 +11,7 @@ from admint.core.docstore import GenerationRepository
 from admint.core.mongo import MongoClient
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
-from admint.gateway.limits import SharedRateLimiter
+from admint.gateway.limits import SharedRateLimiter, StreamCounter
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
 
 
@@ -30,6 +30,8 @@ class Gateway:
     """The broker's connection (the only one): SSE consumers and stream reads use it beside the publisher."""
     js: JetStreamContext
     limiter: SharedRateLimiter
+    streams: StreamCounter = field(default_factory=StreamCounter)
+    """Open SSE streams per key in this process (the per-key cap)."""
 
     @property
     def base_url(self) -> str:

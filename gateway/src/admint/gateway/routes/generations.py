@@ -1,6 +1,7 @@
 """/v1/generations: create (idempotent), list, read, cancel, download, and the SSE feed."""
 
 import logging
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from admint.contracts.stages import PIPELINE, Status
 from admint.core import recovery
 from admint.core.document import CancelInfo, GenerationDoc, RequestRecord
 from admint.gateway.auth import Principal
-from admint.gateway.deps import GatewayDep, PrincipalDep
+from admint.gateway.deps import GatewayDep, PrincipalDep, StreamPrincipalDep
 from admint.gateway.downloads import available_aspects, find_rendition_key, normalize_aspect
 from admint.gateway.metrics import GENERATIONS_ACCEPTED, RATE_LIMITED
 from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
@@ -248,7 +249,7 @@ async def download_video(
                        **problems(401, 404, 422, 429, 503)},
             summary="Live feed of a generation's events (SSE)")
 async def generation_events(
-    generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep,
+    generation_id: GenerationId, gw: GatewayDep, who: StreamPrincipalDep,
     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0,
                                                 description="Resume after this stream sequence.")] = None,
     after: Annotated[int | None, Query(ge=0, description="Same as Last-Event-ID, for clients that "
@@ -263,12 +264,26 @@ async def generation_events(
         doc = await gw.docs.get(generation_id)
         return doc.attempt if doc else 0
 
+    if not gw.streams.acquire(who.key_id, gw.settings.max_streams_per_key):
+        RATE_LIMITED.labels("open_streams").inc()
+        raise ProblemError(429, f"this key already holds {gw.settings.max_streams_per_key} open event streams",
+                           kind="too-many-streams", headers={"Retry-After": "5"}, retry_after_s=5,
+                           limit="open_streams")
     feed = EventFeed(gw.nc, gw.js, gw.settings.stream_name, generation_id, resume,
                      gw.settings.sse_keepalive_s, gw.settings.sse_retry_ms, current_attempt)
     try:
         await feed.open()
     except Exception as exc:
+        gw.streams.release(who.key_id)
         await feed.close()
         raise ProblemError(503, f"the event stream is unavailable: {exc}", kind="unavailable",
                            headers={"Retry-After": "5"}) from exc
-    return StreamingResponse(feed.stream_text(), media_type="text/event-stream", headers=SSE_HEADERS)
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            async for chunk in feed.stream_text():
+                yield chunk
+        finally:
+            gw.streams.release(who.key_id)
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=SSE_HEADERS)
