@@ -25,7 +25,7 @@ STAGE_SECONDS = Histogram(
     "admint_stage_seconds",
     "Stage duration per generation.",
     ["stage"],
-    buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
+    buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200),
 )
 PROVIDER_CALLS = Counter(
     "admint_provider_calls_total", "AI provider calls by model and outcome.", ["model", "outcome"]
