@@ -270,5 +270,8 @@ class Worker:
         return len(tasks)
 
     def _count(self, event_type: str, outcome: str) -> str:
+        """Count the outcome and log it: one line per delivery, with the generation and (when tracing is on)
+        the trace it belongs to, so every message a service handled can be found from the generation."""
         EVENTS_CONSUMED.labels(self.service, event_type, outcome).inc()
+        log.info("%s: %s", event_type, outcome, extra={"event_type": event_type, "outcome": outcome})
         return outcome
