@@ -7,7 +7,7 @@ PYTEST := $(RUN) pytest
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help setup tools up demo test test-unit test-contract test-integration test-e2e test-faults lint \
-	k8s-validate bench schemas clean
+	k8s-validate bench schemas asyncapi dashboard clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -22,6 +22,11 @@ tools:
 		echo "setup: installing ffmpeg and docker-compose from Debian"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 			ffmpeg docker-compose >/dev/null; \
+	fi
+	@if ! command -v promtool >/dev/null; then \
+		echo "setup: installing promtool (Debian package prometheus; k8s-validate checks the alert rules with it)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			--no-install-recommends prometheus >/dev/null; \
 	fi
 
 up: setup ## run the whole local stack + every service + gateway in the foreground (Ctrl-C stops all)
@@ -59,9 +64,16 @@ k8s-validate: setup ## render every kustomize overlay and validate k8s, compose 
 
 bench: setup ## benchmarks that print ratios against baselines measured in the same run
 	@$(RUN) python bench/stitch.py
+	@$(RUN) python bench/tracing_overhead.py
 
 schemas: setup ## regenerate contracts/schemas/*.json after an intended contract change
 	@$(RUN) python -m admint.contracts.schema_files contracts/schemas
+
+asyncapi: setup ## regenerate the AsyncAPI 3 document (contracts asyncapi.json) from the services' wiring
+	@$(RUN) python infra/asyncapi_gen.py
+
+dashboard: setup ## regenerate the Grafana dashboard (k8s/observability) from infra/dashboard_gen.py
+	@$(RUN) python infra/dashboard_gen.py
 
 clean: ## remove local data and outputs
 	rm -rf .admint out

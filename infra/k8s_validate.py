@@ -12,7 +12,10 @@
    no Secret values outside overlays/dev; ADMINT_* keys are real settings;
 5. docker-compose.yml passes `docker-compose config -q` and is scalable; .env.example agrees with itself;
 6. infra/Dockerfile passes hadolint and copies every workspace member;
-7. infra/nats.conf parses (`nats-server -t`) and the dev overlay's copy is identical.
+7. infra/nats.conf parses (`nats-server -t`) and the dev overlay's copy is identical;
+8. monitoring (k8s/observability): the alert rules pass `promtool check rules` and their unit tests
+   (`promtool test rules`), the Grafana dashboard is generated from infra/dashboard_gen.py and well formed, every
+   Deployment of a target that ships a PodMonitor is scraped by it; the AsyncAPI document is up to date.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import asyncapi_gen
+import dashboard_gen
 import k8s_gen
-from deploycheck import compose, dockerfile, natsconf, references, schemas, topology, workloads
+from deploycheck import compose, dockerfile, natsconf, observability, references, schemas, topology, workloads
 from deploycheck.envkeys import unknown_keys
 from deploycheck.render import Doc, RenderError, Target, render, targets
 
@@ -51,6 +56,7 @@ def check_docs(
     problems += references.check_config_refs(docs)
     problems += references.check_selectors(docs)
     problems += references.check_no_secret_values(docs, is_dev)
+    problems += observability.check_monitors(docs)
     problems += check_env_names(docs)
     return problems
 
@@ -77,6 +83,15 @@ def run(k8s_dir: Path, compose_file: Path, docker_file: Path, versions: tuple[st
         problems += found
         rendered += count
         print(f"k8s-validate: {target.name}: {count} objects, {len(found)} problems")
+    monitoring = k8s_dir / "observability"
+    watch = observability.check_rules(monitoring / "prometheusrule.yaml", monitoring / "rules-test.yaml")
+    watch += observability.check_dashboard(monitoring / "admint-dashboard.json")
+    if dashboard_gen.main(["--check"]) != 0:
+        watch.append("k8s/observability/admint-dashboard.json is stale: run `python infra/dashboard_gen.py`")
+    if asyncapi_gen.main(["--check"]) != 0:
+        watch.append("contracts asyncapi.json is stale: run `make asyncapi`")
+    print(f"k8s-validate: monitoring (promtool, dashboard, asyncapi): {len(watch)} problems")
+    problems += watch
     compose_problems = compose.check_compose(compose_file)
     print(f"k8s-validate: {compose_file.name}: {len(compose_problems)} problems")
     docker_problems = dockerfile.check_dockerfile(docker_file, ROOT)

@@ -1,5 +1,5 @@
 """Schema validation: built-in kinds with kubernetes-validate (bundled OpenAPI schemas, strict mode),
-KEDA kinds with the hand-written schemas in k8s/schemas/keda.sh."""
+custom kinds (KEDA, the Prometheus Operator) with the hand-written schemas in k8s/schemas/<group>."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ if hasattr(kubernetes_validate.utils, "schema_contents"):
     )
 
 KEDA_GROUP = "keda.sh/"
+CRD_GROUPS = ("keda.sh", "monitoring.coreos.com")
+"""API groups validated against k8s/schemas/<group>/*.json (one file per kind, named <kind>-<version>.json)."""
 DEFAULT_K8S_VERSIONS = ("1.29", "1.33")
 """Oldest Kubernetes we support, and a recent one: a field removed or added in between shows up."""
 
@@ -34,7 +36,7 @@ def _keda_validators(schema_dir: str) -> dict[str, jsonschema.protocols.Validato
         resources[contents["$id"]] = Resource.from_contents(contents)
     registry = Registry().with_resources(resources.items())
     validators = {}
-    for path in folder.glob("*-v1alpha1.json"):
+    for path in folder.glob("*-v1*.json"):
         schema = json.loads(path.read_text())
         kind = schema["properties"]["kind"]["const"]
         validators[kind] = jsonschema.Draft202012Validator(schema, registry=registry)
@@ -46,9 +48,11 @@ def _path(error: jsonschema.ValidationError) -> str:
 
 
 def validate_keda(doc: Doc, schema_dir: Path) -> list[str]:
+    """A custom kind against its vendored schema (`schema_dir` is k8s/schemas/<its group>)."""
     validators = _keda_validators(str(schema_dir))
     validator = validators.get(doc["kind"])
-    if validator is None or doc["apiVersion"] != "keda.sh/v1alpha1":
+    expected = validator.schema["properties"]["apiVersion"]["const"] if validator is not None else None
+    if validator is None or doc["apiVersion"] != expected:
         return [f"{ref(doc)}: no vendored schema for {doc['apiVersion']} {doc['kind']} in {schema_dir}"]
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
     return [f"{ref(doc)}: {_path(e)}: {e.message}" for e in errors]
@@ -73,8 +77,9 @@ def validate_all(
 ) -> list[str]:
     problems: list[str] = []
     for doc in docs:
-        if str(doc["apiVersion"]).startswith(KEDA_GROUP):
-            problems += validate_keda(doc, schema_dir)
+        group = str(doc["apiVersion"]).split("/", 1)[0]
+        if group in CRD_GROUPS:  # schema_dir is k8s/schemas/keda.sh; its siblings hold the other groups
+            problems += validate_keda(doc, schema_dir.parent / group)
         else:
             problems += validate_builtin(doc, versions)
     return problems

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from admint.cli.app import Context, app
-from admint.cli.client import ApiClient, Unreachable
 from admint.cli.progress import GenerationProgress
+from admint.client import ApiClient, Unreachable
 from admint.gateway.views import generation_view
 from tests.support.documents import completed, fake_presign
 

@@ -17,7 +17,7 @@ import pytest
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[3]
 SOURCES = [ROOT / "contracts", *sorted((ROOT / "libs").iterdir()), *sorted((ROOT / "services").iterdir()),
-           ROOT / "gateway", ROOT / "cli"]
+           ROOT / "gateway", ROOT / "client", ROOT / "cli"]
 
 
 @pytest.fixture(scope="module")

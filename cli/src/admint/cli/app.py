@@ -6,6 +6,7 @@ Exit codes: 0 done, 1 the generation failed or was cancelled, 2 usage error, 3 t
 
 import json
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,9 +15,9 @@ import httpx
 import typer
 from rich.console import Console
 
-from admint.cli.client import DEFAULT_API_URL, ApiClient, ApiError, Unreachable
 from admint.cli.progress import GenerationProgress
 from admint.cli.view import ProgressBars, generation_table, list_table
+from admint.client import DEFAULT_API_URL, ApiClient, ApiError, Unreachable
 
 app = typer.Typer(name="admint", help="admint: brief in, finished video ad out.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -140,11 +141,11 @@ def generate(
                 body["seed"] = seed
             if product is not None:
                 asset = client.upload_asset(product)
-                body["product_asset_id"] = asset["id"]
+                body["product_asset_id"] = asset.id
                 if not as_json:
-                    err.print(f"uploaded {product.name} as asset {asset['id']}")
-            accepted = client.create_generation(body, idempotency_key)
-            gid = accepted["id"]
+                    err.print(f"uploaded {product.name} as asset {asset.id}")
+            accepted = client.create_generation(body, idempotency_key or f"cli-{uuid.uuid4()}")
+            gid = accepted.id
             if not as_json:
                 err.print(f"generation [bold]{gid}[/] accepted")
             state = _watch(client, gid, as_json)
@@ -181,7 +182,7 @@ def status(
     """Show one generation: status, stage, plan, counts, cost, error."""
     with ctx.obj.client() as client:
         try:
-            view = client.generation(generation_id)
+            view = client.generation(generation_id).model_dump(mode="json")
         except (ApiError, Unreachable) as exc:
             raise _fail(exc) from exc
     if as_json:
@@ -200,7 +201,7 @@ def list_generations(
     """Your generations, newest first."""
     with ctx.obj.client() as client:
         try:
-            page = client.generations(status_filter, limit)
+            page = client.generations(status_filter, limit).model_dump(mode="json")
         except (ApiError, Unreachable) as exc:
             raise _fail(exc) from exc
     if as_json:
@@ -245,7 +246,7 @@ def retry(ctx: typer.Context, generation_id: Annotated[str, typer.Argument(help=
             answer = client.retry(generation_id)
         except (ApiError, Unreachable) as exc:
             raise _fail(exc) from exc
-    out.print(f"{generation_id} retrying ({answer['status']}); follow it with `admint watch {generation_id}`")
+    out.print(f"{generation_id} retrying ({answer.status}); follow it with `admint watch {generation_id}`")
 
 
 @assets_app.command("upload")
@@ -259,7 +260,7 @@ def assets_upload(
             asset = client.upload_asset(path)
         except (ApiError, Unreachable) as exc:
             raise _fail(exc) from exc
-    out.print(asset["id"])
+    out.print(asset.id)
 
 
 @assets_app.command("list")
@@ -267,11 +268,11 @@ def assets_list(ctx: typer.Context) -> None:
     """Your product images, newest first."""
     with ctx.obj.client() as client:
         try:
-            items = client.assets()["items"]
+            items = client.assets().items
         except (ApiError, Unreachable) as exc:
             raise _fail(exc) from exc
     for item in items:
-        out.print(f"{item['id']}  {item['format']:<5} {item['width']}×{item['height']}  {item['filename']}")
+        out.print(f"{item.id}  {item.format:<5} {item.width}×{item.height}  {item.filename}")
 
 
 @keys_app.command("create")
@@ -286,7 +287,7 @@ def keys_create(
     """Create an API key; the key is printed once (only its hash is stored)."""
     with ctx.obj.client(admin=True) as client:
         try:
-            created = client.create_key(owner, name, max_active, rpm)
+            created = client.create_key(owner, name, max_active, rpm).model_dump(mode="json")
         except (ApiError, Unreachable) as exc:
             raise _fail(exc) from exc
     if as_json:
@@ -307,8 +308,8 @@ def keys_list(
         except (ApiError, Unreachable) as exc:
             raise _fail(exc) from exc
     for key in keys:
-        state = "revoked" if key.get("revoked_at") else "active"
-        out.print(f"{key['id']}  {key['prefix']}…  {key['owner']:<16} {state:<8} {key.get('name', '')}")
+        state = "revoked" if key.revoked_at else "active"
+        out.print(f"{key.id}  {key.prefix}…  {key.owner:<16} {state:<8} {key.name}")
 
 
 @keys_app.command("revoke")

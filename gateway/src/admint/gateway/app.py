@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from nats.errors import Error as NatsError
 from pymongo.errors import PyMongoError
 
@@ -18,12 +19,16 @@ from admint.core.docstore import GenerationRepository, ensure_indexes
 from admint.core.errors import TransientError
 from admint.core.mongo import connect
 from admint.core.service import retry_until_ready
+from admint.core.tracing import enabled as tracing_enabled
+from admint.core.tracing import setup_tracing, shutdown_tracing
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
+from admint.gateway.events import declare_publishers
 from admint.gateway.limits import BodyLimitMiddleware, SharedRateLimiter
 from admint.gateway.metrics import MetricsMiddleware
+from admint.gateway.openapi_docs import complete, operation_id
 from admint.gateway.problems import install_problem_handlers, problem_media_types, problem_response
-from admint.gateway.routes import assets, generations, health, keys
+from admint.gateway.routes import assets, docs, generations, health, keys
 from admint.gateway.security import SecurityHeadersMiddleware
 from admint.gateway.state import Gateway
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
@@ -44,6 +49,7 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
     it (it reconnects forever, so a restarted server is felt by all of them alike).
     """
     broker = make_broker(settings)
+    publishers = declare_publishers(broker, settings)
     mongo = connect(settings.mongo_url)
     try:
         nc = await retry_until_ready("NATS", broker.connect, startup_timeout_s)
@@ -55,7 +61,7 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
         blobs = BlobStore.from_settings(settings)
         await retry_until_ready("S3 bucket", blobs.ensure_bucket, startup_timeout_s)
         gateway = Gateway(
-            settings=settings, publisher=EventPublisher(broker, settings), mongo=mongo,
+            settings=settings, publisher=EventPublisher(broker, settings, publishers), mongo=mongo,
             docs=GenerationRepository(db), generations=GenerationQueries(db), assets=AssetRepository(db),
             keys=ApiKeyRepository(db), idempotency=IdempotencyRecords(db), blobs=blobs, nc=nc, js=js,
             limiter=SharedRateLimiter(db),
@@ -95,14 +101,20 @@ def object_store_origin(settings: GatewaySettings) -> str:
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
+    setup_tracing(settings.service_name)  # before the MongoDB client exists (OTEL_* variables; off by default)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with connected(settings) as gateway:
-            app.state.gateway = gateway
-            yield
+        try:
+            async with connected(settings) as gateway:
+                app.state.gateway = gateway
+                yield
+        finally:
+            shutdown_tracing()
 
-    app = FastAPI(title="admint", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc from assets the gateway serves itself (no CDN): they work offline
+    app = FastAPIOffline(title="admint", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                         generate_unique_id_function=operation_id)
     install_problem_handlers(app)
     _install_dependency_errors(app)
     app.add_middleware(BodyLimitMiddleware, default=settings.max_json_bytes,
@@ -110,7 +122,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                        limits={"/v1/assets": settings.max_upload_bytes + 256 * 1024})
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, media_origins=[object_store_origin(settings)])
-    for router in (generations.router, assets.router, keys.me, keys.admin, health.router):
+    for router in (generations.router, assets.router, keys.me, keys.admin, health.router, docs.router):
         app.include_router(router)
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
 
@@ -121,7 +133,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     default_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
-        return problem_media_types(default_openapi())
+        return complete(problem_media_types(default_openapi()), app)
 
     app.openapi = openapi  # type: ignore[method-assign]
+    if tracing_enabled():  # a server span per request; the POST's is the root of its generation's trace
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics",
+                                           exclude_spans=["send", "receive"])
     return app

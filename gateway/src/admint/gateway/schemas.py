@@ -186,6 +186,9 @@ class GenerationView(Public):
     costs: CostSummary = Field(description="Provider costs.")
     error: ErrorView | None = Field(default=None, description="Why it failed, when it failed.")
     links: GenerationLinks = Field(description="Related resources.")
+    trace_id: str | None = Field(default=None, description="OpenTelemetry trace id of the request that created "
+                                 "it (32 hex digits; null when tracing is off): find its spans in your tracing "
+                                 "backend and its log lines by `trace_id`.", pattern=r"^[0-9a-f]{32}$")
 
 
 class GenerationSummary(Public):
@@ -236,7 +239,9 @@ class AssetPage(BaseModel):
 
 
 class KeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"owner": "acme", "name": "acme production", "max_active_generations": 4},
+    ]})
 
     owner: str = Field(description="Owner the key acts for (lowercase letters, digits, - and _).",
                        pattern=OWNER_PATTERN)

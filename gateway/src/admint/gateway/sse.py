@@ -39,10 +39,12 @@ from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, Header
 from nats.js.errors import NotFoundError
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge
 
 from admint.contracts.registry import TERMINAL_TYPES
 from admint.contracts.subjects import generation_filter, parse_subject, subject_for
+from admint.core.tracing import extract, tracer
 
 log = logging.getLogger(__name__)
 SSE_CLIENTS = Gauge("admint_gateway_sse_clients", "Open SSE connections.")
@@ -222,7 +224,13 @@ class EventFeed:
                     continue
                 _, event_type = parse_subject(msg.subject)
                 said = time.monotonic()
+                carried = extract(msg.headers)  # the producer's trace context (None when tracing is off)
+                sent = None if carried is None else tracer().start_span(
+                    f"gateway sse send {event_type}", context=carried, kind=SpanKind.PRODUCER,
+                    attributes={"admint.generation_id": self.generation_id, "admint.stream_sequence": seq})
                 yield format_event(seq, event_type, msg.data)
+                if sent is not None:  # ends when the client took the frame
+                    sent.end()
                 if event_type in TERMINAL_TYPES and _attempt(msg.data) >= await self.current_attempt():
                     return  # the end, unless a retry round (POST …/retry) followed it
         finally:

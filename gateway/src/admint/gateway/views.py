@@ -147,7 +147,7 @@ def build_view(doc: GenerationDoc, urls: Urls, base: str, expires_at: datetime) 
         master=master_view(doc, urls), renditions=renditions_view(doc, urls, expires_at),
         poster=artifact(exports.poster, urls) if exports else None,
         thumbnail=artifact(exports.thumbnail, urls) if exports else None,
-        costs=cost_summary(doc), error=error_view(doc), links=links(doc.id, base),
+        costs=cost_summary(doc), error=error_view(doc), links=links(doc.id, base), trace_id=doc.request.trace_id,
     )
 
 

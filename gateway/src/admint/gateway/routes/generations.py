@@ -15,6 +15,7 @@ from admint.contracts.ids import ID_PATTERN, new_id
 from admint.contracts.stages import PIPELINE, Status
 from admint.core import recovery
 from admint.core.document import CancelInfo, GenerationDoc, RequestRecord
+from admint.core.tracing import current_trace_id
 from admint.gateway.auth import Principal
 from admint.gateway.deps import GatewayDep, PrincipalDep, StreamPrincipalDep
 from admint.gateway.downloads import available_aspects, find_rendition_key, normalize_aspect
@@ -124,7 +125,8 @@ async def create_generation(
     document = GenerationDoc(
         _id=new_id(), owner=who.owner, created_at=stamp, updated_at=stamp,
         spec=build_spec(body, long_side=gw.settings.render_long_side, fps=gw.settings.fps, product_asset=product),
-        request=RequestRecord(key_id=who.key_id, idempotency_key=idempotency_key, request_hash=body_hash),
+        request=RequestRecord(key_id=who.key_id, idempotency_key=idempotency_key, request_hash=body_hash,
+                              trace_id=current_trace_id()),
     )
     if idempotency_key:
         earlier = await gw.idempotency.claim(who.owner, idempotency_key, document)

@@ -8,10 +8,12 @@ from pathlib import Path
 
 from minio import Minio
 from minio.error import S3Error
+from opentelemetry.trace import SpanKind
 
 from admint.contracts.artifacts import ArtifactRef
 from admint.core.errors import TransientError
 from admint.core.settings import CoreSettings
+from admint.core.tracing import span
 
 _PART_SIZE = 16 * 1024 * 1024
 
@@ -62,12 +64,16 @@ class BlobStore:
         )
 
     async def _call(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        try:
-            return await asyncio.to_thread(fn, *args, **kwargs)
-        except S3Error:
-            raise
-        except OSError as exc:  # connection refused / reset: the server may be restarting
-            raise TransientError(f"object store unreachable: {exc}") from exc
+        """Run one SDK call in a thread, as a span `s3 <call>` when tracing is on (to_thread carries the
+        context, so the span is a child of the handler's)."""
+        key = args[1] if len(args) > 1 and isinstance(args[1], str) else None
+        with span(f"s3 {fn.__name__}", kind=SpanKind.CLIENT, bucket=self.bucket, key=key):
+            try:
+                return await asyncio.to_thread(fn, *args, **kwargs)
+            except S3Error:
+                raise
+            except OSError as exc:  # connection refused / reset: the server may be restarting
+                raise TransientError(f"object store unreachable: {exc}") from exc
 
     async def ensure_bucket(self) -> None:
         if not await self._call(self.client.bucket_exists, self.bucket):
@@ -102,7 +108,7 @@ class BlobStore:
         )
 
     async def get_bytes(self, key: str) -> bytes:
-        def read() -> bytes:
+        def get_object(_bucket: str, key: str) -> bytes:
             response = self.client.get_object(self.bucket, key)
             try:
                 return bytes(response.read())
@@ -111,7 +117,7 @@ class BlobStore:
                 response.release_conn()
 
         try:
-            data: bytes = await self._call(read)
+            data: bytes = await self._call(get_object, self.bucket, key)
         except S3Error as exc:
             if exc.code == "NoSuchKey":
                 raise FileNotFoundError(key) from exc
@@ -145,12 +151,12 @@ class BlobStore:
         return url
 
     async def list_keys(self, prefix: str) -> list[str]:
-        def names() -> list[str]:
+        def list_objects() -> list[str]:
             return sorted(
                 o.object_name for o in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
             )
 
-        result: list[str] = await self._call(names)
+        result: list[str] = await self._call(list_objects)
         return result
 
     async def delete(self, key: str) -> None:

@@ -17,6 +17,7 @@ from admint.contracts.subjects import STREAM_SUBJECTS
 from admint.core.errors import TransientError
 from admint.core.metrics import EVENTS_PUBLISHED
 from admint.core.settings import CoreSettings
+from admint.core.tracing import enabled as tracing_enabled
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +26,21 @@ def nats_servers(settings: CoreSettings) -> list[str]:
     return [u.strip() for u in settings.nats_url.split(",") if u.strip()]
 
 
+def broker_middlewares() -> tuple[Any, ...]:
+    """FastStream's NATS telemetry middleware when tracing is on (it injects and extracts `traceparent`)."""
+    if not tracing_enabled():
+        return ()
+    from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+
+    return (NatsTelemetryMiddleware(include_messages_counters=False),)
+
+
 def make_broker(settings: CoreSettings, middlewares: Sequence[Any] = ()) -> NatsBroker:
-    """A FastStream NATS broker that keeps reconnecting forever (a restarted server is not fatal)."""
+    """A FastStream NATS broker that keeps reconnecting forever (a restarted server is not fatal); with tracing
+    on, FastStream's telemetry middleware carries the trace context in every message's headers."""
     return NatsBroker(
         nats_servers(settings),
-        middlewares=tuple(middlewares),
+        middlewares=(*broker_middlewares(), *middlewares),
         name=settings.service_name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,

@@ -24,6 +24,7 @@ from admint.core.document import (
     GenerationDoc,
     MasterSection,
 )
+from admint.core.metrics import COST_USD
 from admint.core.mongo import Collection, Database
 
 
@@ -131,6 +132,7 @@ class GenerationRepository:
         """costs.<key> (a re-run overwrites the same entry, so costs never double)."""
         safe_key = entry.key.replace(".", "_").replace("$", "_")
         await self._set(generation_id, {f"costs.{safe_key}": _json(entry)})
+        COST_USD.labels(entry.stage, entry.model).inc(entry.usd)
 
     async def mark_published(self, generation_id: str) -> None:
         """The gateway published generation.requested.v1 for it."""

@@ -40,6 +40,8 @@ class RequestRecord(Section):
     idempotency_key: str | None = Field(default=None, description="Idempotency-Key of the creating request.")
     request_hash: str | None = Field(default=None, description="Fingerprint of the request body.")
     published_at: datetime | None = Field(default=None, description="When generation.requested.v1 was published.")
+    trace_id: str | None = Field(default=None, description="OpenTelemetry trace the creating request started "
+                                                           "(when tracing is on).")
 
 
 class FrameEntry(Section):

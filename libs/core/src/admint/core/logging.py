@@ -1,4 +1,5 @@
-"""Structured JSON logs with the generation_id of the work in hand (a contextvar set by the worker)."""
+"""Structured JSON logs with the generation_id of the work in hand (a contextvar set by the worker) and, when
+tracing is on, the trace_id/span_id of the current span: logs, traces and the API meet on one id."""
 
 import contextvars
 import json
@@ -6,6 +7,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
+
+from admint.core.tracing import current_ids
 
 generation_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("generation_id", default=None)
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
@@ -27,6 +30,9 @@ class JsonFormatter(logging.Formatter):
         gid = generation_id_var.get()
         if gid:
             entry["generation_id"] = gid
+        ids = current_ids()
+        if ids:
+            entry["trace_id"], entry["span_id"] = ids
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value

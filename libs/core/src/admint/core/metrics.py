@@ -25,8 +25,40 @@ STAGE_SECONDS = Histogram(
     "admint_stage_seconds",
     "Stage duration per generation.",
     ["stage"],
-    buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
+    buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200),
 )
 PROVIDER_CALLS = Counter(
     "admint_provider_calls_total", "AI provider calls by model and outcome.", ["model", "outcome"]
+)
+BUS_HOP_SECONDS = Histogram(
+    "admint_bus_hop_seconds",
+    "Time from the stream storing an event to a consumer starting on it (first delivery), per durable consumer.",
+    ["service", "durable", "event_type"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+CONSUMER_PENDING = Gauge(
+    "admint_consumer_pending_messages",
+    "Messages of a durable consumer not yet delivered (its lag), as the stream reports it.",
+    ["durable"],
+)
+CONSUMER_ACK_PENDING = Gauge(
+    "admint_consumer_ack_pending_messages",
+    "Messages of a durable consumer delivered but not yet acknowledged (work in progress or waiting for retry).",
+    ["durable"],
+)
+CONSUMER_REDELIVERED = Gauge(
+    "admint_consumer_redelivered_messages",
+    "Messages of a durable consumer delivered more than once and not yet acknowledged.",
+    ["durable"],
+)
+STAGE_BUDGET_SECONDS = Gauge(
+    "admint_stage_budget_seconds",
+    "The longest a generation may spend in a stage before the watchdog fails it (from ADMINT_STAGE_BUDGETS_S).",
+    ["stage"],
+)
+STAGE_TIMEOUTS = Counter(
+    "admint_stage_timeouts_total", "Generations failed because they stayed in a stage past its budget.", ["stage"]
+)
+COST_USD = Counter(
+    "admint_cost_usd_total", "Provider spend recorded on generations, in US dollars.", ["stage", "model"]
 )

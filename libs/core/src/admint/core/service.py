@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
@@ -31,11 +32,14 @@ from admint.core.bus import EventPublisher, ensure_stream, make_broker
 from admint.core.docstore import GenerationRepository, ensure_indexes
 from admint.core.healer import HealFn, run_healer
 from admint.core.health import HealthServer, health_app
+from admint.core.lag import run_lag_observer
 from admint.core.logging import setup_logging
+from admint.core.metrics import BUS_HOP_SECONDS, STAGE_BUDGET_SECONDS
 from admint.core.mongo import connect
 from admint.core.settings import CoreSettings
 from admint.core.slots import SharedSlots
 from admint.core.topology import ConsumerSpec, consumers_of
+from admint.core.tracing import setup_tracing, shutdown_tracing
 from admint.core.watchdog import run_watchdog
 from admint.core.worker import RetryPolicy, Subscription, Worker
 
@@ -129,6 +133,7 @@ class NatsDelivery:
         self.subject: str = raw.subject
         self.deliveries: int = int(meta.num_delivered)
         self.stream_sequence: int = int(meta.sequence.stream)
+        self.stored_at: float | None = meta.timestamp.timestamp() if meta.timestamp else None
 
     async def ack(self) -> None:
         await self.msg.ack()
@@ -174,7 +179,11 @@ def _typed_handler(wiring: Wiring, sub: Subscription) -> Callable[..., Awaitable
 
     async def on_event(event: Event, msg: NatsMessage) -> None:
         assert wiring.worker is not None
-        await wiring.worker.deliver(sub, NatsDelivery(msg), event)
+        delivery = NatsDelivery(msg)
+        if delivery.deliveries == 1 and delivery.stored_at is not None:  # bus latency of this hop
+            BUS_HOP_SECONDS.labels(wiring.worker.service, sub.consumer.durable, sub.consumer.event_type).observe(
+                max(0.0, time.time() - delivery.stored_at))
+        await wiring.worker.deliver(sub, delivery, event)
 
     on_event.__annotations__ = {"event": sub.model, "msg": NatsMessage, "return": None}
     on_event.__name__ = on_event.__qualname__ = sub.consumer.durable.replace("-", "_")
@@ -231,6 +240,9 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
     """Run a worker service until `stop` is set or SIGTERM/SIGINT arrives, then drain gracefully."""
     settings = settings or spec.settings()
     setup_logging(settings.service_name, settings.log_level, settings.log_format)
+    setup_tracing(settings.service_name)  # before the MongoDB client exists: its command listeners are global
+    for stage_name, budget in settings.stage_budgets_s.items():
+        STAGE_BUDGET_SECONDS.labels(stage_name).set(budget)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -286,7 +298,11 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
     watchdog = asyncio.create_task(run_watchdog(
         infra.docs, publisher, settings.service_name, settings.stage_budgets_s, owned, settings.watchdog_interval_s,
     ))
-    tasks = [watchdog]
+    lag = asyncio.create_task(run_lag_observer(
+        nc.jetstream(), settings.stream_name, [s.consumer.durable for s in subscriptions],
+        settings.watchdog_interval_s,
+    ))
+    tasks = [watchdog, lag]
     if spec.heal is not None:
         js = nc.jetstream()
 
@@ -306,6 +322,7 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
         await drain(worker, broker, settings.shutdown_grace_s)
         await mongo.close()
         await health.stop()
+        shutdown_tracing()
         log.info("%s stopped", settings.service_name)
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from admint.contracts.generation import GenerationFailed
 from admint.contracts.stages import PIPELINE, Stage
 from admint.core.docstore import now
+from admint.core.metrics import STAGE_TIMEOUTS
 from admint.core.stores import GenerationStore
 from admint.core.worker import Publisher
 
@@ -34,6 +35,7 @@ async def sweep_once(
             reason = f"{stage} did not finish within its budget of {budget:.0f}s"
             if await docs.fail(gid, stage, reason, retryable=True):
                 log.warning("stage timeout", extra={"generation_id": gid, "stage": stage})
+                STAGE_TIMEOUTS.labels(stage).inc()
                 await publisher.publish(
                     GenerationFailed(
                         generation_id=gid,

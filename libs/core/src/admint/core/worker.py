@@ -30,6 +30,7 @@ from admint.core.metrics import (
 )
 from admint.core.stores import GenerationStore
 from admint.core.topology import ConsumerSpec
+from admint.core.tracing import add_event, mark_error, span
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,8 @@ class Worker:
             return self._count(event_type, "duplicate_in_flight")
         self.handling.add(ident)
         token = generation_id_var.set(event.generation_id)
+        if msg.deliveries > 1:  # on the consumer's span (FastStream's, when tracing is on)
+            add_event("redelivery", delivery=msg.deliveries, stream_sequence=msg.stream_sequence)
         try:
             if msg.deliveries > sub.consumer.max_transient_deliver:  # crash-looped past every limit
                 await self._dead_letter(sub, msg, event.generation_id,
@@ -127,6 +130,14 @@ class Worker:
         return self._count(sub.consumer.event_type, "dead_lettered")
 
     async def _run(self, sub: Subscription, msg: Delivery, event: Event) -> str:
+        """The handler as a span of its own (its MongoDB, S3, ffmpeg and model calls are children; so are the
+        publishes of its outputs), named after the service and the event it handles."""
+        with span(f"{self.service} handle {sub.consumer.event_type}", generation_id=event.generation_id,
+                  stage=sub.stage, durable=sub.consumer.durable, delivery=msg.deliveries, attempt=event.attempt,
+                  event_id=event.id):
+            return await self._run_handler(sub, msg, event)
+
+    async def _run_handler(self, sub: Subscription, msg: Delivery, event: Event) -> str:
         event_type = sub.consumer.event_type
         work: asyncio.Task[list[Event]] = asyncio.create_task(sub.handler(event))
         self.inflight[work] = event.generation_id
@@ -142,6 +153,8 @@ class Worker:
             return self._count(event_type, "ok")
         except PermanentError as exc:
             log.warning("permanent failure: %s", exc.reason, extra={"detail": exc.detail, "stage": sub.stage})
+            add_event("permanent failure", reason=exc.reason, retryable=exc.retryable)
+            mark_error(exc.reason)
             await self.fail_generation(
                 event, sub.stage, exc.reason, retryable=exc.retryable, detail=exc.detail
             )
@@ -176,6 +189,9 @@ class Worker:
             await self._dead_letter(sub, msg, event.generation_id, f"{type(exc).__name__}: {exc}")
             return self._count(event_type, "dead_lettered")
         delay = self.retry.delay(msg.deliveries)
+        add_event("retry scheduled", delivery=msg.deliveries, delay_s=delay, reason=reason,
+                  error=f"{type(exc).__name__}: {exc}"[:500])
+        mark_error(f"{type(exc).__name__}: {exc}")
         log.warning(
             "retrying in %.1fs (delivery %d): %s",
             delay,
@@ -207,6 +223,7 @@ class Worker:
 
     async def _dead_letter(self, sub: Subscription, msg: Delivery, gid: str, error: str) -> None:
         DEAD_LETTERED.labels(self.service, sub.consumer.event_type).inc()
+        add_event("dead-lettered", delivery=msg.deliveries, stream_sequence=msg.stream_sequence, error=error[:500])
         log.error("dead-lettering %s seq=%s: %s", msg.subject, msg.stream_sequence, error)
         if gid:
             parked = MessageDeadLettered(
@@ -253,5 +270,8 @@ class Worker:
         return len(tasks)
 
     def _count(self, event_type: str, outcome: str) -> str:
+        """Count the outcome and log it: one line per delivery, with the generation and (when tracing is on)
+        the trace it belongs to, so every message a service handled can be found from the generation."""
         EVENTS_CONSUMED.labels(self.service, event_type, outcome).inc()
+        log.info("%s: %s", event_type, outcome, extra={"event_type": event_type, "outcome": outcome})
         return outcome

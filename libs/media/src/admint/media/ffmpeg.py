@@ -4,7 +4,11 @@ import asyncio
 import shutil
 from pathlib import Path
 
+from opentelemetry import trace
+
 from admint.core.errors import PermanentError
+
+_tracer = trace.get_tracer("admint.media")
 
 
 class MediaToolError(PermanentError):
@@ -35,7 +39,15 @@ async def run_tool(args: list[str], *, cwd: Path | None = None, timeout_s: float
 async def run_tool_with_log(
     args: list[str], *, cwd: Path | None = None, timeout_s: float = 600.0
 ) -> tuple[bytes, bytes]:
-    """Like run_tool, but also return stderr (where ffmpeg's filters print their reports)."""
+    """Like run_tool, but also return stderr (where ffmpeg's filters print their reports). Each run is a span
+    (`ffmpeg` / `ffprobe`, with its arguments) under the handler's when tracing is on; a no-op span otherwise."""
+    tool = Path(args[0]).name
+    with _tracer.start_as_current_span(tool, attributes={"process.executable.name": tool,
+                                                         "process.command_args": [str(a) for a in args[1:]][:64]}):
+        return await _run(args, cwd, timeout_s)
+
+
+async def _run(args: list[str], cwd: Path | None, timeout_s: float) -> tuple[bytes, bytes]:
     proc = await asyncio.create_subprocess_exec(
         *args, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )

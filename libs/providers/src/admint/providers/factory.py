@@ -13,6 +13,7 @@ from admint.providers.ports import ImageModel, MusicModel, SlotLease, VideoModel
 from admint.providers.registry import ModelRegistry, load_registry
 from admint.providers.replicate import ReplicateClient, ReplicateConfig
 from admint.providers.settings import ProviderSettings
+from admint.providers.tracing import traced
 
 
 class ProviderConfigError(ValueError):
@@ -50,8 +51,10 @@ def build_image_model(
     client: ReplicateClient | None = None,
     shared_slots: SlotLease | None = None,
 ) -> ImageModel:
-    """The configured image model, wrapped in the chaos knobs when ADMINT_CHAOS names it."""
-    return apply_chaos(_image_model(settings, offline, client, shared_slots), "image", settings.chaos)  # type: ignore[no-any-return]
+    """The configured image model, wrapped in the chaos knobs when ADMINT_CHAOS names it (and traced
+    when tracing is on)."""
+    model = apply_chaos(_image_model(settings, offline, client, shared_slots), "image", settings.chaos)
+    return traced(model, "image", "render")  # type: ignore[no-any-return]
 
 
 def _image_model(
@@ -73,8 +76,10 @@ def build_video_model(
     client: ReplicateClient | None = None,
     shared_slots: SlotLease | None = None,
 ) -> VideoModel:
-    """The configured video model, wrapped in the chaos knobs when ADMINT_CHAOS names it."""
-    return apply_chaos(_video_model(settings, offline, client, shared_slots), "video", settings.chaos)  # type: ignore[no-any-return]
+    """The configured video model, wrapped in the chaos knobs when ADMINT_CHAOS names it (and traced
+    when tracing is on)."""
+    model = apply_chaos(_video_model(settings, offline, client, shared_slots), "video", settings.chaos)
+    return traced(model, "video", "animate")  # type: ignore[no-any-return]
 
 
 def _video_model(
@@ -101,8 +106,10 @@ def build_music_model(
     client: ReplicateClient | None = None,
     shared_slots: SlotLease | None = None,
 ) -> MusicModel:
-    """The configured music model, wrapped in the chaos knobs when ADMINT_CHAOS names it."""
-    return apply_chaos(_music_model(settings, offline, client, shared_slots), "music", settings.chaos)  # type: ignore[no-any-return]
+    """The configured music model, wrapped in the chaos knobs when ADMINT_CHAOS names it (and traced
+    when tracing is on)."""
+    model = apply_chaos(_music_model(settings, offline, client, shared_slots), "music", settings.chaos)
+    return traced(model, "music", "compose")  # type: ignore[no-any-return]
 
 
 def _music_model(

@@ -1,18 +1,34 @@
-"""The gateway's HTTP API as plain methods (sync httpx). Problems (RFC 9457) become ApiError with the reason."""
+"""The gateway's HTTP API as typed methods (sync httpx). Problems (RFC 9457) become ApiError with the reason.
+
+    with AdmintClient("http://127.0.0.1:8000", api_key=key) as client:
+        accepted = client.create_generation(GenerationRequest(brief="15 s ad for a steel bottle", duration_s=15))
+        done = client.wait(accepted.id)
+        client.download(accepted.id, Path("ad.mp4"))
+"""
 
 import contextlib
 import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from httpx_sse import SSEError, connect_sse
 
-from admint.contracts.registry import TERMINAL_TYPES
+from admint.client.models import (
+    Accepted,
+    ApiKey,
+    Asset,
+    AssetPage,
+    CreatedKey,
+    FeedEvent,
+    Generation,
+    GenerationPage,
+    GenerationRequest,
+    Me,
+)
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 
@@ -34,17 +50,6 @@ class Unreachable(Exception):
     """The gateway could not be reached at all."""
 
 
-@dataclass(frozen=True)
-class FeedEvent:
-    seq: int
-    type: str
-    data: dict[str, Any]
-
-    @property
-    def terminal(self) -> bool:
-        return self.type in TERMINAL_TYPES
-
-
 def _error_of(response: httpx.Response) -> ApiError:
     body: dict[str, Any] = {}
     with contextlib.suppress(ValueError):
@@ -59,7 +64,9 @@ def _error_of(response: httpx.Response) -> ApiError:
                     response.headers.get("retry-after"))
 
 
-class ApiClient:
+class AdmintClient:
+    """One API key's view of the gateway. Use as a context manager (it holds a connection pool)."""
+
     def __init__(self, base_url: str = DEFAULT_API_URL, api_key: str | None = None, *,
                  transport: httpx.BaseTransport | None = None, timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
@@ -70,7 +77,7 @@ class ApiClient:
     def close(self) -> None:
         self.http.close()
 
-    def __enter__(self) -> "ApiClient":
+    def __enter__(self) -> "AdmintClient":
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -86,36 +93,46 @@ class ApiClient:
         return response
 
     # generations -------------------------------------------------------------------------------------------
-    def create_generation(self, body: dict[str, Any], idempotency_key: str | None = None,
-                          attempts: int = 3) -> dict[str, Any]:
+    def create_generation(self, body: GenerationRequest | dict[str, Any], idempotency_key: str | None = None,
+                          attempts: int = 3) -> Accepted:
         """POST with an Idempotency-Key, so retrying after a network error never makes a second generation."""
-        headers = {"Idempotency-Key": idempotency_key or f"cli-{uuid.uuid4()}"}
+        headers = {"Idempotency-Key": idempotency_key or f"client-{uuid.uuid4()}"}
+        payload = body.body() if isinstance(body, GenerationRequest) else body
         for attempt in range(1, attempts + 1):
             try:
-                return dict(self.request("POST", "/v1/generations", json=body, headers=headers,
-                                         expect=(200, 202)).json())
+                return Accepted.model_validate(self.request("POST", "/v1/generations", json=payload,
+                                                            headers=headers, expect=(200, 202)).json())
             except Unreachable:
                 if attempt == attempts:
                     raise
                 time.sleep(0.5 * attempt)
         raise AssertionError("unreachable")
 
-    def generation(self, generation_id: str) -> dict[str, Any]:
-        return dict(self.request("GET", f"/v1/generations/{generation_id}").json())
+    def generation(self, generation_id: str) -> Generation:
+        return Generation.model_validate(self.request("GET", f"/v1/generations/{generation_id}").json())
 
-    def generations(self, status: str | None = None, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+    def wait(self, generation_id: str, on_event: Callable[[FeedEvent], None] | None = None) -> Generation:
+        """Follow the live feed until the generation completes, fails or is cancelled; then read it."""
+        for event in self.follow(generation_id):
+            if on_event is not None:
+                on_event(event)
+        return self.generation(generation_id)
+
+    def generations(self, status: str | None = None, limit: int = 20, cursor: str | None = None) -> GenerationPage:
         params: dict[str, Any] = {"limit": limit}
         if status:
             params["status"] = status
         if cursor:
             params["cursor"] = cursor
-        return dict(self.request("GET", "/v1/generations", params=params).json())
+        return GenerationPage.model_validate(self.request("GET", "/v1/generations", params=params).json())
 
-    def cancel(self, generation_id: str) -> dict[str, Any]:
-        return dict(self.request("POST", f"/v1/generations/{generation_id}/cancel", expect=(202,)).json())
+    def cancel(self, generation_id: str) -> Accepted:
+        return Accepted.model_validate(
+            self.request("POST", f"/v1/generations/{generation_id}/cancel", expect=(202,)).json())
 
-    def retry(self, generation_id: str) -> dict[str, Any]:
-        return dict(self.request("POST", f"/v1/generations/{generation_id}/retry", expect=(202,)).json())
+    def retry(self, generation_id: str) -> Accepted:
+        return Accepted.model_validate(
+            self.request("POST", f"/v1/generations/{generation_id}/retry", expect=(202,)).json())
 
     def events(self, generation_id: str, last_event_id: int | None = None) -> Iterator[FeedEvent]:
         """One SSE connection: history (or what follows `last_event_id`), then live events until the end."""
@@ -129,7 +146,7 @@ class ApiClient:
                     raise _error_of(source.response)
                 for sse in source.iter_sse():
                     if sse.event and sse.id:
-                        yield FeedEvent(int(sse.id), sse.event, sse.json() if sse.data else {})
+                        yield FeedEvent(seq=int(sse.id), type=sse.event, data=sse.json() if sse.data else {})
         except httpx.TransportError as exc:
             raise Unreachable(str(exc)) from exc
 
@@ -190,25 +207,33 @@ class ApiClient:
         return out
 
     # assets and keys ---------------------------------------------------------------------------------------
-    def upload_asset(self, path: Path) -> dict[str, Any]:
+    def upload_asset(self, path: Path) -> Asset:
         with path.open("rb") as fh:
-            return dict(self.request("POST", "/v1/assets", files={"file": (path.name, fh)}, expect=(201,)).json())
+            return Asset.model_validate(
+                self.request("POST", "/v1/assets", files={"file": (path.name, fh)}, expect=(201,)).json())
 
-    def assets(self, limit: int = 20) -> dict[str, Any]:
-        return dict(self.request("GET", "/v1/assets", params={"limit": limit}).json())
+    def assets(self, limit: int = 20) -> AssetPage:
+        return AssetPage.model_validate(self.request("GET", "/v1/assets", params={"limit": limit}).json())
+
+    def me(self) -> Me:
+        return Me.model_validate(self.request("GET", "/v1/me").json())
 
     def create_key(self, owner: str, name: str = "", max_active: int | None = None,
-                   rate_per_minute: int | None = None) -> dict[str, Any]:
+                   rate_per_minute: int | None = None) -> CreatedKey:
         body: dict[str, Any] = {"owner": owner, "name": name}
         if max_active:
             body["max_active_generations"] = max_active
         if rate_per_minute:
             body["rate_limit_per_minute"] = rate_per_minute
-        return dict(self.request("POST", "/v1/admin/keys", json=body, expect=(201,)).json())
+        return CreatedKey.model_validate(self.request("POST", "/v1/admin/keys", json=body, expect=(201,)).json())
 
-    def keys(self, owner: str | None = None) -> list[dict[str, Any]]:
+    def keys(self, owner: str | None = None) -> list[ApiKey]:
         params = {"owner": owner} if owner else {}
-        return list(self.request("GET", "/v1/admin/keys", params=params).json())
+        return [ApiKey.model_validate(k) for k in self.request("GET", "/v1/admin/keys", params=params).json()]
 
     def revoke_key(self, key_id: str) -> None:
         self.request("DELETE", f"/v1/admin/keys/{key_id}", expect=(204,))
+
+
+ApiClient = AdmintClient
+"""The name the CLI used before the client was its own package."""
