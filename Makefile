@@ -57,7 +57,7 @@ lint: setup ## ruff, import-linter layer rules, declared dependencies (deptry + 
 	@$(RUN) ruff check .
 	@$(RUN) lint-imports
 	@$(RUN) python infra/depcheck.py
-	@$(RUN) mypy contracts/src libs/*/src services/*/src gateway/src cli/src
+	@$(RUN) mypy contracts/src libs/*/src services/*/src gateway/src cli/src client/src
 
 k8s-validate: setup ## render every kustomize overlay and validate k8s, compose and Dockerfile offline
 	@$(RUN) python infra/k8s_validate.py
