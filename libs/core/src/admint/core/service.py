@@ -36,6 +36,7 @@ from admint.core.lag import run_lag_observer
 from admint.core.logging import setup_logging
 from admint.core.metrics import BUS_HOP_SECONDS, STAGE_BUDGET_SECONDS
 from admint.core.mongo import connect
+from admint.core.scratch import WorkdirClaim
 from admint.core.settings import CoreSettings
 from admint.core.slots import SharedSlots
 from admint.core.topology import ConsumerSpec, consumers_of
@@ -240,6 +241,10 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
     """Run a worker service until `stop` is set or SIGTERM/SIGINT arrives, then drain gracefully."""
     settings = settings or spec.settings()
     setup_logging(settings.service_name, settings.log_level, settings.log_format)
+    claim = WorkdirClaim(settings.workdir, settings.service_name)  # scratch of its own; predecessors' removed
+    for leftover in claim.sweep_dead():
+        log.info("removed the scratch of a dead predecessor: %s", leftover)
+    settings = settings.model_copy(update={"workdir": str(claim.path)})
     setup_tracing(settings.service_name)  # before the MongoDB client exists: its command listeners are global
     for stage_name, budget in settings.stage_budgets_s.items():
         STAGE_BUDGET_SECONDS.labels(stage_name).set(budget)
@@ -278,6 +283,9 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
     await retry_until_ready("JetStream stream", lambda: ensure_stream(nc.jetstream(), settings))
     await retry_until_ready("MongoDB", lambda: ensure_indexes(db))
     await retry_until_ready("S3 bucket", blobs.ensure_bucket)
+    with contextlib.suppress(Exception):  # crashed writers' unfinished multipart uploads
+        if aborted := await blobs.abort_stale_uploads(settings.stale_upload_s, prefix="generations/"):
+            log.info("aborted %d stale multipart uploads", aborted)
 
     publisher = EventPublisher(broker, settings, wiring.publishers)
     worker = Worker(settings.service_name, infra.docs, publisher,
