@@ -21,6 +21,7 @@ from admint.core.mongo import connect
 from admint.core.service import retry_until_ready
 from admint.core.tracing import enabled as tracing_enabled
 from admint.core.tracing import setup_tracing, shutdown_tracing
+from admint.gateway.audit import AuditLog
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
 from admint.gateway.events import declare_publishers
@@ -64,7 +65,7 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
             settings=settings, publisher=EventPublisher(broker, settings, publishers), mongo=mongo,
             docs=GenerationRepository(db), generations=GenerationQueries(db), assets=AssetRepository(db),
             keys=ApiKeyRepository(db), idempotency=IdempotencyRecords(db), blobs=blobs, nc=nc, js=js,
-            limiter=SharedRateLimiter(db),
+            limiter=SharedRateLimiter(db), audit=AuditLog(db),
         )
         if settings.dev_api_key is not None:
             created = await gateway.keys.ensure(settings.dev_api_key.get_secret_value(), settings.dev_owner,
@@ -122,7 +123,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                        limits={"/v1/assets": settings.max_upload_bytes + 256 * 1024})
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, media_origins=[object_store_origin(settings)])
-    for router in (generations.router, assets.router, keys.me, keys.admin, health.router, docs.router):
+    for router in (generations.router, assets.router, keys.me, keys.admin, keys.audit, health.router, docs.router):
         app.include_router(router)
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
 

@@ -252,6 +252,27 @@ class KeyCreate(BaseModel):
                                               description="Override of the request rate limit.")
 
 
+class AuditEntry(BaseModel):
+    """One admin action."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="Entry id (time-ordered).")
+    at: datetime = Field(description="When it happened.")
+    action: str = Field(description="What happened: key.created or key.revoked.")
+    actor: str = Field(description="Who did it (the admin token).")
+    target: str = Field(description="The key it concerns.")
+    client: str | None = Field(default=None, description="The client's address, as the gateway saw it.")
+    details: dict[str, str | int | None] = Field(default_factory=dict, description="Owner, name, limits.")
+
+
+class AuditPage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[AuditEntry] = Field(description="Newest first.")
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; null at the end.")
+
+
 class KeyView(BaseModel):
     id: str
     owner: str

@@ -9,6 +9,7 @@ from admint.core.blobstore import BlobStore
 from admint.core.bus import EventPublisher
 from admint.core.docstore import GenerationRepository
 from admint.core.mongo import MongoClient
+from admint.gateway.audit import AuditLog
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
 from admint.gateway.limits import SharedRateLimiter, StreamCounter
@@ -30,6 +31,7 @@ class Gateway:
     """The broker's connection (the only one): SSE consumers and stream reads use it beside the publisher."""
     js: JetStreamContext
     limiter: SharedRateLimiter
+    audit: AuditLog
     streams: StreamCounter = field(default_factory=StreamCounter)
     """Open SSE streams per key in this process (the per-key cap)."""
 
