@@ -4,6 +4,8 @@ import asyncio
 from dataclasses import dataclass, field
 
 import pytest
+from nats.errors import NoServersError
+from pymongo.errors import AutoReconnect
 
 from admint.contracts.generation import StageProgress
 from admint.core.topology import ConsumerSpec
@@ -59,3 +61,20 @@ async def test_a_redelivery_while_still_handling_does_not_run_the_work_twice() -
     # once finished, a later redelivery is handled normally (idempotent handlers make that safe)
     assert await worker.deliver(sub, FakeDelivery(event.subject, 3), event) == "ok"
     assert calls == 2
+
+
+@pytest.mark.parametrize("outage", [AutoReconnect("connection reset"), ConnectionRefusedError(111, "refused"),
+                                    NoServersError()])
+async def test_a_backing_server_that_is_away_is_retried_not_parked(outage: Exception) -> None:
+    """MongoDB or NATS restarting must never turn good messages into poison (they count as transient)."""
+
+    async def unlucky(event: StageProgress) -> list:
+        raise outage
+
+    event = StageProgress(generation_id="G1", producer="t", stage="chunking", done=0, total=1)
+    spec = ConsumerSpec("svc", "svc-work", "stage.progress.v1", max_deliver=3, max_transient_deliver=40)
+    worker = Worker("svc", FakeGenerationStore(), Published())
+    delivery = FakeDelivery(event.subject, deliveries=10)  # far past max_deliver
+    sub = Subscription(spec, StageProgress, unlucky, stage="chunking")
+    assert await worker.deliver(sub, delivery, event) == "retry"
+    assert delivery.log == ["nak"]

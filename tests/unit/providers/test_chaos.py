@@ -64,3 +64,10 @@ def test_factory_reads_chaos_from_settings() -> None:
     settings = ProviderSettings(chaos={"video": {"transient_rate": 1.0}})
     model = build_video_model(settings, OfflineVideoModel)
     assert isinstance(model, ChaosModel) and model.chunk_duration_s == 5.0
+
+
+async def test_transient_faults_can_target_chosen_seeds() -> None:
+    model = apply_chaos(Model(), "image", {"image": {"transient_rate": 1.0, "transient_seeds": [7]}})
+    with pytest.raises(TransientProviderError):
+        await model.render(Request(seed=7, beat=Beat(0)))
+    assert await model.render(Request(seed=8, beat=Beat(2))) == "ok 2"

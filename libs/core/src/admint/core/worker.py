@@ -14,6 +14,9 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from nats.errors import Error as NatsError
+from pymongo.errors import ConnectionFailure
+
 from admint.contracts.envelope import Event
 from admint.contracts.generation import GenerationFailed, MessageDeadLettered
 from admint.contracts.stages import PIPELINE, Stage
@@ -75,6 +78,15 @@ class RetryPolicy:
         """Exponential backoff with full jitter in [0.5, 1.5) of the step."""
         step = min(self.cap_s, self.base_s * (2 ** max(0, deliveries - 1)))
         return round(step * (0.5 + random.random()), 3)
+
+
+OUTAGES: tuple[type[BaseException], ...] = (TransientError, ConnectionFailure, NatsError, ConnectionError, TimeoutError)
+"""Errors of a dependency that is away (a restarting MongoDB, NATS or object store): they clear by themselves."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure worth retrying patiently (never counted as poison): ours, or a backing server being away."""
+    return isinstance(exc, OUTAGES)
 
 
 class Worker:
@@ -181,9 +193,10 @@ class Worker:
 
     async def _retry_or_park(self, sub: Subscription, msg: Delivery, event: Event, exc: Exception) -> str:
         event_type = sub.consumer.event_type
-        reason = "transient" if isinstance(exc, TransientError) else type(exc).__name__
+        transient = is_transient(exc)
+        reason = "transient" if transient else type(exc).__name__
         # transient errors are expected to clear (the stage watchdog bounds the wait); only crashes count as poison
-        limit = sub.consumer.max_transient_deliver if isinstance(exc, TransientError) else sub.consumer.max_deliver
+        limit = sub.consumer.max_transient_deliver if transient else sub.consumer.max_deliver
         if msg.deliveries >= limit:
             log.error("giving up after %d deliveries: %s", msg.deliveries, exc, exc_info=exc)
             await self._dead_letter(sub, msg, event.generation_id, f"{type(exc).__name__}: {exc}")

@@ -15,6 +15,8 @@ from admint.core.metrics import PROVIDER_CALLS
 
 class ChaosRule(BaseModel):
     transient_rate: float = Field(default=0.0, ge=0, le=1, description="Share of calls that fail transiently.")
+    transient_seeds: list[int] = Field(
+        default_factory=list, description="Only requests with one of these seeds fail transiently (all when empty).")
     permanent_seed: int | None = Field(default=None, description="Requests with this seed fail for good…")
     permanent_beat: int | None = Field(default=None, description="…when they are for this beat (any beat if unset).")
 
@@ -52,7 +54,8 @@ class ChaosModel:
                 f"{self._inner.name} refused beat {self._beat_of(request)}: content policy (injected fault)",
                 detail="chaos: permanent failure for this seed and beat",
             )
-        if self._rng.random() < rule.transient_rate:
+        seed_chosen = not rule.transient_seeds or getattr(request, "seed", None) in rule.transient_seeds
+        if seed_chosen and self._rng.random() < rule.transient_rate:
             PROVIDER_CALLS.labels(self._inner.name, "chaos_transient").inc()
             raise TransientProviderError(f"{self._inner.name} is overloaded (injected fault), try again later")
         return await getattr(self._inner, _METHODS[self._kind])(request)
