@@ -3,12 +3,13 @@
 from pydantic import Field, SecretStr, model_validator
 
 from admint.core.settings import CoreSettings
+from admint.core.webhook_settings import WebhookSafetySettings
 
 DEV_ADMIN_TOKEN = "admint-dev-admin-token"
 """Development default of the admin token; refused in production like every other default secret."""
 
 
-class GatewaySettings(CoreSettings):
+class GatewaySettings(WebhookSafetySettings, CoreSettings):
     service_name: str = Field(default="gateway", description="Name used in logs, metrics and event producers.")
     gateway_host: str = Field(default="127.0.0.1", description="Bind address of the HTTP API.")
     gateway_port: int = Field(default=8000, description="Port of the HTTP API.", ge=0, le=65535)
@@ -45,6 +46,9 @@ class GatewaySettings(CoreSettings):
                                 ge=1024)
     max_image_side: int = Field(default=8192, description="Largest accepted image side in pixels.", ge=64)
     thumbnail_side: int = Field(default=256, description="Long side of asset thumbnails.", ge=16, le=1024)
+
+    max_webhooks_per_owner: int = Field(default=20, description="Webhook endpoints one owner may register.",
+                                        ge=1, le=1000)
 
     sse_keepalive_s: float = Field(default=15.0, description="Seconds between SSE keep-alive comments.", gt=0)
     sse_retry_ms: int = Field(default=3000, description="Reconnect delay suggested to SSE clients.", ge=0)

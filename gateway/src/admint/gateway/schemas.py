@@ -65,6 +65,16 @@ class GenerationCreate(BaseModel):
                              ge=0, le=MAX_SEED)
     transition: TransitionIn | None = Field(default=None, description="How beats join (default 0.5 s crossfade).")
     music: bool = Field(default=True, description="Whether to add a music bed.")
+    webhook_url: str | None = Field(
+        default=None, min_length=8, max_length=2048,
+        description="Also send this generation's webhooks here, signed with the owner's request secret "
+                    "(POST /v1/webhooks/request/rotate-secret makes it).",
+    )
+    max_cost_usd: float | None = Field(
+        default=None, gt=0, le=100_000,
+        description="Spend limit: refused up front (422, with the estimate) when the estimate is higher; stopped "
+                    "(failed) before a priced call would cross it.",
+    )
 
     @field_validator("brief")
     @classmethod

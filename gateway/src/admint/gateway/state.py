@@ -9,6 +9,7 @@ from admint.core.blobstore import BlobStore
 from admint.core.bus import EventPublisher
 from admint.core.docstore import GenerationRepository
 from admint.core.mongo import MongoClient
+from admint.core.webhookstore import DeliveryRepository, EndpointRepository
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
 from admint.gateway.limits import SharedRateLimiter
@@ -30,6 +31,8 @@ class Gateway:
     """The broker's connection (the only one): SSE consumers and stream reads use it beside the publisher."""
     js: JetStreamContext
     limiter: SharedRateLimiter
+    endpoints: EndpointRepository
+    deliveries: DeliveryRepository
 
     @property
     def base_url(self) -> str:

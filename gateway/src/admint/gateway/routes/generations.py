@@ -18,6 +18,7 @@ from admint.gateway.auth import Principal
 from admint.gateway.deps import GatewayDep, PrincipalDep
 from admint.gateway.downloads import available_aspects, find_rendition_key, normalize_aspect
 from admint.gateway.metrics import GENERATIONS_ACCEPTED, RATE_LIMITED
+from admint.gateway.outbound import check_webhook_url, url_problem
 from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
 from admint.gateway.problems import ProblemError, problems
 from admint.gateway.schemas import GenerationAccepted, GenerationCreate, GenerationPage, GenerationView
@@ -88,6 +89,14 @@ async def _product_asset(gw: Gateway, who: Principal, asset_id: str) -> Artifact
     return ArtifactRef.model_validate(asset["image"])
 
 
+async def _request_callback(gw: Gateway, who: Principal, url: str) -> None:
+    """A per-request webhook URL: safe to call, and signed with a secret the owner already has."""
+    await check_webhook_url(gw, url, "webhook_url")
+    if await gw.endpoints.request_endpoint(who.owner) is None:
+        raise url_problem("webhook_url callbacks are signed with the owner's request secret, which does not exist "
+                          "yet: create it once with POST /v1/webhooks/request/rotate-secret", "webhook_url")
+
+
 _ID_LINK = {"generation_id": "$response.body#/id"}
 _CREATED_LINKS = {
     "GetGeneration": {"operationId": "getGeneration", "parameters": _ID_LINK},
@@ -109,6 +118,8 @@ async def create_generation(
     body_hash = request_hash(body)
     if idempotency_key and (earlier := await gw.idempotency.get(who.owner, idempotency_key)):
         return await _replay(gw, earlier, body_hash, response)
+    if body.webhook_url:
+        await _request_callback(gw, who, body.webhook_url)
     product = await _product_asset(gw, who, body.product_asset_id) if body.product_asset_id else None
     active = await gw.generations.count_active(who.owner)
     if active >= who.max_active_generations:
@@ -123,7 +134,8 @@ async def create_generation(
     document = GenerationDoc(
         _id=new_id(), owner=who.owner, created_at=stamp, updated_at=stamp,
         spec=build_spec(body, long_side=gw.settings.render_long_side, fps=gw.settings.fps, product_asset=product),
-        request=RequestRecord(key_id=who.key_id, idempotency_key=idempotency_key, request_hash=body_hash),
+        request=RequestRecord(key_id=who.key_id, idempotency_key=idempotency_key, request_hash=body_hash,
+                              webhook_url=body.webhook_url),
     )
     if idempotency_key:
         earlier = await gw.idempotency.claim(who.owner, idempotency_key, document)

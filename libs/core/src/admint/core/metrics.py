@@ -30,3 +30,7 @@ STAGE_SECONDS = Histogram(
 PROVIDER_CALLS = Counter(
     "admint_provider_calls_total", "AI provider calls by model and outcome.", ["model", "outcome"]
 )
+COST_USD = Counter(
+    "admint_cost_usd_total", "Provider spend in US dollars, by stage and model (each priced call once).",
+    ["stage", "model"],
+)

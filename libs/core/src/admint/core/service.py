@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
@@ -82,8 +82,16 @@ class ServiceSpec(Generic[S, P]):
     """Durable consumers; by default the topology's for `name`."""
     stage: Stage | None = None
     """Stage named when a handler fails for good; by default the stage the stage table gives the service."""
+    beside_pipeline: bool = False
+    """A service beside the pipeline (the notifier): its failures never fail a generation — a message it cannot
+    handle is parked, and the generation goes on as if the service were not there."""
+    background: Callable[[S, P], Sequence[Coroutine[Any, Any, None]]] | None = None
+    """Long-running loops of the service besides its consumers (the notifier's sender), started after the broker
+    and cancelled at shutdown."""
 
-    def failure_stage(self) -> Stage:
+    def failure_stage(self) -> Stage | None:
+        if self.beside_pipeline:
+            return None
         if self.stage is not None:
             return self.stage
         owned = PIPELINE.stages_of(self.name)
@@ -237,7 +245,8 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
     db = mongo[settings.mongo_db]
     blobs = BlobStore.from_settings(settings)
     infra = Infra(GenerationRepository(db), blobs, SharedSlots(db.provider_slots))
-    subscriptions = spec.subscriptions(spec.ports(settings, infra), settings.ack_wait_s)
+    ports = spec.ports(settings, infra)
+    subscriptions = spec.subscriptions(ports, settings.ack_wait_s)
     wiring = wire(spec, subscriptions, settings)
     broker = wiring.broker
     started = asyncio.Event()
@@ -281,11 +290,15 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
     watchdog = asyncio.create_task(run_watchdog(
         infra.docs, publisher, settings.service_name, settings.stage_budgets_s, owned, settings.watchdog_interval_s,
     ))
+    loops = [asyncio.create_task(c) for c in (spec.background(settings, ports) if spec.background else ())]
     log.info("%s consuming %s", settings.service_name, ", ".join(s.consumer.durable for s in subscriptions))
     try:
         await stop.wait()
     finally:
         watchdog.cancel()
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
         await drain(worker, broker, settings.shutdown_grace_s)
         await mongo.close()
         await health.stop()
