@@ -32,6 +32,9 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)
     """Statuses to answer, in order; 200 once they run out."""
     delay_s: float = 0.0
+    body: bytes | None = None
+    """Response body (default: a few words)."""
+    extra_headers: dict[str, str] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
     _server: asyncio.Server | None = None
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -74,9 +77,10 @@ class Receiver:
             status = self.statuses.pop(0) if self.statuses else 200
             if self.delay_s:
                 await asyncio.sleep(self.delay_s)
-            text = b"ok" if status < 300 else b"receiver says no"
-            writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: {len(text)}\r\nconnection: close\r\n\r\n".encode()
-                         + text)
+            text = self.body if self.body is not None else b"ok" if status < 300 else b"receiver says no"
+            extra = "".join(f"{k}: {v}\r\n" for k, v in self.extra_headers.items())
+            writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: {len(text)}\r\n{extra}connection: close\r\n\r\n"
+                         .encode() + text)
             await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
