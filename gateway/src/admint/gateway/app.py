@@ -24,9 +24,10 @@ from admint.gateway.config import GatewaySettings
 from admint.gateway.limits import BodyLimitMiddleware, SharedRateLimiter
 from admint.gateway.metrics import MetricsMiddleware
 from admint.gateway.problems import install_problem_handlers, problem_media_types, problem_response
-from admint.gateway.routes import assets, generations, health, keys, webhooks
+from admint.gateway.routes import assets, costs, deletion, generations, health, keys, webhooks
 from admint.gateway.state import Gateway
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
+from admint.gateway.usage import UsageQueries
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -59,6 +60,7 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
             docs=GenerationRepository(db), generations=GenerationQueries(db), assets=AssetRepository(db),
             keys=ApiKeyRepository(db), idempotency=IdempotencyRecords(db), blobs=blobs, nc=nc, js=js,
             limiter=SharedRateLimiter(db), endpoints=EndpointRepository(db), deliveries=DeliveryRepository(db),
+            usage=UsageQueries(db),
         )
         if settings.dev_api_key is not None:
             created = await gateway.keys.ensure(settings.dev_api_key.get_secret_value(), settings.dev_owner,
@@ -102,7 +104,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, default=settings.max_json_bytes,
                        limits={"/v1/assets": settings.max_upload_bytes + 256 * 1024})
     app.add_middleware(MetricsMiddleware)
-    for router in (generations.router, assets.router, keys.me, keys.admin, health.router, webhooks.router):
+    for router in (costs.estimates, generations.router, deletion.router, assets.router, keys.me, keys.admin,
+                   health.router, webhooks.router, costs.usage, costs.admin_usage):
         app.include_router(router)
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
 

@@ -37,7 +37,9 @@ async def get_principal(gw: GatewayDep, credentials: Credentials) -> Principal:
     record = await gw.keys.lookup(credentials.credentials)
     if record is None:
         raise _unauthorized("the API key is unknown or revoked", "invalid_token")
-    who = principal_of(record, gw.settings.max_active_generations, gw.settings.rate_limit_per_minute)
+    who = principal_of(record, gw.settings.max_active_generations, gw.settings.rate_limit_per_minute,
+                       default_per_day=gw.settings.generations_per_day,
+                       default_per_month_usd=gw.settings.spend_per_month_usd)
     retry_after = await gw.limiter.hit(who.key_id, who.rate_limit_per_minute)
     if retry_after is not None:
         RATE_LIMITED.labels("requests_per_minute").inc()

@@ -161,9 +161,26 @@ class CostItem(Public):
     usd: float = Field(description="Price in US dollars.", ge=0)
 
 
+class StageCost(Public):
+    stage: Stage = Field(description="Stage that spent it.")
+    usd: float = Field(description="Recorded spend, USD.", ge=0)
+
+
+class ModelCost(Public):
+    model: str = Field(description="Model registry name.")
+    usd: float = Field(description="Recorded spend, USD.", ge=0)
+
+
 class CostSummary(Public):
     total_usd: float = Field(description="Sum of every recorded provider cost.")
     entries: list[CostItem] = Field(default_factory=list, description="One entry per priced call, by key.")
+    by_stage: list[StageCost] = Field(default_factory=list, description="Recorded spend by stage.")
+    by_model: list[ModelCost] = Field(default_factory=list, description="Recorded spend by model.")
+    estimated_usd: float | None = Field(default=None, description="The estimate when the request was accepted.")
+    projected_usd: float | None = Field(default=None,
+                                        description="The cost of its plan with this deployment's models, once "
+                                                    "planned (what the run will record unless stopped or retried).")
+    max_cost_usd: float | None = Field(default=None, description="The request's spend limit, if any.")
 
 
 class ErrorView(Public):
@@ -218,6 +235,9 @@ class GenerationPage(Public):
 class Limits(Public):
     max_active_generations: int = Field(description="Generations this key may run at once.")
     rate_limit_per_minute: int = Field(description="Requests this key may make per minute.")
+    generations_per_day: int | None = Field(default=None, description="Generations per UTC day (null: no quota).")
+    spend_per_month_usd: float | None = Field(default=None,
+                                              description="Provider spend per UTC month, USD (null: no quota).")
 
 
 class MeView(Public):
@@ -255,6 +275,10 @@ class KeyCreate(BaseModel):
                                                description="Override of the concurrent-generation limit.")
     rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000,
                                               description="Override of the request rate limit.")
+    generations_per_day: int | None = Field(default=None, ge=1, le=1_000_000,
+                                            description="Quota of generations per UTC day.")
+    spend_per_month_usd: float | None = Field(default=None, gt=0, le=10_000_000,
+                                              description="Quota of provider spend per UTC month, USD.")
 
 
 class KeyView(BaseModel):
@@ -266,6 +290,8 @@ class KeyView(BaseModel):
     revoked_at: datetime | None = None
     max_active_generations: int | None = None
     rate_limit_per_minute: int | None = None
+    generations_per_day: int | None = None
+    spend_per_month_usd: float | None = None
 
 
 class KeyCreated(KeyView):

@@ -14,6 +14,7 @@ from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
 from admint.gateway.limits import SharedRateLimiter
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
+from admint.gateway.usage import UsageQueries
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Gateway:
     limiter: SharedRateLimiter
     endpoints: EndpointRepository
     deliveries: DeliveryRepository
+    usage: UsageQueries
 
     @property
     def base_url(self) -> str:

@@ -24,8 +24,10 @@ from admint.gateway.schemas import (
     GenerationSummary,
     GenerationView,
     MasterView,
+    ModelCost,
     RenditionView,
     SpecView,
+    StageCost,
 )
 from admint.gateway.stores import ListedGeneration
 
@@ -127,7 +129,17 @@ def renditions_view(doc: GenerationDoc, urls: Urls, expires_at: datetime) -> lis
 def cost_summary(doc: GenerationDoc) -> CostSummary:
     entries = [CostItem(key=e.key, stage=e.stage, model=e.model, units=e.units, usd=e.usd)
                for _, e in sorted(doc.costs.items())]
-    return CostSummary(total_usd=doc.cost_total(), entries=entries)
+    by_stage: dict[str, float] = {}
+    by_model: dict[str, float] = {}
+    for e in entries:
+        by_stage[e.stage] = round(by_stage.get(e.stage, 0.0) + e.usd, 6)
+        by_model[e.model] = round(by_model.get(e.model, 0.0) + e.usd, 6)
+    return CostSummary(
+        total_usd=doc.cost_total(), entries=entries,
+        by_stage=[StageCost(stage=stage, usd=usd) for stage, usd in by_stage.items()],
+        by_model=[ModelCost(model=model, usd=usd) for model, usd in sorted(by_model.items())],
+        estimated_usd=doc.request.estimated_cost_usd, max_cost_usd=doc.spec.max_cost_usd,
+    )
 
 
 def error_view(doc: GenerationDoc) -> ErrorView | None:

@@ -1,7 +1,7 @@
 """/v1/generations: create (idempotent), list, read, cancel, download, and the SSE feed."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
@@ -9,18 +9,21 @@ from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.envelope import utcnow
-from admint.contracts.generation import GenerationCancelled, GenerationRequested
+from admint.contracts.generation import GenerationCancelled, GenerationRequested, GenerationSpec
 from admint.contracts.ids import ID_PATTERN, new_id
 from admint.contracts.stages import PIPELINE, Status
 from admint.core import recovery
 from admint.core.document import CancelInfo, GenerationDoc, RequestRecord
 from admint.gateway.auth import Principal
+from admint.gateway.costs import estimate_spec
 from admint.gateway.deps import GatewayDep, PrincipalDep
 from admint.gateway.downloads import available_aspects, find_rendition_key, normalize_aspect
 from admint.gateway.metrics import GENERATIONS_ACCEPTED, RATE_LIMITED
 from admint.gateway.outbound import check_webhook_url, url_problem
 from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
 from admint.gateway.problems import ProblemError, problems
+from admint.gateway.quotas import check_quotas
+from admint.gateway.routes.deletion import gone
 from admint.gateway.schemas import GenerationAccepted, GenerationCreate, GenerationPage, GenerationView
 from admint.gateway.specs import build_spec, request_hash
 from admint.gateway.sse import SSE_HEADERS, EventFeed
@@ -97,6 +100,20 @@ async def _request_callback(gw: Gateway, who: Principal, url: str) -> None:
                           "yet: create it once with POST /v1/webhooks/request/rotate-secret", "webhook_url")
 
 
+async def _affordable(gw: Gateway, who: Principal, spec: GenerationSpec, at: datetime) -> float:
+    """The request's estimate, when it fits the request's max_cost_usd (else 422 with the estimate) and the
+    key's quotas (else 429 naming the quota)."""
+    estimate = estimate_spec(spec, gw.settings)
+    if spec.max_cost_usd is not None and estimate.total_usd > spec.max_cost_usd:
+        raise ProblemError(
+            422, f"estimated at {estimate.total_usd:.4f} USD, more than max_cost_usd {spec.max_cost_usd:g}",
+            title="Over the cost limit", kind="over-max-cost", max_cost_usd=spec.max_cost_usd,
+            estimate=estimate.model_dump(mode="json"),
+        )
+    await check_quotas(gw.usage, who, estimate.total_usd, at)
+    return estimate.total_usd
+
+
 _ID_LINK = {"generation_id": "$response.body#/id"}
 _CREATED_LINKS = {
     "GetGeneration": {"operationId": "getGeneration", "parameters": _ID_LINK},
@@ -131,11 +148,12 @@ async def create_generation(
             limit="active_generations",
         )
     stamp = utcnow()
+    spec = build_spec(body, long_side=gw.settings.render_long_side, fps=gw.settings.fps, product_asset=product)
+    cost = await _affordable(gw, who, spec, stamp)
     document = GenerationDoc(
-        _id=new_id(), owner=who.owner, created_at=stamp, updated_at=stamp,
-        spec=build_spec(body, long_side=gw.settings.render_long_side, fps=gw.settings.fps, product_asset=product),
+        _id=new_id(), owner=who.owner, created_at=stamp, updated_at=stamp, spec=spec,
         request=RequestRecord(key_id=who.key_id, idempotency_key=idempotency_key, request_hash=body_hash,
-                              webhook_url=body.webhook_url),
+                              webhook_url=body.webhook_url, estimated_cost_usd=cost),
     )
     if idempotency_key:
         earlier = await gw.idempotency.claim(who.owner, idempotency_key, document)
@@ -166,14 +184,19 @@ async def list_generations(
 
 
 @router.get("/{generation_id}", response_model=GenerationView, operation_id="getGeneration",
-            responses=problems(401, 404, 422, 429),
+            responses=problems(401, 404, 410, 422, 429),
             summary="One generation: status, plan, frames, chunks, renditions, costs, error")
 async def get_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> GenerationView:
     doc = await gw.generations.get_owned(generation_id, who.owner)
     if doc is None:
         raise _not_found(generation_id)
+    if doc.deletion is not None:
+        raise gone(doc)
     expires = utcnow() + timedelta(seconds=gw.settings.presign_expiry_s)
-    return await generation_view(doc, gw.presign, gw.base_url, expires)
+    view = await generation_view(doc, gw.presign, gw.base_url, expires)
+    if doc.plan is not None:
+        view.costs.projected_usd = estimate_spec(doc.spec, gw.settings, doc.plan).total_usd
+    return view
 
 
 @router.post("/{generation_id}/cancel", status_code=202, response_model=GenerationAccepted,
@@ -203,8 +226,11 @@ async def cancel_generation(generation_id: GenerationId, gw: GatewayDep, who: Pr
              responses=problems(401, 404, 409, 422, 429), summary="Re-run a failed generation's failed stage")
 async def retry_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> GenerationAccepted:
     """Re-runs only the failed stage's missing pieces (e.g. the one chunk that failed), reusing what is stored."""
-    if await gw.generations.get_owned(generation_id, who.owner) is None:
+    owned = await gw.generations.get_owned(generation_id, who.owner)
+    if owned is None:
         raise _not_found(generation_id)
+    if owned.deletion is not None:
+        raise gone(owned)
     try:
         attempt, stage = await recovery.retry_generation(
             gw.docs, gw.js, gw.publisher, generation_id, stream=gw.settings.stream_name,
@@ -234,6 +260,8 @@ async def download_video(
     doc = await gw.generations.get_owned(generation_id, who.owner)
     if doc is None:
         raise _not_found(generation_id)
+    if doc.deletion is not None:
+        raise gone(doc)
     available = available_aspects(doc)
     aspect = normalize_aspect(rendition) if rendition else available[0]
     if aspect not in available:
@@ -267,8 +295,11 @@ async def generation_events(
                                                          "cannot set headers.")] = None,
 ) -> StreamingResponse:
     """History first, then live events; ends after completed/failed/cancelled; keep-alive comments meanwhile."""
-    if await gw.generations.get_owned(generation_id, who.owner) is None:
+    owned = await gw.generations.get_owned(generation_id, who.owner)
+    if owned is None:
         raise _not_found(generation_id)
+    if owned.deletion is not None:
+        raise gone(owned)
     resume = last_event_id if last_event_id is not None else (after or 0)
 
     async def current_attempt() -> int:
