@@ -199,7 +199,10 @@ class GenerationRepository:
         return result.matched_count == 1
 
     async def deletion_done(self, generation_id: str, objects_deleted: int) -> None:
-        await self._set(generation_id, {"deletion.objects_deleted": objects_deleted, "deletion.completed_at": now()})
+        """Objects removed by a deletion pass (a repeated DELETE sweeps again and adds what it found)."""
+        await self.collection.update_one({"_id": generation_id}, {
+            "$set": {"deletion.completed_at": now(), "updated_at": now()},
+            "$inc": {"deletion.objects_deleted": objects_deleted}})
 
     async def deleted_since(self, since: datetime, limit: int = 100) -> list[str]:
         """Generations deleted after `since` (the retention sweep removes objects a straggler wrote after it)."""
