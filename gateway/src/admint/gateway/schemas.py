@@ -191,6 +191,13 @@ class ErrorView(Public):
     at: datetime | None = Field(default=None, description="When it failed.")
 
 
+class MediaRemoved(Public):
+    """What the retention policy has removed (links to those objects no longer work)."""
+
+    intermediates_at: datetime | None = Field(default=None, description="When frames, chunks and music were removed.")
+    videos_at: datetime | None = Field(default=None, description="When the finished videos were removed.")
+
+
 class GenerationView(Public):
     """One generation as its owner sees it. Stage sections appear as stages write them; every stored object
     carries a fresh presigned `url`."""
@@ -212,6 +219,8 @@ class GenerationView(Public):
     thumbnail: ArtifactView | None = Field(default=None, description="Thumbnail JPEG, once exported.")
     costs: CostSummary = Field(description="Provider costs.")
     error: ErrorView | None = Field(default=None, description="Why it failed, when it failed.")
+    media_removed: MediaRemoved | None = Field(default=None,
+                                               description="Set once the retention policy removed some of its media.")
     links: GenerationLinks = Field(description="Related resources.")
 
 

@@ -24,6 +24,7 @@ from admint.gateway.schemas import (
     GenerationSummary,
     GenerationView,
     MasterView,
+    MediaRemoved,
     ModelCost,
     RenditionView,
     SpecView,
@@ -149,6 +150,13 @@ def error_view(doc: GenerationDoc) -> ErrorView | None:
     return ErrorView(stage=e.stage, reason=e.reason, retryable=e.retryable, detail=e.detail, at=e.at)
 
 
+def media_removed(doc: GenerationDoc) -> MediaRemoved | None:
+    kept = doc.retention
+    if kept.intermediates_deleted_at is None and kept.videos_deleted_at is None:
+        return None
+    return MediaRemoved(intermediates_at=kept.intermediates_deleted_at, videos_at=kept.videos_deleted_at)
+
+
 def build_view(doc: GenerationDoc, urls: Urls, base: str, expires_at: datetime) -> GenerationView:
     """The response for `doc`, given a presigned link for each of its stored objects (`stored_objects`)."""
     exports = doc.exports
@@ -159,7 +167,7 @@ def build_view(doc: GenerationDoc, urls: Urls, base: str, expires_at: datetime) 
         master=master_view(doc, urls), renditions=renditions_view(doc, urls, expires_at),
         poster=artifact(exports.poster, urls) if exports else None,
         thumbnail=artifact(exports.thumbnail, urls) if exports else None,
-        costs=cost_summary(doc), error=error_view(doc), links=links(doc.id, base),
+        costs=cost_summary(doc), error=error_view(doc), media_removed=media_removed(doc), links=links(doc.id, base),
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from admint.contracts.stages import PIPELINE
 from admint.providers.billing import billed_seconds
 from admint.providers.registry import ModelInfo, ModelRegistry
 from admint.providers.settings import ProviderSettings
@@ -26,8 +27,12 @@ TYPICAL_BEAT_S = 6.0
 ENCODE_S_PER_VIDEO_S = 1.0
 """Rough stitch + export time per second of ad (the offline path at 1080×1920 on two cores); wall time only."""
 
-KIND_STAGE = {"planner": "planning", "image": "storyboard", "video": "chunking", "music": "stitching"}
-"""Which stage spends on which kind of model (the names of the stage table)."""
+KIND_SERVICE = {"planner": "planner", "image": "storyboard", "video": "chunker", "music": "stitcher"}
+"""Which service calls which kind of model; its stage (from the stage table) is the one that spends."""
+
+
+def stage_of_kind(kind: str) -> str:
+    return PIPELINE.stages_of(KIND_SERVICE[kind])[0].name
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ def _item(info: ModelInfo, calls: int, units_per_call: float) -> EstimateItem:
     if info.kind == "video":
         units_per_call = billed_seconds(info, units_per_call)
     units = calls * (units_per_call if info.unit == "second" else 1.0)
-    return EstimateItem(stage=KIND_STAGE[info.kind], model=info.name, calls=calls, units=round(units, 6),
+    return EstimateItem(stage=stage_of_kind(info.kind), model=info.name, calls=calls, units=round(units, 6),
                         unit=info.unit, unit_price_usd=info.price_usd,
                         usd=round(calls * info.price(units_per_call), 6))
 
