@@ -25,7 +25,8 @@ TYPICAL_BEAT_S = 6.0
 """The planner's beats are 5, 10 or 15 s, at least three, and its archetypes pace about six seconds a beat
 (measured over 8 briefs × 8 seeds × 3 creativities: a mean of 5.96 s at 30 s, 5.95 s at 45 s, 6.0 s at 60 s)."""
 ENCODE_S_PER_VIDEO_S = 1.0
-"""Rough stitch + export time per second of ad (the offline path at 1080×1920 on two cores); wall time only."""
+"""Stitch + export time per second of ad: a rough allowance, not a measurement (wall time only, like the
+registry's `latency_s`, which are typical figures rather than numbers measured here)."""
 
 KIND_SERVICE = {"planner": "planner", "image": "storyboard", "video": "chunker", "music": "stitcher"}
 """Which service calls which kind of model; its stage (from the stage table) is the one that spends."""
