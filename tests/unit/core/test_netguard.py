@@ -40,5 +40,5 @@ def test_a_target_keeps_path_query_and_default_ports() -> None:
 async def test_names_and_literals_that_lead_inward_are_refused_unless_allowed(url: str) -> None:
     with pytest.raises(UnsafeUrl, match="public addresses"):
         await vetted(url, allow_private=False)
-    target, ip = await vetted(url, allow_private=True)
-    assert forbidden_reason(ip) is not None and target.scheme == "http"
+    target, addresses = await vetted(url, allow_private=True)
+    assert all(forbidden_reason(ip) is not None for ip in addresses) and target.scheme == "http"

@@ -98,9 +98,10 @@ async def resolve(host: str, port: int) -> list[IpAddress]:
     return list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
 
 
-async def vetted(url: str, allow_private: bool) -> tuple[Target, IpAddress]:
-    """The target and the checked address to connect to; UnsafeUrl when the URL may not be called."""
+async def vetted(url: str, allow_private: bool) -> tuple[Target, list[IpAddress]]:
+    """The target and its checked addresses to connect to, in resolver order; UnsafeUrl when the URL may not be
+    called (any address of the name leading inward refuses it: a name cannot mix public and private answers)."""
     target = parse_target(url)
     addresses = await resolve(target.host, target.port)
     check_addresses(target.host, addresses, allow_private)
-    return target, addresses[0]
+    return target, addresses

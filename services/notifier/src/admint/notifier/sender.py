@@ -12,7 +12,7 @@ import time
 
 import httpx
 
-from admint.core.netguard import UnsafeUrl, vetted
+from admint.core.netguard import Target, UnsafeUrl, vetted
 from admint.notifier.ports import Outcome
 
 RESPONSE_KEPT = 512
@@ -44,18 +44,8 @@ class HttpSender:
 
         try:
             async with asyncio.timeout(self.timeout_s):
-                target, ip = await vetted(url, self.allow_private)
-                async with httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=self.timeout_s) as client:
-                    request = client.build_request(
-                        "POST", pinned_url(target.scheme, str(ip), target.port, target.path), content=body.encode(),
-                        headers={**headers, "host": host_header(target.scheme, target.host, target.port)},
-                        extensions={"sni_hostname": target.host},
-                    )
-                    response = await client.send(request, stream=True)
-                    try:
-                        text = await self._read_some(response)
-                    finally:
-                        await response.aclose()
+                target, addresses = await vetted(url, self.allow_private)
+                response, text = await self._post_first(target, [str(ip) for ip in addresses], body, headers)
         except UnsafeUrl as exc:
             return Outcome(False, latency_ms=elapsed(), error=f"refused: {exc}")
         except TimeoutError:
@@ -67,6 +57,28 @@ class HttpSender:
         error = None if ok else (f"redirect to {response.headers.get('location', '?')} not followed"
                                  if 300 <= code < 400 else f"HTTP {code}")
         return Outcome(ok, code, elapsed(), error, text[:RESPONSE_KEPT] or None)
+
+    async def _post_first(self, target: Target, addresses: list[str], body: str,
+                          headers: dict[str, str]) -> tuple[httpx.Response, str]:
+        """POST to the first checked address that accepts a connection (IPv6 then IPv4, as resolved)."""
+        for i, ip in enumerate(addresses):
+            async with httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=self.timeout_s) as client:
+                request = client.build_request(
+                    "POST", pinned_url(target.scheme, ip, target.port, target.path), content=body.encode(),
+                    headers={**headers, "host": host_header(target.scheme, target.host, target.port)},
+                    extensions={"sni_hostname": target.host},
+                )
+                try:
+                    response = await client.send(request, stream=True)
+                except httpx.ConnectError:
+                    if i == len(addresses) - 1:
+                        raise
+                    continue
+                try:
+                    return response, await self._read_some(response)
+                finally:
+                    await response.aclose()
+        raise httpx.ConnectError(f"{target.host} has no address")
 
     async def _read_some(self, response: httpx.Response) -> str:
         data = b""
