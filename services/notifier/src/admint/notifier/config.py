@@ -12,6 +12,9 @@ DEFAULT_SCHEDULE_S = [5.0, 300.0, 1800.0, 2 * HOUR, 5 * HOUR, 8 * HOUR, 8 * HOUR
 
 class NotifierSettings(WebhookSafetySettings, CoreSettings):
     service_name: str = Field(default="notifier", description="Name used in logs, metrics and event producers.")
+    max_inflight: int = Field(
+        default=16, description="Events one notifier process takes at once (it only enqueues: light work).", ge=1,
+        le=64)
     public_url: str | None = Field(
         default=None, description="Base URL clients use (for absolute links); relative links when unset."
     )
