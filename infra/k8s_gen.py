@@ -62,6 +62,8 @@ PROFILES: dict[str, WorkerProfile] = {
         "1", "2", "1Gi", "3Gi", "8Gi", 240, 1, 6, (("ADMINT_ENCODE_CONCURRENCY", "2"),)
     ),
     "exporter": WorkerProfile("1", "2", "1Gi", "2Gi", "8Gi", 240, 1, 6),
+    # webhooks are I/O: small pods; two at least, so a receiver that hangs never holds every sender
+    "notifier": WorkerProfile("100m", "500m", "128Mi", "256Mi", "64Mi", 40, 2, 6),
 }
 
 

@@ -12,6 +12,7 @@ from admint.contracts.export import ExportCompleted, Rendition, SpecCheck
 from admint.contracts.generation import (
     GenerationCancelled,
     GenerationCompleted,
+    GenerationDeleted,
     GenerationFailed,
     GenerationRequested,
     GenerationSpec,
@@ -227,6 +228,7 @@ def every_event() -> list[Event]:
             detail="HTTP 422 from provider",
         ),
         GenerationCancelled(**envelope(producer="gateway"), reason="cancelled by owner", requested_by="acme"),
+        GenerationDeleted(**envelope(producer="gateway", causation_id=None), requested_by="acme", objects_deleted=17),
         StageProgress(
             **envelope(producer="storyboard"),
             stage="storyboard",

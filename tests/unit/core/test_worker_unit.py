@@ -78,3 +78,40 @@ async def test_a_backing_server_that_is_away_is_retried_not_parked(outage: Excep
     sub = Subscription(spec, StageProgress, unlucky, stage="chunking")
     assert await worker.deliver(sub, delivery, event) == "retry"
     assert delivery.log == ["nak"]
+
+
+async def test_a_service_beside_the_pipeline_never_fails_a_generation() -> None:
+    """The notifier's subscriptions have no stage: a permanent error or a poison message is dropped or parked,
+    and the generation goes on untouched; a pipeline stage's permanent error fails it with the reason."""
+    from admint.contracts.generation import GenerationFailed
+    from admint.core.budget import BudgetExceeded
+    from tests.support import builders
+
+    async def refuse(event: StageProgress) -> list:
+        raise BudgetExceeded("stopped before chunk 2-0: it costs 0.46 USD")
+
+    docs = FakeGenerationStore()
+    await docs.create(builders.generation("G1", status="chunking"))
+    event = StageProgress(generation_id="G1", producer="t", stage="chunking", done=0, total=1)
+    published = Published()
+    worker = Worker("svc", docs, published)
+    beside = Subscription(ConsumerSpec("notifier", "n", "stage.progress.v1", max_deliver=1), StageProgress, refuse,
+                          stage=None, skip_terminal=False)
+    assert await worker.deliver(beside, FakeDelivery(event.subject), event) == "failed"
+    assert await docs.status("G1") == "chunking" and published.events == []
+
+    async def crash(event: StageProgress) -> list:
+        raise RuntimeError("boom")
+
+    poison = Subscription(ConsumerSpec("notifier", "n", "stage.progress.v1", max_deliver=1), StageProgress, crash,
+                          stage=None, skip_terminal=False)
+    assert await worker.deliver(poison, FakeDelivery(event.subject), event) == "dead_lettered"
+    assert await docs.status("G1") == "chunking"
+    assert [e.type for e in published.events] == ["message.deadlettered.v1"]
+
+    stage = Subscription(ConsumerSpec("chunker", "c", "stage.progress.v1"), StageProgress, refuse, stage="chunking")
+    assert await worker.deliver(stage, FakeDelivery(event.subject), event) == "failed"
+    doc = await docs.get("G1")
+    assert doc is not None and doc.status == "failed" and doc.error is not None
+    assert doc.error.reason.startswith("stopped before chunk 2-0")
+    assert isinstance(published.events[-1], GenerationFailed)

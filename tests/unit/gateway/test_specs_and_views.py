@@ -174,3 +174,21 @@ def test_validation_errors_are_json_safe() -> None:
     ])
     assert errors[0]["pointer"] == "/duration_s" and errors[0]["ctx"] == {"error": "x"}
     assert errors[1]["pointer"] is None
+
+
+async def test_costs_show_subtotals_limits_and_what_retention_removed() -> None:
+    from admint.core.document import RetentionInfo
+
+    doc = completed()
+    doc.request.estimated_cost_usd = 0.3
+    doc.spec = doc.spec.model_copy(update={"max_cost_usd": 1.0})
+    view = await generation_view(doc, fake_presign, "", datetime(2030, 1, 1, tzinfo=UTC))
+    assert {s.stage: s.usd for s in view.costs.by_stage} == pytest.approx(
+        {e.stage: e.usd for e in view.costs.entries})
+    assert sum(m.usd for m in view.costs.by_model) == pytest.approx(view.costs.total_usd)
+    assert view.costs.estimated_usd == 0.3 and view.costs.max_cost_usd == 1.0 and view.media_removed is None
+    stamp = datetime(2030, 1, 2, tzinfo=UTC)
+    doc.retention = RetentionInfo(intermediates_deleted_at=stamp)
+    later = await generation_view(doc, fake_presign, "", datetime(2030, 1, 1, tzinfo=UTC))
+    assert later.media_removed is not None and later.media_removed.intermediates_at == stamp
+    assert later.media_removed.videos_at is None

@@ -1,4 +1,5 @@
-"""The `admint` command: generate an ad and watch it being made, inspect, list, download, manage keys.
+"""The `admint` command: generate an ad and watch it being made, inspect, list, download, manage keys; webhooks,
+estimates, usage and deletion (integrations.py).
 
 Exit codes: 0 done, 1 the generation failed or was cancelled, 2 usage error, 3 the API refused the request,
 4 the gateway could not be reached.
@@ -15,6 +16,7 @@ import httpx
 import typer
 from rich.console import Console
 
+from admint.cli import integrations
 from admint.cli.progress import GenerationProgress
 from admint.cli.view import ProgressBars, generation_table, list_table
 from admint.client import DEFAULT_API_URL, ApiClient, ApiError, Unreachable
@@ -129,6 +131,9 @@ def generate(
     no_download: Annotated[bool, typer.Option("--no-download", help="Do not download the result.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print events as JSON lines instead of bars.")] = False,
     idempotency_key: Annotated[str | None, typer.Option(help="Retry-safe key (default: a fresh one).")] = None,
+    max_cost: Annotated[float | None, typer.Option(help="Spend limit, USD (refused up front when estimated "
+                                                        "higher; stopped before crossing it).")] = None,
+    webhook_url: Annotated[str | None, typer.Option(help="Also send this generation's webhooks here.")] = None,
 ) -> None:
     """Ask for an ad, watch it being made, download it, print its path."""
     with ctx.obj.client() as client:
@@ -139,6 +144,10 @@ def generate(
                 body["creativity"] = creativity
             if seed is not None:
                 body["seed"] = seed
+            if max_cost is not None:
+                body["max_cost_usd"] = max_cost
+            if webhook_url is not None:
+                body["webhook_url"] = webhook_url
             if product is not None:
                 asset = client.upload_asset(product)
                 body["product_asset_id"] = asset.id
@@ -322,3 +331,6 @@ def keys_revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="
             raise _fail(exc) from exc
     out.print(f"{key_id} revoked")
 
+
+
+integrations.install(app)

@@ -10,6 +10,7 @@ from admint.contracts.export import ExportCompleted
 from admint.contracts.generation import (
     GenerationCancelled,
     GenerationCompleted,
+    GenerationDeleted,
     GenerationFailed,
     GenerationRequested,
     MessageDeadLettered,
@@ -32,6 +33,7 @@ EVENT_MODELS: tuple[type[Event], ...] = (
     GenerationCompleted,
     GenerationFailed,
     GenerationCancelled,
+    GenerationDeleted,
     StageProgress,
     MessageDeadLettered,
 )
@@ -50,6 +52,7 @@ AnyEvent = Annotated[
     | GenerationCompleted
     | GenerationFailed
     | GenerationCancelled
+    | GenerationDeleted
     | StageProgress
     | MessageDeadLettered,
     Field(discriminator="type"),

@@ -65,6 +65,16 @@ class GenerationCreate(BaseModel):
                              ge=0, le=MAX_SEED)
     transition: TransitionIn | None = Field(default=None, description="How beats join (default 0.5 s crossfade).")
     music: bool = Field(default=True, description="Whether to add a music bed.")
+    webhook_url: str | None = Field(
+        default=None, min_length=8, max_length=2048,
+        description="Also send this generation's webhooks here, signed with the owner's request secret "
+                    "(POST /v1/webhooks/request/rotate-secret makes it).",
+    )
+    max_cost_usd: float | None = Field(
+        default=None, gt=0, le=100_000,
+        description="Spend limit: refused up front (422, with the estimate) when the estimate is higher; stopped "
+                    "(failed) before a priced call would cross it.",
+    )
 
     @field_validator("brief")
     @classmethod
@@ -151,9 +161,26 @@ class CostItem(Public):
     usd: float = Field(description="Price in US dollars.", ge=0)
 
 
+class StageCost(Public):
+    stage: Stage = Field(description="Stage that spent it.")
+    usd: float = Field(description="Recorded spend, USD.", ge=0)
+
+
+class ModelCost(Public):
+    model: str = Field(description="Model registry name.")
+    usd: float = Field(description="Recorded spend, USD.", ge=0)
+
+
 class CostSummary(Public):
     total_usd: float = Field(description="Sum of every recorded provider cost.")
     entries: list[CostItem] = Field(default_factory=list, description="One entry per priced call, by key.")
+    by_stage: list[StageCost] = Field(default_factory=list, description="Recorded spend by stage.")
+    by_model: list[ModelCost] = Field(default_factory=list, description="Recorded spend by model.")
+    estimated_usd: float | None = Field(default=None, description="The estimate when the request was accepted.")
+    projected_usd: float | None = Field(default=None,
+                                        description="The cost of its plan with this deployment's models, once "
+                                                    "planned (what the run will record unless stopped or retried).")
+    max_cost_usd: float | None = Field(default=None, description="The request's spend limit, if any.")
 
 
 class ErrorView(Public):
@@ -162,6 +189,13 @@ class ErrorView(Public):
     retryable: bool = Field(description="Whether POST …/retry may help.")
     detail: str | None = Field(default=None, description="Technical detail (exception text, provider answer).")
     at: datetime | None = Field(default=None, description="When it failed.")
+
+
+class MediaRemoved(Public):
+    """What the retention policy has removed (links to those objects no longer work)."""
+
+    intermediates_at: datetime | None = Field(default=None, description="When frames, chunks and music were removed.")
+    videos_at: datetime | None = Field(default=None, description="When the finished videos were removed.")
 
 
 class GenerationView(Public):
@@ -185,6 +219,8 @@ class GenerationView(Public):
     thumbnail: ArtifactView | None = Field(default=None, description="Thumbnail JPEG, once exported.")
     costs: CostSummary = Field(description="Provider costs.")
     error: ErrorView | None = Field(default=None, description="Why it failed, when it failed.")
+    media_removed: MediaRemoved | None = Field(default=None,
+                                               description="Set once the retention policy removed some of its media.")
     links: GenerationLinks = Field(description="Related resources.")
     trace_id: str | None = Field(default=None, description="OpenTelemetry trace id of the request that created "
                                  "it (32 hex digits; null when tracing is off): find its spans in your tracing "
@@ -211,6 +247,9 @@ class GenerationPage(Public):
 class Limits(Public):
     max_active_generations: int = Field(description="Generations this key may run at once.")
     rate_limit_per_minute: int = Field(description="Requests this key may make per minute.")
+    generations_per_day: int | None = Field(default=None, description="Generations per UTC day (null: no quota).")
+    spend_per_month_usd: float | None = Field(default=None,
+                                              description="Provider spend per UTC month, USD (null: no quota).")
 
 
 class MeView(Public):
@@ -250,6 +289,10 @@ class KeyCreate(BaseModel):
                                                description="Override of the concurrent-generation limit.")
     rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000,
                                               description="Override of the request rate limit.")
+    generations_per_day: int | None = Field(default=None, ge=1, le=1_000_000,
+                                            description="Quota of generations per UTC day.")
+    spend_per_month_usd: float | None = Field(default=None, gt=0, le=10_000_000,
+                                              description="Quota of provider spend per UTC month, USD.")
 
 
 class AuditEntry(BaseModel):
@@ -282,6 +325,8 @@ class KeyView(BaseModel):
     revoked_at: datetime | None = None
     max_active_generations: int | None = None
     rate_limit_per_minute: int | None = None
+    generations_per_day: int | None = None
+    spend_per_month_usd: float | None = None
 
 
 class KeyCreated(KeyView):

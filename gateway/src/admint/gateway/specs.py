@@ -50,4 +50,5 @@ def build_spec(
         product_asset_id=body.product_asset_id,
         product_asset=product_asset,
         music=body.music,
+        max_cost_usd=body.max_cost_usd,
     )

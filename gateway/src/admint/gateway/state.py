@@ -10,10 +10,12 @@ from admint.core.bus import EventPublisher
 from admint.core.docstore import GenerationRepository
 from admint.core.mongo import MongoClient
 from admint.gateway.audit import AuditLog
+from admint.core.webhookstore import DeliveryRepository, EndpointRepository
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
 from admint.gateway.limits import SharedRateLimiter, StreamCounter
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
+from admint.gateway.usage import UsageQueries
 
 
 @dataclass
@@ -32,6 +34,9 @@ class Gateway:
     js: JetStreamContext
     limiter: SharedRateLimiter
     audit: AuditLog
+    endpoints: EndpointRepository
+    deliveries: DeliveryRepository
+    usage: UsageQueries
     streams: StreamCounter = field(default_factory=StreamCounter)
     """Open SSE streams per key in this process (the per-key cap)."""
 

@@ -20,6 +20,8 @@ def key_view(record: dict[str, Any]) -> dict[str, Any]:
         "prefix": record.get("prefix", ""), "created_at": record["created_at"],
         "revoked_at": record.get("revoked_at"), "max_active_generations": record.get("max_active_generations"),
         "rate_limit_per_minute": record.get("rate_limit_per_minute"),
+        "generations_per_day": record.get("generations_per_day"),
+        "spend_per_month_usd": record.get("spend_per_month_usd"),
     }
 
 
@@ -28,7 +30,8 @@ def key_view(record: dict[str, Any]) -> dict[str, Any]:
 async def create_key(body: KeyCreate, gw: GatewayDep, request: Request) -> dict[str, Any]:
     plaintext, record = await gw.keys.create(
         body.owner, body.name, max_active_generations=body.max_active_generations,
-        rate_limit_per_minute=body.rate_limit_per_minute,
+        rate_limit_per_minute=body.rate_limit_per_minute, generations_per_day=body.generations_per_day,
+        spend_per_month_usd=body.spend_per_month_usd,
     )
     await gw.audit.record("key.created", actor="admin", target=record["_id"], client=_client(request), details={
         "owner": body.owner, "name": body.name, "max_active_generations": body.max_active_generations,
@@ -79,6 +82,7 @@ async def whoami(gw: GatewayDep, who: PrincipalDep) -> MeView:
     return MeView(
         owner=who.owner, key_id=who.key_id,
         limits=Limits(max_active_generations=who.max_active_generations,
-                      rate_limit_per_minute=who.rate_limit_per_minute),
+                      rate_limit_per_minute=who.rate_limit_per_minute, generations_per_day=who.generations_per_day,
+                      spend_per_month_usd=who.spend_per_month_usd),
         active_generations=await gw.generations.count_active(who.owner),
     )

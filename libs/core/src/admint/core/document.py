@@ -42,6 +42,8 @@ class RequestRecord(Section):
     published_at: datetime | None = Field(default=None, description="When generation.requested.v1 was published.")
     trace_id: str | None = Field(default=None, description="OpenTelemetry trace the creating request started "
                                                            "(when tracing is on).")
+    webhook_url: str | None = Field(default=None, description="Per-request webhook URL (notifier).")
+    estimated_cost_usd: float | None = Field(default=None, description="The estimate when it was accepted.")
 
 
 class FrameEntry(Section):
@@ -154,6 +156,25 @@ class CancelInfo(Section):
     key_id: str | None = None
 
 
+class DeletionInfo(Section):
+    """The owner deleted it (DELETE /v1/generations/{id}): media and events are gone, the record stays."""
+
+    requested_at: datetime
+    by: str
+    key_id: str | None = None
+    objects_deleted: int = 0
+    completed_at: datetime | None = Field(default=None, description="When every object was removed.")
+
+
+class RetentionInfo(Section):
+    """What the retention sweep removed, and its claims (one replica at a time per generation and kind)."""
+
+    intermediates_deleted_at: datetime | None = None
+    videos_deleted_at: datetime | None = None
+    objects_deleted: int = 0
+    claims: dict[str, datetime] = Field(default_factory=dict, description="Kind → claimed until.")
+
+
 class GenerationDoc(Section):
     """One generation."""
 
@@ -179,6 +200,8 @@ class GenerationDoc(Section):
     previous_errors: list[ErrorInfo] = Field(default_factory=list)
     timeline: dict[str, datetime] = Field(default_factory=dict, description="When each status was entered.")
     cancel: CancelInfo | None = None
+    deletion: DeletionInfo | None = None
+    retention: RetentionInfo = Field(default_factory=RetentionInfo)
 
     @classmethod
     def from_mongo(cls, raw: dict[str, Any]) -> "GenerationDoc":

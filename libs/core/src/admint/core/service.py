@@ -13,7 +13,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
@@ -91,8 +91,16 @@ class ServiceSpec(Generic[S, P]):
     heal: HealFn | None = None
     """`async def heal(doc, ports) -> [completion]` for a quiet generation whose stage inputs are all recorded
     (self-healing fan-ins, healer.py)."""
+    beside_pipeline: bool = False
+    """A service beside the pipeline (the notifier): its failures never fail a generation — a message it cannot
+    handle is parked, and the generation goes on as if the service were not there."""
+    background: Callable[[S, P], Sequence[Coroutine[Any, Any, None]]] | None = None
+    """Long-running loops of the service besides its consumers (the notifier's sender), started after the broker
+    and cancelled at shutdown."""
 
-    def failure_stage(self) -> Stage:
+    def failure_stage(self) -> Stage | None:
+        if self.beside_pipeline:
+            return None
         if self.stage is not None:
             return self.stage
         owned = PIPELINE.stages_of(self.name)
@@ -321,12 +329,16 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
             infra.docs, spec.heal, ports, [PIPELINE.status_of_stage[name] for name in owned], settings.heal_after_s,
             publisher.publish, in_stream, settings.watchdog_interval_s,
         )))
+    loops = [asyncio.create_task(c) for c in (spec.background(settings, ports) if spec.background else ())]
     log.info("%s consuming %s", settings.service_name, ", ".join(s.consumer.durable for s in subscriptions))
     try:
         await stop.wait()
     finally:
         for task in tasks:
             task.cancel()
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
         await drain(worker, broker, settings.shutdown_grace_s)
         await mongo.close()
         await health.stop()

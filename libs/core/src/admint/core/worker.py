@@ -47,8 +47,9 @@ class Subscription:
     consumer: ConsumerSpec
     model: type[Event]
     handler: Handler
-    stage: Stage
-    """Stage named in generation.failed.v1 when this handler fails for good."""
+    stage: Stage | None
+    """Stage named in generation.failed.v1 when this handler fails for good; None beside the pipeline (the
+    notifier), whose failures never fail a generation."""
     skip_terminal: bool = True
     """Drop events of generations already completed/failed/cancelled (cancellation stops new work)."""
 
@@ -167,9 +168,10 @@ class Worker:
             log.warning("permanent failure: %s", exc.reason, extra={"detail": exc.detail, "stage": sub.stage})
             add_event("permanent failure", reason=exc.reason, retryable=exc.retryable)
             mark_error(exc.reason)
-            await self.fail_generation(
-                event, sub.stage, exc.reason, retryable=exc.retryable, detail=exc.detail
-            )
+            if sub.stage is not None:
+                await self.fail_generation(
+                    event, sub.stage, exc.reason, retryable=exc.retryable, detail=exc.detail
+                )
             await msg.ack()
             return self._count(event_type, "failed")
         except asyncio.CancelledError:
@@ -249,6 +251,9 @@ class Worker:
                 error=error[:2000],
             )
             await self.publisher.publish(parked)
+            if sub.stage is None:
+                await msg.ack()
+                return
             reason = (
                 f"{sub.stage} could not process a message after {msg.deliveries} deliveries: {error[:300]}"
             )

@@ -37,10 +37,13 @@ from admint.contracts.envelope import Event
 from admint.contracts.stages import PIPELINE
 from admint.contracts.storyboard import StoryboardCompleted
 from admint.core import keys
+from admint.core.budget import ensure_budget
 from admint.core.document import ChunkingSection, chunk_item
 from admint.core.errors import PermanentError, TransientError, TransientProviderError
 from admint.core.scratch import scratch_dir
 from admint.providers.ports import VideoResult
+from admint.providers.pricing import call_price
+from admint.providers.registry import load_registry
 
 __all__ = ["Ports", "handle_chunk_completed", "handle_chunk_requested", "handle_storyboard_completed"]
 
@@ -78,6 +81,8 @@ async def handle_chunk_requested(event: ChunkRequested, ports: Ports) -> list[Ev
     stored = await _already_stored(event, ports)
     if stored is not None:
         return [stored]
+    await ensure_budget(ports.docs, gid, key=cost_key(event), what=f"chunk {item}",
+                        next_usd=call_price(ports.video.name, event.requested_duration_s, load_registry()))
     async with scratch_dir(ports.settings.workdir, gid, f"chunk-{item}") as workdir:
         result = await _animate(event, ports, await _init_frame(event, ports), workdir)
         skip = skip_frames(event, result.repeats_init_frame)

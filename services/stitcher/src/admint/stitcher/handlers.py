@@ -14,12 +14,15 @@ from admint.contracts.common import CostEntry
 from admint.contracts.envelope import Event
 from admint.contracts.stitch import StitchCompleted
 from admint.core import keys
+from admint.core.budget import BudgetExceeded, ensure_budget
 from admint.core.document import MasterSection
 from admint.core.errors import PermanentError, TransientError
 from admint.core.events import follow
 from admint.core.scratch import scratch_dir
 from admint.core.stores import GenerationStore, ObjectStore
 from admint.providers.ports import MusicModel, MusicRequest
+from admint.providers.pricing import call_price
+from admint.providers.registry import load_registry
 from admint.stitcher.config import StitcherSettings
 from admint.stitcher.master import Bed, MasterPlan, check_length, master_section, plan_master
 from admint.stitcher.ports import ClipFile, RenderJob, StitchEncoder, StitchResult
@@ -112,6 +115,12 @@ async def _music_bed(event: ChunksCompleted, ports: Ports, duration_s: float, wo
     if ports.music is None:
         return Bed(error="no music model is configured")
     gid = event.generation_id
+    try:  # over max_cost_usd the bed is skipped with the reason (the ad is nearly done: it is not failed for it)
+        await ensure_budget(ports.docs, gid, key="music", what="the music bed",
+                            next_usd=call_price(ports.music.name, 1, load_registry()))
+    except BudgetExceeded as exc:
+        log.warning("delivering without music: %s", exc.reason, extra={"generation_id": gid})
+        return Bed(model=ports.music.name, error=f"music failed: {exc.reason}"[:500])
     result, bed = None, None
     try:
         result = await ports.music.compose(

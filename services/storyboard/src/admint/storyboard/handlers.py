@@ -11,9 +11,12 @@ import logging
 from admint.contracts.envelope import Event
 from admint.contracts.storyboard import FrameCompleted, FrameRequested, PlanCompleted, StoryboardCompleted
 from admint.core import keys
+from admint.core.budget import ensure_budget
 from admint.core.document import FrameEntry
 from admint.core.errors import PermanentError, TransientError
 from admint.core.events import follow
+from admint.providers.pricing import call_price
+from admint.providers.registry import load_registry
 from admint.storyboard import board
 from admint.storyboard.board import PRODUCER, IncompleteStoryboard
 from admint.storyboard.ports import NotAnImage, Ports
@@ -37,6 +40,8 @@ async def handle_frame_requested(event: FrameRequested, ports: Ports) -> list[Ev
     if stored is not None and await ports.blobs.exists(key):
         # redelivered after it was stored: do not pay for (or change) the frame again
         return [board.frame_completed(event, stored)]
+    await ensure_budget(ports.docs, gid, key=f"storyboard:{beat}", what=f"the frame of beat {beat}",
+                        next_usd=call_price(ports.image.name, 1, load_registry()))
     frame = await _render(event, key, ports)
     await ports.docs.record_cost(gid, board.frame_cost(beat, frame))
     await ports.docs.record_frame(gid, beat, frame)
