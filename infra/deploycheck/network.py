@@ -18,6 +18,9 @@ GATEWAY = "gateway"
 INGRESS_NAMESPACES = frozenset({"ingress-nginx", "monitoring"})
 METRICS_NAMESPACE = "monitoring"
 EGRESS_PORTS = frozenset({53, 4222, 27017, 9000, 443})
+WEBHOOK_SENDER = "notifier"
+"""The one service that calls out to clients' webhook URLs: http too, but to public addresses only."""
+PRIVATE_RANGES = frozenset({"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "127.0.0.0/8"})
 PRIVATE_PATHS = ("/metrics", "/healthz", "/readyz")
 
 
@@ -57,14 +60,22 @@ def _ingress_problems(where: str, rules: list[dict[str, Any]], gateway: bool) ->
     return problems
 
 
-def _egress_problems(where: str, rules: list[dict[str, Any]]) -> list[str]:
+def _egress_problems(where: str, rules: list[dict[str, Any]], sender: bool = False) -> list[str]:
     problems = []
     for rule in rules:
         ports = {p.get("port") for p in rule.get("ports") or []}
+        if sender and ports <= {80, 443} and ports and _public_only(rule.get("to") or []):
+            continue
         if not ports or not ports <= EGRESS_PORTS:
             problems.append(f"{where}: egress to {sorted(ports - EGRESS_PORTS, key=str) or 'every port'} is "
                             f"beyond DNS, NATS, MongoDB, S3 and TLS {sorted(EGRESS_PORTS)}")
     return problems
+
+
+def _public_only(peers: list[dict[str, Any]]) -> bool:
+    """Every peer an ipBlock that excludes the private ranges (webhooks must never reach inside)."""
+    return bool(peers) and all(
+        "ipBlock" in p and PRIVATE_RANGES <= set(p["ipBlock"].get("except") or []) for p in peers)
 
 
 def check_network(docs: list[Doc]) -> list[str]:
@@ -84,7 +95,8 @@ def check_network(docs: list[Doc]) -> list[str]:
         for policy in mine:
             pwhere = f"{where} via NetworkPolicy/{policy['metadata']['name']}"
             problems += _ingress_problems(pwhere, policy["spec"].get("ingress") or [], gateway)
-            problems += _egress_problems(pwhere, policy["spec"].get("egress") or [])
+            sender = labels.get("app.kubernetes.io/name") == WEBHOOK_SENDER
+            problems += _egress_problems(pwhere, policy["spec"].get("egress") or [], sender)
     return problems + check_ingress_paths(docs)
 
 

@@ -150,6 +150,10 @@ def egress_anywhere(docs: list[Doc]) -> None:
     find(docs, "NetworkPolicy", "admint-egress")["spec"]["egress"].append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]})
 
 
+def webhooks_into_private_networks(docs: list[Doc]) -> None:
+    find(docs, "NetworkPolicy", "notifier-webhooks-egress")["spec"]["egress"][0]["to"][0]["ipBlock"]["except"] = []
+
+
 def gateway_open_to_all(docs: list[Doc]) -> None:
     find(docs, "NetworkPolicy", "gateway-ingress")["spec"]["ingress"][0]["from"] = [
         {"ipBlock": {"cidr": "0.0.0.0/0"}}]
@@ -176,6 +180,7 @@ BREAKAGES: dict[str, tuple[Callable[[list[Doc]], None], str]] = {
     "worker reachable from anywhere": (worker_open_to_all, "takes traffic from beyond the namespaces ['monitoring']"),
     "no default deny": (no_default_deny, "no NetworkPolicy denies its ['Ingress'] by default"),
     "egress to anywhere": (egress_anywhere, "egress to every port is beyond DNS"),
+    "webhooks may reach private networks": (webhooks_into_private_networks, "egress to [80] is beyond"),
     "gateway open to every address": (gateway_open_to_all, "gateway via NetworkPolicy/gateway-ingress: takes traffic"),
     "/metrics on the public Ingress": (metrics_public, "exposes /metrics, /healthz, /readyz to the public"),
     "no seccomp profile": (no_seccomp, "seccompProfile must be RuntimeDefault"),

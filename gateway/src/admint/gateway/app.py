@@ -21,8 +21,8 @@ from admint.core.mongo import connect
 from admint.core.service import retry_until_ready
 from admint.core.tracing import enabled as tracing_enabled
 from admint.core.tracing import setup_tracing, shutdown_tracing
-from admint.gateway.audit import AuditLog
 from admint.core.webhookstore import DeliveryRepository, EndpointRepository
+from admint.gateway.audit import AuditLog
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
 from admint.gateway.events import declare_publishers

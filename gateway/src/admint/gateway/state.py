@@ -9,8 +9,8 @@ from admint.core.blobstore import BlobStore
 from admint.core.bus import EventPublisher
 from admint.core.docstore import GenerationRepository
 from admint.core.mongo import MongoClient
-from admint.gateway.audit import AuditLog
 from admint.core.webhookstore import DeliveryRepository, EndpointRepository
+from admint.gateway.audit import AuditLog
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
 from admint.gateway.limits import SharedRateLimiter, StreamCounter
