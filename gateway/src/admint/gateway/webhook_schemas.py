@@ -27,7 +27,9 @@ class WebhookCreate(BaseModel):
 class WebhookUpdate(BaseModel):
     """Only the fields given change. Enabling a disabled endpoint clears its disabled reason."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"enabled": True}, {"event_types": ["generation.completed", "generation.failed"]},
+    ]})
 
     url: str | None = Field(default=None, min_length=8, max_length=2048, description="New URL.")
     event_types: list[WebhookEventType] | None = Field(default=None, max_length=16,

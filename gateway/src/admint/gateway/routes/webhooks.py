@@ -6,7 +6,7 @@ secrets (POST /v1/webhooks/request/rotate-secret makes the first) and their deli
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 
 from admint.contracts.ids import ID_PATTERN, new_id
 from admint.core.docstore import now
@@ -116,8 +116,10 @@ async def delete_webhook(endpoint_id: EndpointId, gw: GatewayDep, who: Principal
 @router.post("/{endpoint_id}/rotate-secret", response_model=SecretRotated, operation_id="rotateWebhookSecret",
              responses=problems(401, 404, 409, 422, 429),
              summary="New signing secret (shown once); the old one keeps signing for the overlap")
-async def rotate_secret(endpoint_id: EndpointId, gw: GatewayDep, who: PrincipalDep,
-                        body: SecretRotate | None = None) -> SecretRotated:
+async def rotate_secret(
+    endpoint_id: EndpointId, gw: GatewayDep, who: PrincipalDep,
+    body: Annotated[SecretRotate | None, Body(openapi_examples={"one hour": {"value": {"overlap_s": 3600}}})] = None,
+) -> SecretRotated:
     body = body or SecretRotate()
     if endpoint_id == REQUEST_ENDPOINT and await gw.endpoints.request_endpoint(who.owner) is None:
         made = await gw.endpoints.request_endpoint(who.owner, create=True)
