@@ -50,6 +50,11 @@ class GenerationSpec(BaseModel):
     product_asset_id: str | None = Field(default=None, description="Id of an uploaded product image, if any.")
     product_asset: ArtifactRef | None = Field(default=None, description="Where that product image is stored.")
     music: bool = Field(default=True, description="Whether to add a music bed.")
+    quality_threshold: float | None = Field(
+        default=None, description="Chunks scoring below this overall quality (0–100) are rendered again with a "
+                                  "new seed (a few times at most; the best take is kept). None: no gate.",
+        ge=0, le=100,
+    )
 
     @field_validator("duration_s")
     @classmethod

@@ -15,6 +15,7 @@ from admint.contracts.generation import (
     MessageDeadLettered,
     StageProgress,
 )
+from admint.contracts.quality import QualityScored
 from admint.contracts.stitch import StitchCompleted
 from admint.contracts.storyboard import FrameCompleted, FrameRequested, PlanCompleted, StoryboardCompleted
 
@@ -34,6 +35,7 @@ EVENT_MODELS: tuple[type[Event], ...] = (
     GenerationCancelled,
     StageProgress,
     MessageDeadLettered,
+    QualityScored,
 )
 
 AnyEvent = Annotated[
@@ -51,7 +53,8 @@ AnyEvent = Annotated[
     | GenerationFailed
     | GenerationCancelled
     | StageProgress
-    | MessageDeadLettered,
+    | MessageDeadLettered
+    | QualityScored,
     Field(discriminator="type"),
 ]
 
