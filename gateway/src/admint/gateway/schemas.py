@@ -65,6 +65,12 @@ class GenerationCreate(BaseModel):
                              ge=0, le=MAX_SEED)
     transition: TransitionIn | None = Field(default=None, description="How beats join (default 0.5 s crossfade).")
     music: bool = Field(default=True, description="Whether to add a music bed.")
+    quality_threshold: float | None = Field(
+        default=None, ge=0, le=100,
+        description="Quality gate, 0–100: a chunk whose overall score is below it is rendered again with a new "
+                    "seed (at most ADMINT_QUALITY_MAX_RETAKES times; the best take is kept). Stitching then waits "
+                    "for the chunks' scores. Omit it and nothing waits for the scorer.",
+    )
 
     @field_validator("brief")
     @classmethod
