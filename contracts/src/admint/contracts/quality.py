@@ -41,7 +41,7 @@ class QualityScored(Event):
     kind: QualityKind = Field(description="What was scored: chunk, master or rendition.")
     item: str = Field(
         description="Which one: a chunk's \"<beat>-<chunk>\", \"master\", or a rendition's name (1x1).",
-        min_length=1, max_length=32,
+        pattern=r"^[a-z0-9][a-z0-9-]{0,31}$",
     )
     take: int = Field(default=0, description="Render of the chunk this is (0 first; re-renders count up).", ge=0)
     video: ArtifactRef = Field(description="The scored file.")
