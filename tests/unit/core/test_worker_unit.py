@@ -59,3 +59,35 @@ async def test_a_redelivery_while_still_handling_does_not_run_the_work_twice() -
     # once finished, a later redelivery is handled normally (idempotent handlers make that safe)
     assert await worker.deliver(sub, FakeDelivery(event.subject, 3), event) == "ok"
     assert calls == 2
+
+
+async def test_work_beside_the_pipeline_never_fails_the_generation() -> None:
+    """A route declared with fails_generation=False (the scorer) gives up and parks, the generation goes on."""
+    from admint.core.errors import PermanentError
+    from tests.support import builders
+
+    async def broken(event: StageProgress) -> list:
+        raise PermanentError("cannot score this video")
+
+    async def crashing(event: StageProgress) -> list:
+        raise RuntimeError("decoder crashed")
+
+    store = FakeGenerationStore()
+    await store.create(builders.generation("G1", status="chunking"))
+    published = Published()
+    worker = Worker("scorer", store, published)
+    event = StageProgress(generation_id="G1", producer="t", stage="chunking", done=0, total=1)
+    spec = ConsumerSpec("scorer", "scorer-x", "stage.progress.v1", max_deliver=2)
+    gave_up = FakeDelivery(event.subject)
+    assert await worker.deliver(Subscription(spec, StageProgress, broken, None, False, False), gave_up,
+                                event) == "given_up"
+    parked = FakeDelivery(event.subject, deliveries=2)
+    assert await worker.deliver(Subscription(spec, StageProgress, crashing, None, False, False), parked,
+                                event) == "dead_lettered"
+    assert gave_up.log == ["ack"] and parked.log == ["ack"]
+    assert [e.type for e in published.events] == ["message.deadlettered.v1"]  # and no generation.failed
+    assert await store.status("G1") == "chunking"
+    # the same failure on a pipeline route fails the generation
+    assert await worker.deliver(Subscription(spec, StageProgress, broken, "chunking"), FakeDelivery(event.subject),
+                                event) == "failed"
+    assert await store.status("G1") == "failed"

@@ -43,10 +43,12 @@ class Subscription:
     consumer: ConsumerSpec
     model: type[Event]
     handler: Handler
-    stage: Stage
-    """Stage named in generation.failed.v1 when this handler fails for good."""
+    stage: Stage | None
+    """Stage named in generation.failed.v1 when this handler fails for good (None: it never fails one)."""
     skip_terminal: bool = True
     """Drop events of generations already completed/failed/cancelled (cancellation stops new work)."""
+    fails_generation: bool = True
+    """False for work beside the pipeline: a permanent failure or a parked message leaves the generation be."""
 
 
 class Delivery(Protocol):
@@ -142,6 +144,9 @@ class Worker:
             return self._count(event_type, "ok")
         except PermanentError as exc:
             log.warning("permanent failure: %s", exc.reason, extra={"detail": exc.detail, "stage": sub.stage})
+            if sub.stage is None or not sub.fails_generation:
+                await msg.ack()
+                return self._count(event_type, "given_up")
             await self.fail_generation(
                 event, sub.stage, exc.reason, retryable=exc.retryable, detail=exc.detail
             )
@@ -219,6 +224,9 @@ class Worker:
                 error=error[:2000],
             )
             await self.publisher.publish(parked)
+            if sub.stage is None or not sub.fails_generation:
+                await msg.ack()
+                return
             reason = (
                 f"{sub.stage} could not process a message after {msg.deliveries} deliveries: {error[:300]}"
             )
