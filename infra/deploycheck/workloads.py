@@ -23,7 +23,7 @@ def _admint_image(image: str) -> bool:
     return any(name == f"admint/{svc}" or name.endswith(f"/admint/{svc}") for svc in IMAGES)
 
 
-IMAGES = ("planner", "storyboard", "chunker", "stitcher", "exporter", "gateway")
+IMAGES = ("planner", "storyboard", "chunker", "stitcher", "exporter", "scorer", "gateway")
 
 
 def pod_spec(doc: Doc) -> Doc | None:

@@ -9,12 +9,17 @@ def storyboard_key(generation_id: str, beat: int) -> str:
     return f"generations/{generation_id}/storyboard/{beat}.png"
 
 
-def chunk_key(generation_id: str, beat: int, chunk: int) -> str:
-    return f"generations/{generation_id}/chunks/{beat}-{chunk}.mp4"
+def _take(take: int) -> str:
+    """Re-renders of a chunk (quality threshold) are kept beside the first: 1-0.t1.mp4, 1-0.t2.mp4 …"""
+    return f".t{take}" if take else ""
 
 
-def last_frame_key(generation_id: str, beat: int, chunk: int) -> str:
-    return f"generations/{generation_id}/chunks/{beat}-{chunk}.last.png"
+def chunk_key(generation_id: str, beat: int, chunk: int, take: int = 0) -> str:
+    return f"generations/{generation_id}/chunks/{beat}-{chunk}{_take(take)}.mp4"
+
+
+def last_frame_key(generation_id: str, beat: int, chunk: int, take: int = 0) -> str:
+    return f"generations/{generation_id}/chunks/{beat}-{chunk}{_take(take)}.last.png"
 
 
 def music_key(generation_id: str) -> str:
