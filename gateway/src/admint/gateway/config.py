@@ -48,6 +48,10 @@ class GatewaySettings(CoreSettings):
 
     sse_keepalive_s: float = Field(default=15.0, description="Seconds between SSE keep-alive comments.", gt=0)
     sse_retry_ms: int = Field(default=3000, description="Reconnect delay suggested to SSE clients.", ge=0)
+    sse_scores_wait_s: float = Field(
+        default=60.0, description="How long a generation's SSE feed stays open after completion for the quality "
+                                  "scores still to come (0: the feed ends with the generation).", ge=0, le=3600,
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> "GatewaySettings":

@@ -11,6 +11,7 @@ from admint.contracts.generation import GenerationSpec
 from admint.contracts.ids import ID_PATTERN
 from admint.contracts.plan import Plan
 from admint.contracts.stages import Stage, Status
+from admint.gateway.quality_schemas import QualityView
 
 MAX_SEED = 2**31 - 1
 OWNER_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -191,6 +192,9 @@ class GenerationView(Public):
     thumbnail: ArtifactView | None = Field(default=None, description="Thumbnail JPEG, once exported.")
     costs: CostSummary = Field(description="Provider costs.")
     error: ErrorView | None = Field(default=None, description="Why it failed, when it failed.")
+    quality: QualityView = Field(default_factory=QualityView, description="Quality scores of its chunks, master "
+                                                                          "and renditions (issue 14).")
+    group_id: str | None = Field(default=None, description="The generation group (A/B variants) it belongs to.")
     links: GenerationLinks = Field(description="Related resources.")
 
 

@@ -21,7 +21,9 @@ callback) are private to nats-py, so the feed could not make its guarantee on to
 makes the restart point the feed's own, for the cost of the heartbeat and sequence checks in `_next`.
 
 The feed ends after the first terminal event of the current retry round; a client that resumes after it gets
-an empty, finished stream instead of waiting forever.
+an empty, finished stream instead of waiting forever. One exception: what works beside the pipeline (the scorer)
+publishes after completion, so when `more_after_end` says more is coming, the feed stays open after the terminal
+event until it says nothing is, or `more_wait_s` has passed.
 """
 
 import asyncio
@@ -100,8 +102,12 @@ class EventFeed:
 
     def __init__(self, nc: NatsClient, js: JetStreamContext, stream: str, generation_id: str, after_seq: int,
                  keepalive_s: float, retry_ms: int, current_attempt: Callable[[], Awaitable[int]],
-                 heartbeat_s: float | None = None) -> None:
+                 heartbeat_s: float | None = None, more_after_end: Callable[[], Awaitable[bool]] | None = None,
+                 more_wait_s: float = 0.0) -> None:
         self.current_attempt = current_attempt
+        self.more_after_end = more_after_end
+        """Whether events are still to come after the terminal one (scores of a completed generation)."""
+        self.more_wait_s = more_wait_s
         """The generation's retry round now: a terminal event of an older round does not end the feed."""
         self.nc = nc
         self.js = js
@@ -123,7 +129,8 @@ class EventFeed:
         await self._start()
         if self.after_seq > 0:
             done = await latest_terminal(self.js, self.stream, self.generation_id)
-            if done is not None and done[0] <= self.after_seq and done[1] >= await self.current_attempt():
+            if done is not None and done[0] <= self.after_seq and done[1] >= await self.current_attempt() \
+                    and not await self._more():
                 self.finished = True  # the client already saw the end (and no retry round followed it)
                 await self.close()
 
@@ -168,6 +175,9 @@ class EventFeed:
         SSE_CONSUMERS_REPLACED.labels(reason).inc()
         await self._drop()
 
+    async def _more(self) -> bool:
+        return self.more_after_end is not None and self.more_wait_s > 0 and await self.more_after_end()
+
     async def _next(self, timeout: float) -> Msg | None:
         """The consumer's next event message, else None within about `timeout`. Replaces the consumer (from
         the last sequence sent + 1) when it went quiet or skipped a message, or when there is none yet."""
@@ -207,12 +217,21 @@ class EventFeed:
             if self.finished or self.sub is None:
                 return
             said = time.monotonic()
+            ended: float | None = None
+            """When the terminal event went out, while events beside the pipeline are still awaited."""
+            settled = False
+            """Nothing more was awaited at the last look: one more quiet read (the event written just before
+            that look is published right after it) and the feed ends."""
             while True:
                 try:
                     msg = await self._next(min(self.keepalive_s, self.heartbeat_s))
                 except nats.errors.ConnectionClosedError:
                     return  # the gateway is shutting down: the client reconnects elsewhere with Last-Event-ID
                 if msg is None:
+                    if ended is not None:
+                        if settled or time.monotonic() - ended > self.more_wait_s:
+                            return
+                        settled = not await self._more()
                     if time.monotonic() - said >= self.keepalive_s:
                         said = time.monotonic()
                         yield ": keep-alive\n\n"
@@ -223,8 +242,13 @@ class EventFeed:
                 _, event_type = parse_subject(msg.subject)
                 said = time.monotonic()
                 yield format_event(seq, event_type, msg.data)
-                if event_type in TERMINAL_TYPES and _attempt(msg.data) >= await self.current_attempt():
-                    return  # the end, unless a retry round (POST …/retry) followed it
+                if ended is None and event_type in TERMINAL_TYPES \
+                        and _attempt(msg.data) >= await self.current_attempt():
+                    if self.more_after_end is None or self.more_wait_s <= 0:
+                        return  # the end, unless a retry round (POST …/retry) followed it
+                    ended, settled = time.monotonic(), not await self._more()
+                elif ended is not None:
+                    settled = not await self._more()
         finally:
             SSE_CLIENTS.dec()
             await self.close()

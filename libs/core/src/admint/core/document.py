@@ -201,6 +201,7 @@ class GenerationDoc(Section):
     created_at: datetime
     updated_at: datetime
     spec: GenerationSpec
+    group_id: str | None = Field(default=None, description="Generation group (A/B variants) it belongs to.")
     request: RequestRecord = Field(default_factory=RequestRecord)
     plan: Plan | None = None
     storyboard: StoryboardSection = Field(default_factory=StoryboardSection)
