@@ -20,10 +20,11 @@ from admint.core.mongo import connect
 from admint.core.service import retry_until_ready
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
+from admint.gateway.groups import GroupRepository
 from admint.gateway.limits import BodyLimitMiddleware, SharedRateLimiter
 from admint.gateway.metrics import MetricsMiddleware
 from admint.gateway.problems import install_problem_handlers, problem_media_types, problem_response
-from admint.gateway.routes import assets, generations, health, keys
+from admint.gateway.routes import assets, generations, groups, health, keys
 from admint.gateway.state import Gateway
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
 
@@ -57,7 +58,7 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
             settings=settings, publisher=EventPublisher(broker, settings), mongo=mongo,
             docs=GenerationRepository(db), generations=GenerationQueries(db), assets=AssetRepository(db),
             keys=ApiKeyRepository(db), idempotency=IdempotencyRecords(db), blobs=blobs, nc=nc, js=js,
-            limiter=SharedRateLimiter(db),
+            limiter=SharedRateLimiter(db), groups=GroupRepository(db),
         )
         if settings.dev_api_key is not None:
             created = await gateway.keys.ensure(settings.dev_api_key.get_secret_value(), settings.dev_owner,
@@ -101,7 +102,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, default=settings.max_json_bytes,
                        limits={"/v1/assets": settings.max_upload_bytes + 256 * 1024})
     app.add_middleware(MetricsMiddleware)
-    for router in (generations.router, assets.router, keys.me, keys.admin, health.router):
+    for router in (generations.router, groups.router, assets.router, keys.me, keys.admin, health.router):
         app.include_router(router)
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
 

@@ -79,6 +79,45 @@ class GenerationCreate(BaseModel):
         return _clean_text(value)
 
 
+class VariantOptions(BaseModel):
+    """What one member of a generation group changes from the group's options (omitted: the group's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    framework: Framework | None = Field(default=None, description="Copy framework of this member.")
+    creativity: float | None = Field(default=None, ge=0, le=1, description="Creativity of this member.")
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Seed of this member.")
+    transition: TransitionIn | None = Field(default=None, description="How this member's beats join.")
+    music: bool | None = Field(default=None, description="Whether this member has a music bed.")
+
+
+MAX_VARIANTS = 8
+
+
+class GroupCreate(GenerationCreate):
+    """A generation group: up to 8 generations of one brief (A/B variants), each an ordinary generation."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "brief": "A 30 second ad for a reusable steel water bottle that keeps drinks cold for 24 hours.",
+        "duration_s": 30, "variants": 3,
+    }, {"brief": "A 15 second ad for oat milk.", "duration_s": 15,
+        "variants": [{"framework": "PAS"}, {"creativity": 0.9, "seed": 7}]}]})
+
+    variants: int | list[VariantOptions] = Field(
+        description=f"How many members (2–{MAX_VARIANTS}; they differ by copy framework, then seed), or one set "
+                    f"of option overrides per member (1–{MAX_VARIANTS}).",
+    )
+
+    @field_validator("variants")
+    @classmethod
+    def _bounded(cls, value: int | list[VariantOptions]) -> int | list[VariantOptions]:
+        count = value if isinstance(value, int) else len(value)
+        low = 2 if isinstance(value, int) else 1
+        if not low <= count <= MAX_VARIANTS:
+            raise ValueError(f"a group has {low}–{MAX_VARIANTS} members")
+        return value
+
+
 class Public(BaseModel):
     """A response body: exactly the declared fields, so nothing stored reaches the API by accident."""
 

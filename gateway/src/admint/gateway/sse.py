@@ -90,6 +90,8 @@ class SequenceGate:
         return True
 
 
+AFTER_END = frozenset({"quality.scored.v1"})
+"""Events published after a generation's terminal event that its feed still shows: work beside the pipeline."""
 QUIET_HEARTBEATS = 2
 """Heartbeat periods without a word from the consumer after which the feed replaces it."""
 API_TIMEOUT_S = 2.0
@@ -127,12 +129,22 @@ class EventFeed:
 
     async def open(self) -> None:
         await self._start()
-        if self.after_seq > 0:
-            done = await latest_terminal(self.js, self.stream, self.generation_id)
-            if done is not None and done[0] <= self.after_seq and done[1] >= await self.current_attempt() \
-                    and not await self._more():
-                self.finished = True  # the client already saw the end (and no retry round followed it)
-                await self.close()
+        if self.after_seq > 0 and await self._seen_the_end() and not await self._more():
+            self.finished = True  # the client already saw the end (and no retry round followed it)
+            await self.close()
+
+    async def _seen_the_end(self) -> bool:
+        """Whether the client resumed after the end (the latest terminal event of the current round)."""
+        done = await latest_terminal(self.js, self.stream, self.generation_id)
+        return done is not None and done[0] <= self.after_seq and done[1] >= await self.current_attempt()
+
+    def _filters(self) -> list[str]:
+        """The subjects the feed follows."""
+        return [generation_filter(self.generation_id)]
+
+    async def _is_end(self, subject: str, event_type: str, data: bytes) -> bool:
+        """Whether this event ends the feed: a terminal event of the current retry round."""
+        return event_type in TERMINAL_TYPES and _attempt(data) >= await self.current_attempt()
 
     async def close(self) -> None:
         await self._drop()
@@ -142,8 +154,10 @@ class EventFeed:
         await self._drop()
         inbox = self.nc.new_inbox()
         sub = await self.nc.subscribe(inbox)  # listen before the consumer exists: nothing is pushed unheard
+        filters = self._filters()
         config = ConsumerConfig(
-            deliver_subject=inbox, filter_subject=generation_filter(self.generation_id),
+            deliver_subject=inbox, **({"filter_subject": filters[0]} if len(filters) == 1
+                                      else {"filter_subjects": filters}),
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.gate.last + 1,
             ack_policy=AckPolicy.NONE, max_deliver=1, idle_heartbeat=self.heartbeat_s,
             inactive_threshold=INACTIVE_S, mem_storage=True, num_replicas=1,
@@ -227,6 +241,9 @@ class EventFeed:
                     msg = await self._next(min(self.keepalive_s, self.heartbeat_s))
                 except nats.errors.ConnectionClosedError:
                     return  # the gateway is shutting down: the client reconnects elsewhere with Last-Event-ID
+                event_type = parse_subject(msg.subject)[1] if msg is not None else ""
+                if msg is not None and ended is not None and event_type not in AFTER_END:
+                    msg = None  # after the end only what works beside the pipeline is shown
                 if msg is None:
                     if ended is not None:
                         if settled or time.monotonic() - ended > self.more_wait_s:
@@ -239,11 +256,9 @@ class EventFeed:
                 seq = int(msg.metadata.sequence.stream)
                 if not self.gate.admit(seq):
                     continue
-                _, event_type = parse_subject(msg.subject)
                 said = time.monotonic()
                 yield format_event(seq, event_type, msg.data)
-                if ended is None and event_type in TERMINAL_TYPES \
-                        and _attempt(msg.data) >= await self.current_attempt():
+                if ended is None and await self._is_end(msg.subject, event_type, msg.data):
                     if self.more_after_end is None or self.more_wait_s <= 0:
                         return  # the end, unless a retry round (POST …/retry) followed it
                     ended, settled = time.monotonic(), not await self._more()

@@ -11,6 +11,7 @@ from admint.core.docstore import GenerationRepository
 from admint.core.mongo import MongoClient
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
+from admint.gateway.groups import GroupRepository
 from admint.gateway.limits import SharedRateLimiter
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
 
@@ -30,6 +31,7 @@ class Gateway:
     """The broker's connection (the only one): SSE consumers and stream reads use it beside the publisher."""
     js: JetStreamContext
     limiter: SharedRateLimiter
+    groups: GroupRepository
 
     @property
     def base_url(self) -> str:

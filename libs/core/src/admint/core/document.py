@@ -49,6 +49,8 @@ class FrameEntry(Section):
     image: ArtifactRef = Field(description="The stored PNG.")
     model: str = Field(description="Image model that rendered it.")
     cost_usd: float = Field(default=0.0, description="Its price.", ge=0)
+    reused_from: str | None = Field(default=None, description="Generation whose identical frame was copied "
+                                                              "instead of rendering it again (group members).")
 
 
 class StoryboardSection(Section):
