@@ -47,6 +47,16 @@ def thumbnail_key(generation_id: str) -> str:
     return f"generations/{generation_id}/exports/thumbnail.jpg"
 
 
+def shared_frame_prefix(group_id: str, fingerprint: str) -> str:
+    """Storyboard frames members of a generation group share, by the fingerprint of what makes the frame."""
+    return f"groups/{group_id}/frames/{fingerprint}/"
+
+
+def shared_frame_key(group_id: str, fingerprint: str, source_generation_id: str) -> str:
+    """The shared copy of a frame, named after the member that rendered it."""
+    return f"{shared_frame_prefix(group_id, fingerprint)}{source_generation_id}.png"
+
+
 def asset_prefix(owner: str, asset_id: str) -> str:
     return f"assets/{owner}/{asset_id}/"
 

@@ -4,6 +4,9 @@ and the finished board assembled from the generation document.
 Kept apart from the handlers so the fan-out/fan-in logic is testable without stores, models or pixels.
 """
 
+import hashlib
+import json
+
 from admint.contracts.common import CostEntry
 from admint.contracts.generation import GenerationSpec, StageProgress
 from admint.contracts.plan import Plan
@@ -62,6 +65,22 @@ def image_request(event: FrameRequested, product_image: bytes | None) -> ImageRe
         product=event.product,
         product_image=product_image,
     )
+
+
+IMAGE_BEAT_FIELDS = frozenset({"index", "beat_id", "role", "shot_type", "prompt", "energy"})
+"""The beat fields image models read (offline and Replicate). A model that reads another field must add it here,
+or members of a group would share frames that should differ."""
+
+
+def frame_fingerprint(event: FrameRequested, model: str) -> str:
+    """What makes a storyboard frame: the image model and everything of the request it reads. Two members of a
+    group whose fingerprints match would render the same frame, so the second copies the first's."""
+    spec = event.spec
+    product = spec.product_asset.sha256 if spec.product_asset else None
+    made_of = {"model": model, "beat": event.beat.model_dump(mode="json", include=set(IMAGE_BEAT_FIELDS)),
+               "style": event.style.model_dump(mode="json"), "size": spec.size.model_dump(), "seed": spec.seed,
+               "product": event.product, "product_image": product}
+    return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def frame_cost(beat: int, frame: FrameEntry) -> CostEntry:
