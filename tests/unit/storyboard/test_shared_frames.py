@@ -8,7 +8,7 @@ import pytest
 
 from admint.contracts.storyboard import FrameCompleted, FrameRequested
 from admint.storyboard import board
-from admint.storyboard.handlers import handle_frame_requested, handle_plan_completed
+from admint.storyboard.handlers import handle_frame_completed, handle_frame_requested, handle_plan_completed
 from admint.storyboard.ports import Ports
 from tests.support import builders
 from tests.support.fakes import FakeGenerationStore, FakeObjectStore
@@ -50,6 +50,8 @@ async def test_identical_frames_are_rendered_once_per_group_and_copied_by_the_ot
     assert len(image.requests) == len(a)  # every frame rendered once for the two members
     frames_b = [d for [d] in done[len(a):] if isinstance(d, FrameCompleted)]
     assert len(frames_b) == len(b) and all(f.cost_usd == 0.0 for f in frames_b)
+    for completed in frames_b:  # the fan-in records what the frame event says: the copy stays a copy
+        await handle_frame_completed(completed, ports)
     doc_b = await ports.docs.get(MEMBERS[1])
     assert doc_b is not None and {f.reused_from for f in doc_b.storyboard.frames.values()} == {MEMBERS[0]}
     assert doc_b.costs["storyboard:0"].usd == 0.0

@@ -98,12 +98,13 @@ def frame_completed(event: FrameRequested, frame: FrameEntry) -> FrameCompleted:
         image=frame.image,
         model=frame.model,
         cost_usd=frame.cost_usd,
+        reused_from=frame.reused_from,
     )
 
 
 def recorded(event: FrameCompleted) -> FrameEntry:
     """What the fan-in records for a completed frame."""
-    return FrameEntry(image=event.image, model=event.model, cost_usd=event.cost_usd)
+    return FrameEntry(image=event.image, model=event.model, cost_usd=event.cost_usd, reused_from=event.reused_from)
 
 
 def progress(event: FrameCompleted, count: int) -> StageProgress:
