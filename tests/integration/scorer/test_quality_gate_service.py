@@ -7,6 +7,7 @@ Every stored take is scored exactly once; stitching starts only after the kept t
 """
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 
@@ -96,3 +97,15 @@ async def test_blurred_chunks_are_rendered_again_and_the_kept_take_passes(
     assert {"chunk:1-0", "chunk:1-0:t1", "chunk:1-1", "chunk:1-1:t1"} <= set(doc.costs)
     assert doc.unscored() == []
     assert await blobs.exists(keys.chunk_key(gid, 1, 0)) and await blobs.exists(keys.chunk_key(gid, 1, 0, take=1))
+
+    # the scores as Prometheus histograms, per kind and dimension (and what scoring cost)
+    metrics = workers[1].metrics()
+
+    def count(name: str, **labels: str) -> float:
+        inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+        found = re.findall(rf"^{name}_count{{{re.escape(inner)}}} (\S+)$", metrics, re.M)
+        return float(found[0]) if found else 0.0
+
+    assert count("admint_quality_score", dimension="overall", kind="chunk") >= 7
+    assert count("admint_quality_score", dimension="sharpness", kind="chunk") >= 7
+    assert count("admint_scorer_cpu_seconds", kind="chunk") >= 7
