@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from admint.cli.client import ApiClient, ApiError, Unreachable
+from admint.contracts.stages import PIPELINE
 
-GENERATION_DONE = frozenset({"completed", "failed", "cancelled"})
+GENERATION_DONE = PIPELINE.terminal
 GROUP_DONE = frozenset({"completed", "partial", "failed"})
 
 
