@@ -97,7 +97,7 @@ async def test_a_service_beside_the_pipeline_never_fails_a_generation() -> None:
     worker = Worker("svc", docs, published)
     beside = Subscription(ConsumerSpec("notifier", "n", "stage.progress.v1", max_deliver=1), StageProgress, refuse,
                           stage=None, skip_terminal=False)
-    assert await worker.deliver(beside, FakeDelivery(event.subject), event) == "failed"
+    assert await worker.deliver(beside, FakeDelivery(event.subject), event) == "given_up"
     assert await docs.status("G1") == "chunking" and published.events == []
 
     async def crash(event: StageProgress) -> list:
@@ -115,3 +115,35 @@ async def test_a_service_beside_the_pipeline_never_fails_a_generation() -> None:
     assert doc is not None and doc.status == "failed" and doc.error is not None
     assert doc.error.reason.startswith("stopped before chunk 2-0")
     assert isinstance(published.events[-1], GenerationFailed)
+
+
+async def test_work_beside_the_pipeline_never_fails_the_generation() -> None:
+    """A route declared with fails_generation=False (the scorer) gives up and parks, the generation goes on."""
+    from admint.core.errors import PermanentError
+    from tests.support import builders
+
+    async def broken(event: StageProgress) -> list:
+        raise PermanentError("cannot score this video")
+
+    async def crashing(event: StageProgress) -> list:
+        raise RuntimeError("decoder crashed")
+
+    store = FakeGenerationStore()
+    await store.create(builders.generation("G1", status="chunking"))
+    published = Published()
+    worker = Worker("scorer", store, published)
+    event = StageProgress(generation_id="G1", producer="t", stage="chunking", done=0, total=1)
+    spec = ConsumerSpec("scorer", "scorer-x", "stage.progress.v1", max_deliver=2)
+    gave_up = FakeDelivery(event.subject)
+    assert await worker.deliver(Subscription(spec, StageProgress, broken, None, False, False), gave_up,
+                                event) == "given_up"
+    parked = FakeDelivery(event.subject, deliveries=2)
+    assert await worker.deliver(Subscription(spec, StageProgress, crashing, None, False, False), parked,
+                                event) == "dead_lettered"
+    assert gave_up.log == ["ack"] and parked.log == ["ack"]
+    assert [e.type for e in published.events] == ["message.deadlettered.v1"]  # and no generation.failed
+    assert await store.status("G1") == "chunking"
+    # the same failure on a pipeline route fails the generation
+    assert await worker.deliver(Subscription(spec, StageProgress, broken, "chunking"), FakeDelivery(event.subject),
+                                event) == "failed"
+    assert await store.status("G1") == "failed"

@@ -71,3 +71,29 @@ async def test_transient_faults_can_target_chosen_seeds() -> None:
     with pytest.raises(TransientProviderError):
         await model.render(Request(seed=7, beat=Beat(0)))
     assert await model.render(Request(seed=8, beat=Beat(2))) == "ok 2"
+
+
+async def test_the_blur_knob_returns_blurred_clips_for_the_named_seed_and_beat_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import cv2
+
+    from admint.contracts.common import FrameSize
+    from admint.media.frames import encode_png, read_frames
+    from admint.providers.ports import VideoRequest
+    from tests.support.degrade import textured_storyboard
+
+    model = apply_chaos(OfflineVideoModel(), "video", {"video": {"blur_seed": 5, "blur_beat": 1}})
+
+    def request(seed: int, beat: int, where: str) -> VideoRequest:
+        (tmp_path / where).mkdir()
+        return VideoRequest(init_frame_png=encode_png(textured_storyboard(90, 160)), prompt="p",
+                            camera_movement="static", duration_s=0.5, size=FrameSize(width=90, height=160), fps=30,
+                            seed=seed, beat_index=beat, beat_length_s=0.5, workdir=tmp_path / where)
+
+    def sharpness(frames) -> float:  # type: ignore[no-untyped-def]
+        return float(cv2.Laplacian(cv2.cvtColor(frames[0], cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
+
+    blurred = await model.animate(request(5, 1, "a"))
+    sharp = [await model.animate(request(6, 1, "b")), await model.animate(request(5, 0, "c"))]
+    assert ".blurred." in blurred.path.name and not any("blurred" in r.path.name for r in sharp)
+    frames = [await read_frames(r.path, 90, 160) for r in (blurred, *sharp)]
+    assert len(frames[0]) == len(frames[1]) and sharpness(frames[0]) < sharpness(frames[1]) / 4

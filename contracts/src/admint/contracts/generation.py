@@ -54,6 +54,11 @@ class GenerationSpec(BaseModel):
         default=None, gt=0, description="Spend limit in US dollars: a stage stops the generation before a priced "
                                         "call that would cross it (None = no limit).",
     )
+    quality_threshold: float | None = Field(
+        default=None, description="Chunks scoring below this overall quality (0–100) are rendered again with a "
+                                  "new seed (a few times at most; the best take is kept). None: no gate.",
+        ge=0, le=100,
+    )
 
     @field_validator("duration_s")
     @classmethod

@@ -16,6 +16,7 @@ from admint.contracts.generation import (
     MessageDeadLettered,
     StageProgress,
 )
+from admint.contracts.quality import QualityScored
 from admint.contracts.stitch import StitchCompleted
 from admint.contracts.storyboard import FrameCompleted, FrameRequested, PlanCompleted, StoryboardCompleted
 
@@ -36,6 +37,7 @@ EVENT_MODELS: tuple[type[Event], ...] = (
     GenerationDeleted,
     StageProgress,
     MessageDeadLettered,
+    QualityScored,
 )
 
 AnyEvent = Annotated[
@@ -54,7 +56,8 @@ AnyEvent = Annotated[
     | GenerationCancelled
     | GenerationDeleted
     | StageProgress
-    | MessageDeadLettered,
+    | MessageDeadLettered
+    | QualityScored,
     Field(discriminator="type"),
 ]
 

@@ -26,11 +26,12 @@ from admint.gateway.audit import AuditLog
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
 from admint.gateway.events import declare_publishers
+from admint.gateway.groups import GroupRepository
 from admint.gateway.limits import BodyLimitMiddleware, SharedRateLimiter
 from admint.gateway.metrics import MetricsMiddleware
 from admint.gateway.openapi_docs import complete, operation_id
 from admint.gateway.problems import install_problem_handlers, problem_media_types, problem_response
-from admint.gateway.routes import assets, costs, deletion, docs, generations, health, keys, webhooks
+from admint.gateway.routes import assets, costs, deletion, docs, generations, groups, health, keys, webhooks
 from admint.gateway.security import SecurityHeadersMiddleware
 from admint.gateway.state import Gateway
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
@@ -68,7 +69,7 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
             docs=GenerationRepository(db), generations=GenerationQueries(db), assets=AssetRepository(db),
             keys=ApiKeyRepository(db), idempotency=IdempotencyRecords(db), blobs=blobs, nc=nc, js=js,
             limiter=SharedRateLimiter(db), audit=AuditLog(db), endpoints=EndpointRepository(db),
-            deliveries=DeliveryRepository(db), usage=UsageQueries(db),
+            deliveries=DeliveryRepository(db), usage=UsageQueries(db), groups=GroupRepository(db),
         )
         if settings.dev_api_key is not None:
             created = await gateway.keys.ensure(settings.dev_api_key.get_secret_value(), settings.dev_owner,
@@ -126,7 +127,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                        limits={"/v1/assets": settings.max_upload_bytes + 256 * 1024})
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, media_origins=[object_store_origin(settings)])
-    for router in (costs.estimates, generations.router, deletion.router, assets.router, keys.me, keys.admin,
+    for router in (costs.estimates, generations.router, groups.router, deletion.router, assets.router, keys.me, keys.admin,
                    keys.audit, health.router, docs.router, webhooks.router, costs.usage, costs.admin_usage):
         app.include_router(router)
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")

@@ -84,6 +84,10 @@ class GatewaySettings(WebhookSafetySettings, ProviderSettings, CoreSettings):
         default=30.0, gt=0, description="A request body must arrive within this many seconds (slow clients).")
     max_connections: int = Field(
         default=2000, ge=16, description="Open connections one gateway process accepts; beyond it answers 503.")
+    sse_scores_wait_s: float = Field(
+        default=60.0, description="How long a generation's SSE feed stays open after completion for the quality "
+                                  "scores still to come (0: the feed ends with the generation).", ge=0, le=3600,
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> "GatewaySettings":

@@ -11,6 +11,7 @@ from admint.contracts.generation import GenerationSpec
 from admint.contracts.ids import ID_PATTERN
 from admint.contracts.plan import Plan
 from admint.contracts.stages import Stage, Status
+from admint.gateway.quality_schemas import QualityView
 
 MAX_SEED = 2**31 - 1
 OWNER_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -75,11 +76,56 @@ class GenerationCreate(BaseModel):
         description="Spend limit: refused up front (422, with the estimate) when the estimate is higher; stopped "
                     "(failed) before a priced call would cross it.",
     )
+    quality_threshold: float | None = Field(
+        default=None, ge=0, le=100,
+        description="Quality gate, 0–100: a chunk whose overall score is below it is rendered again with a new "
+                    "seed (at most ADMINT_QUALITY_MAX_RETAKES times; the best take is kept). Stitching then waits "
+                    "for the chunks' scores. Omit it and nothing waits for the scorer.",
+    )
 
     @field_validator("brief")
     @classmethod
     def _brief_text(cls, value: str) -> str:
         return _clean_text(value)
+
+
+class VariantOptions(BaseModel):
+    """What one member of a generation group changes from the group's options (omitted: the group's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    framework: Framework | None = Field(default=None, description="Copy framework of this member.")
+    creativity: float | None = Field(default=None, ge=0, le=1, description="Creativity of this member.")
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Seed of this member.")
+    transition: TransitionIn | None = Field(default=None, description="How this member's beats join.")
+    music: bool | None = Field(default=None, description="Whether this member has a music bed.")
+
+
+MAX_VARIANTS = 8
+
+
+class GroupCreate(GenerationCreate):
+    """A generation group: up to 8 generations of one brief (A/B variants), each an ordinary generation."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "brief": "A 30 second ad for a reusable steel water bottle that keeps drinks cold for 24 hours.",
+        "duration_s": 30, "variants": 3,
+    }, {"brief": "A 15 second ad for oat milk.", "duration_s": 15,
+        "variants": [{"framework": "PAS"}, {"creativity": 0.9, "seed": 7}]}]})
+
+    variants: int | list[VariantOptions] = Field(
+        description=f"How many members (2–{MAX_VARIANTS}; they differ by copy framework, then seed), or one set "
+                    f"of option overrides per member (1–{MAX_VARIANTS}).",
+    )
+
+    @field_validator("variants")
+    @classmethod
+    def _bounded(cls, value: int | list[VariantOptions]) -> int | list[VariantOptions]:
+        count = value if isinstance(value, int) else len(value)
+        low = 2 if isinstance(value, int) else 1
+        if not low <= count <= MAX_VARIANTS:
+            raise ValueError(f"a group has {low}–{MAX_VARIANTS} members")
+        return value
 
 
 class Public(BaseModel):
@@ -221,6 +267,9 @@ class GenerationView(Public):
     error: ErrorView | None = Field(default=None, description="Why it failed, when it failed.")
     media_removed: MediaRemoved | None = Field(default=None,
                                                description="Set once the retention policy removed some of its media.")
+    quality: QualityView = Field(default_factory=QualityView, description="Quality scores of its chunks, master "
+                                                                          "and renditions (issue 14).")
+    group_id: str | None = Field(default=None, description="The generation group (A/B variants) it belongs to.")
     links: GenerationLinks = Field(description="Related resources.")
     trace_id: str | None = Field(default=None, description="OpenTelemetry trace id of the request that created "
                                  "it (32 hex digits; null when tracing is off): find its spans in your tracing "

@@ -13,6 +13,7 @@ from admint.core.webhookstore import DeliveryRepository, EndpointRepository
 from admint.gateway.audit import AuditLog
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
+from admint.gateway.groups import GroupRepository
 from admint.gateway.limits import SharedRateLimiter, StreamCounter
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
 from admint.gateway.usage import UsageQueries
@@ -37,6 +38,7 @@ class Gateway:
     endpoints: EndpointRepository
     deliveries: DeliveryRepository
     usage: UsageQueries
+    groups: GroupRepository
     streams: StreamCounter = field(default_factory=StreamCounter)
     """Open SSE streams per key in this process (the per-key cap)."""
 

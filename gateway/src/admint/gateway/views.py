@@ -12,6 +12,7 @@ from datetime import datetime
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.stages import PIPELINE
 from admint.core.document import GenerationDoc
+from admint.gateway.quality_views import quality_view
 from admint.gateway.schemas import (
     ArtifactView,
     ChunkView,
@@ -167,8 +168,8 @@ def build_view(doc: GenerationDoc, urls: Urls, base: str, expires_at: datetime) 
         master=master_view(doc, urls), renditions=renditions_view(doc, urls, expires_at),
         poster=artifact(exports.poster, urls) if exports else None,
         thumbnail=artifact(exports.thumbnail, urls) if exports else None,
-        costs=cost_summary(doc), error=error_view(doc), media_removed=media_removed(doc), links=links(doc.id, base),
-        trace_id=doc.request.trace_id,
+        costs=cost_summary(doc), error=error_view(doc), quality=quality_view(doc), group_id=doc.group_id,
+        media_removed=media_removed(doc), links=links(doc.id, base), trace_id=doc.request.trace_id,
     )
 
 

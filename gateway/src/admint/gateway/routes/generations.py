@@ -26,6 +26,7 @@ from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
 from admint.gateway.problems import ProblemError, problems
 from admint.gateway.quotas import check_quotas
 from admint.gateway.routes.deletion import gone
+from admint.gateway.quality_views import scores_to_come
 from admint.gateway.schemas import GenerationAccepted, GenerationCreate, GenerationPage, GenerationView
 from admint.gateway.specs import build_spec, request_hash
 from admint.gateway.sse import SSE_HEADERS, EventFeed
@@ -296,7 +297,9 @@ async def generation_events(
     after: Annotated[int | None, Query(ge=0, description="Same as Last-Event-ID, for clients that "
                                                          "cannot set headers.")] = None,
 ) -> StreamingResponse:
-    """History first, then live events; ends after completed/failed/cancelled; keep-alive comments meanwhile."""
+    """History first, then live events; ends after completed/failed/cancelled — after a completion, once the
+    quality scores still to come have arrived (at most ADMINT_SSE_SCORES_WAIT_S later); keep-alive comments
+    meanwhile."""
     owned = await gw.generations.get_owned(generation_id, who.owner)
     if owned is None:
         raise _not_found(generation_id)
@@ -308,13 +311,17 @@ async def generation_events(
         doc = await gw.docs.get(generation_id)
         return doc.attempt if doc else 0
 
+    async def scores_pending() -> bool:
+        return scores_to_come(await gw.docs.get(generation_id))
+
     if not gw.streams.acquire(who.key_id, gw.settings.max_streams_per_key):
         RATE_LIMITED.labels("open_streams").inc()
         raise ProblemError(429, f"this key already holds {gw.settings.max_streams_per_key} open event streams",
                            kind="too-many-streams", headers={"Retry-After": "5"}, retry_after_s=5,
                            limit="open_streams")
     feed = EventFeed(gw.nc, gw.js, gw.settings.stream_name, generation_id, resume,
-                     gw.settings.sse_keepalive_s, gw.settings.sse_retry_ms, current_attempt)
+                     gw.settings.sse_keepalive_s, gw.settings.sse_retry_ms, current_attempt,
+                     more_after_end=scores_pending, more_wait_s=gw.settings.sse_scores_wait_s)
     try:
         await feed.open()
     except Exception as exc:

@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 
 from admint.contracts.common import CostEntry
 from admint.contracts.plan import Plan
+from admint.contracts.quality import QualityKind
 from admint.contracts.stages import PIPELINE, Stage
 from admint.core.document import (
     CancelInfo,
@@ -24,6 +25,7 @@ from admint.core.document import (
     FrameEntry,
     GenerationDoc,
     MasterSection,
+    ScoreEntry,
 )
 from admint.core.metrics import COST_USD
 from admint.core.mongo import Collection, Database
@@ -182,6 +184,10 @@ class GenerationRepository:
         return len(await self._add_to_set(generation_id, "chunking.done", chunk.item,
                                           {f"chunking.chunks.{chunk.item}": _json(chunk)}))
 
+    async def record_take(self, generation_id: str, chunk: ChunkEntry) -> None:
+        """List one stored take of a chunk (quality threshold set) at once, like record_chunk."""
+        await self._set(generation_id, {f"chunking.takes.{chunk.item}.{chunk.take}": _json(chunk)})
+
     async def record_master(self, generation_id: str, master: MasterSection) -> bool:
         """List the stored master whatever happened meanwhile (a cancelled generation still names every object
         it stored); True only while the generation is still stitching, i.e. the master may be announced."""
@@ -193,6 +199,13 @@ class GenerationRepository:
 
     async def complete(self, generation_id: str, total_cost_usd: float) -> bool:
         return await self.enter(generation_id, "completed", {"total_cost_usd": total_cost_usd})
+
+    async def record_score(self, generation_id: str, kind: QualityKind, item: str, take: int,
+                           entry: ScoreEntry) -> None:
+        """The scorer's section, whatever the status (scores arrive after completion too)."""
+        path = {"chunk": f"quality.chunks.{item}.{take}", "master": "quality.master",
+                "rendition": f"quality.renditions.{item}"}[kind]
+        await self._set(generation_id, {path: _json(entry)})
 
     # ----------------------------------------------------------------------------------- deletion and retention
 

@@ -72,6 +72,9 @@ class Route:
     handler: Handler
     skip_terminal: bool = True
     """Drop events of generations already completed/failed/cancelled (cancellation stops new work)."""
+    fails_generation: bool = True
+    """A handler that fails for good fails the generation. False for work beside the pipeline (the scorer):
+    its failures are logged and parked, the generation goes on."""
 
 
 @dataclass(frozen=True)
@@ -111,17 +114,18 @@ class ServiceSpec(Generic[S, P]):
     def subscriptions(self, ports: P, ack_wait_s: float | None = None) -> list[Subscription]:
         """One subscription per route, bound to its durable consumer and to the ports."""
         consumers = {c.event_type: c for c in (self.consumers or consumers_of(self.name))}
-        stage = self.failure_stage()
+        routes = {model: r if isinstance(r, Route) else Route(r) for model, r in self.routes.items()}
+        stage = self.failure_stage() if any(r.fails_generation for r in routes.values()) else None
         subs = []
-        for model, route in self.routes.items():
-            route = route if isinstance(route, Route) else Route(route)
+        for model, route in routes.items():
             event_type = model.model_fields["type"].default
             if event_type not in consumers:
                 raise ValueError(f"{self.name} routes {event_type} but declares no durable consumer for it")
             consumer = consumers[event_type]
             if ack_wait_s:  # ADMINT_ACK_WAIT_S: short in fault tests, where crashed work should return fast
                 consumer = replace(consumer, ack_wait_s=ack_wait_s)
-            subs.append(Subscription(consumer, model, _bound(route.handler, ports), stage, route.skip_terminal))
+            subs.append(Subscription(consumer, model, _bound(route.handler, ports), stage, route.skip_terminal,
+                                     route.fails_generation))
         return subs
 
 

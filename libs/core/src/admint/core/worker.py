@@ -52,6 +52,8 @@ class Subscription:
     notifier), whose failures never fail a generation."""
     skip_terminal: bool = True
     """Drop events of generations already completed/failed/cancelled (cancellation stops new work)."""
+    fails_generation: bool = True
+    """False for work beside the pipeline: a permanent failure or a parked message leaves the generation be."""
 
 
 class Delivery(Protocol):
@@ -168,10 +170,12 @@ class Worker:
             log.warning("permanent failure: %s", exc.reason, extra={"detail": exc.detail, "stage": sub.stage})
             add_event("permanent failure", reason=exc.reason, retryable=exc.retryable)
             mark_error(exc.reason)
-            if sub.stage is not None:
-                await self.fail_generation(
-                    event, sub.stage, exc.reason, retryable=exc.retryable, detail=exc.detail
-                )
+            if sub.stage is None or not sub.fails_generation:
+                await msg.ack()
+                return self._count(event_type, "given_up")
+            await self.fail_generation(
+                event, sub.stage, exc.reason, retryable=exc.retryable, detail=exc.detail
+            )
             await msg.ack()
             return self._count(event_type, "failed")
         except asyncio.CancelledError:
@@ -251,7 +255,7 @@ class Worker:
                 error=error[:2000],
             )
             await self.publisher.publish(parked)
-            if sub.stage is None:
+            if sub.stage is None or not sub.fails_generation:
                 await msg.ack()
                 return
             reason = (
