@@ -88,8 +88,8 @@ def run_line(client: ApiClient, line: BatchLine, poll_s: float, sleep: Callable[
             return {**record, "id": group_id, "status": view["status"],
                     "members": [m["generation_id"] for m in view["members"]],
                     "best": best["generation_id"] if best else None, "overall": best["overall"] if best else None}
-        gid = client.create_generation(line.body, line.key)["id"]
-        doc = _poll(lambda: client.generation(gid), lambda d: d["status"] in GENERATION_DONE,
+        gid = client.create_generation(line.body, line.key).id
+        doc = _poll(lambda: client.generation(gid).model_dump(mode="json"), lambda d: d["status"] in GENERATION_DONE,
                     lambda d: bool(d["quality"]["pending"] and d["quality"]["chunks"]), poll_s, scores_wait_s, sleep)
         out = {**record, "id": gid, "status": doc["status"], "overall": doc["quality"]["overall"]}
         if doc.get("error"):

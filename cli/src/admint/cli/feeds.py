@@ -25,7 +25,7 @@ def feed_events(client: ApiClient, path: str, last_event_id: int | None = None) 
                 raise _error_of(source.response)
             for sse in source.iter_sse():
                 if sse.event and sse.id:
-                    yield FeedEvent(int(sse.id), sse.event, sse.json() if sse.data else {})
+                    yield FeedEvent(seq=int(sse.id), type=sse.event, data=sse.json() if sse.data else {})
     except httpx.TransportError as exc:
         raise Unreachable(str(exc)) from exc
 

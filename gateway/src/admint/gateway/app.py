@@ -127,8 +127,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                        limits={"/v1/assets": settings.max_upload_bytes + 256 * 1024})
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, media_origins=[object_store_origin(settings)])
-    for router in (costs.estimates, generations.router, groups.router, deletion.router, assets.router, keys.me, keys.admin,
-                   keys.audit, health.router, docs.router, webhooks.router, costs.usage, costs.admin_usage):
+    for router in (costs.estimates, generations.router, groups.router, deletion.router, assets.router, keys.me,
+                   keys.admin, keys.audit, health.router, docs.router, webhooks.router, costs.usage, costs.admin_usage):
         app.include_router(router)
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
 

@@ -24,9 +24,9 @@ from admint.gateway.metrics import GENERATIONS_ACCEPTED, RATE_LIMITED
 from admint.gateway.outbound import check_webhook_url, url_problem
 from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
 from admint.gateway.problems import ProblemError, problems
+from admint.gateway.quality_views import scores_to_come
 from admint.gateway.quotas import check_quotas
 from admint.gateway.routes.deletion import gone
-from admint.gateway.quality_views import scores_to_come
 from admint.gateway.schemas import GenerationAccepted, GenerationCreate, GenerationPage, GenerationView
 from admint.gateway.specs import build_spec, request_hash
 from admint.gateway.sse import SSE_HEADERS, EventFeed
