@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from admint.contracts.quality import QualityScored
-from tests.faults.conftest import System, _events, audit
+from tests.faults.conftest import System, audit
+from tests.support.audit import stream_events
 
 pytestmark = pytest.mark.faults
 GATED_SEED = 31
@@ -31,7 +32,7 @@ async def scored_events(system: System, gid: str) -> list[QualityScored]:
 
     nc = await connect_nats(system.settings)
     try:
-        return [e for e in await _events(nc.jetstream(), gid) if isinstance(e, QualityScored)]
+        return [e for e in await stream_events(nc.jetstream(), gid) if isinstance(e, QualityScored)]
     finally:
         await nc.close()
 

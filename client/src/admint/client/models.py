@@ -118,6 +118,7 @@ class GenerationRequest(BaseModel):
     transition: dict[str, Any] | None = None
     music: bool | None = None
     max_cost_usd: float | None = None
+    quality_threshold: float | None = None
     webhook_url: str | None = None
 
     def body(self) -> dict[str, Any]:

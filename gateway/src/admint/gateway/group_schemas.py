@@ -86,6 +86,7 @@ class GroupView(_Public):
 
 
 class WinnerChoice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [{"generation_id": "01JD3Z8K7Q2W4E6R8T0Y2U4I6O"}]})
 
     generation_id: str = Field(description="The member to record as the winner.", pattern=ID_PATTERN)
