@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from faststream import AckPolicy, BaseMiddleware
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import DeliverPolicy
 from pydantic import ValidationError
@@ -149,7 +150,18 @@ class NatsDelivery:
         self.stored_at: float | None = meta.timestamp.timestamp() if meta.timestamp else None
 
     async def ack(self) -> None:
-        await self.msg.ack()
+        """A confirmed ack: a plain ack is fire-and-forget, and one lost on a busy connection means the work is
+        redelivered and done again after the ack wait. Unconfirmed after three tries, a redelivery may follow
+        (every handler is idempotent)."""
+        raw = self.msg.raw_message
+        for _ in range(3):
+            if raw._ackd:
+                break
+            with contextlib.suppress(NatsTimeoutError):
+                await raw.ack_sync(timeout=5.0)
+        if not raw._ackd:
+            log.warning("ack of stream sequence %d unconfirmed; sent once more unconfirmed", self.stream_sequence)
+        await self.msg.ack()  # FastStream's bookkeeping; a plain ack only when the confirmed ones timed out
 
     async def nak(self, delay: float) -> None:
         await self.msg.nack(delay=delay)
