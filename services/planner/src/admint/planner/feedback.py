@@ -21,9 +21,9 @@ from admint.contracts.plan import Plan
 from admint.planner.beat_refs import EVERY, MISSING, TOKEN, mark_references, references_in
 from admint.planner.copy_statements import CLAUSE_BREAK, CopyStatement, take_copy_statements
 from admint.planner.feedback_lexicon import FeedbackLexicon, load_feedback_lexicon, phrase_key
-from admint.planner.plan_edits import PlanEditError, apply_plan_edits, beat_label
+from admint.plans.plan_edits import PlanEditError, apply_plan_edits, beat_label
 from admint.planner.retiming import Retimed, retime, step
-from admint.planner.steering import merge_hints
+from admint.plans.steering import merge_hints
 
 OFFLINE_INTERPRETER = "offline-rules"
 CALL_TO_ACTION = -3

@@ -6,9 +6,9 @@ import colorsys
 import pytest
 
 from admint.contracts.feedback import FeedbackIntent, RenderHints
-from admint.planner.palette import hue_distance, shift_colour, shift_palette
-from admint.planner.plan_edits import PlanEditError
-from admint.planner.steering import (
+from admint.plans.palette import hue_distance, shift_colour, shift_palette
+from admint.plans.plan_edits import PlanEditError
+from admint.plans.steering import (
     apply_hints,
     apply_intent,
     merge_hints,

@@ -17,8 +17,8 @@ from typing import Literal
 from admint.contracts.common import FrameSize
 from admint.contracts.feedback import FeedbackIntent, PaletteShift, PlanEditProblem, RenderHints
 from admint.contracts.plan import Beat, Plan, Style
-from admint.planner.palette import shift_palette
-from admint.planner.plan_edits import PlanEditError, apply_plan_edits
+from admint.plans.palette import shift_palette
+from admint.plans.plan_edits import PlanEditError, apply_plan_edits
 
 Redo = Literal["frame", "video", "caption"]
 """What a changed beat needs again, most to least: a new storyboard frame (and so new video), new video from the
