@@ -21,8 +21,8 @@ from admint.contracts.plan import Plan
 from admint.planner.beat_refs import EVERY, MISSING, TOKEN, mark_references, references_in
 from admint.planner.copy_statements import CLAUSE_BREAK, CopyStatement, take_copy_statements
 from admint.planner.feedback_lexicon import FeedbackLexicon, load_feedback_lexicon, phrase_key
-from admint.plans.plan_edits import PlanEditError, apply_plan_edits, beat_label
 from admint.planner.retiming import Retimed, retime, step
+from admint.plans.plan_edits import PlanEditError, apply_plan_edits, beat_label
 from admint.plans.steering import merge_hints
 
 OFFLINE_INTERPRETER = "offline-rules"

@@ -18,8 +18,8 @@ from pydantic import ValidationError
 from admint.contracts.common import FrameSize
 from admint.contracts.feedback import FeedbackIntent
 from admint.contracts.plan import Plan
-from admint.plans.limits import CAPTION_MAX
 from admint.planner.llm_plan import strip_unsupported
+from admint.plans.limits import CAPTION_MAX
 from admint.plans.plan_edits import PlanEditError, beat_label
 from admint.plans.steering import apply_intent
 
