@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.common import Aspect, FrameSize, Framework, TransitionKind
 from admint.contracts.envelope import Event
-from admint.contracts.stages import Stage
+from admint.contracts.stages import Checkpoint, Stage
 
 
 class Transition(BaseModel):
@@ -50,6 +50,12 @@ class GenerationSpec(BaseModel):
     product_asset_id: str | None = Field(default=None, description="Id of an uploaded product image, if any.")
     product_asset: ArtifactRef | None = Field(default=None, description="Where that product image is stored.")
     music: bool = Field(default=True, description="Whether to add a music bed.")
+    interactive: bool = Field(
+        default=False, description="Whether the generation stops at `checkpoints` for its owner (false: automatic)."
+    )
+    checkpoints: list[Checkpoint] = Field(
+        default_factory=list, description="Where an interactive generation waits for approval, in pipeline order."
+    )
 
     @field_validator("duration_s")
     @classmethod

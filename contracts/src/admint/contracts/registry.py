@@ -15,6 +15,19 @@ from admint.contracts.generation import (
     MessageDeadLettered,
     StageProgress,
 )
+from admint.contracts.interactive import (
+    BeatUpdated,
+    CheckpointApproved,
+    CheckpointReached,
+    FeedbackInterpreted,
+    FeedbackRequested,
+    GenerationExpired,
+    MoodsRequested,
+    PlanChanged,
+    VersionCompleted,
+    VersionFailed,
+    VersionRequested,
+)
 from admint.contracts.stitch import StitchCompleted
 from admint.contracts.storyboard import FrameCompleted, FrameRequested, PlanCompleted, StoryboardCompleted
 
@@ -34,6 +47,17 @@ EVENT_MODELS: tuple[type[Event], ...] = (
     GenerationCancelled,
     StageProgress,
     MessageDeadLettered,
+    MoodsRequested,
+    CheckpointReached,
+    CheckpointApproved,
+    PlanChanged,
+    BeatUpdated,
+    FeedbackRequested,
+    FeedbackInterpreted,
+    VersionRequested,
+    VersionCompleted,
+    VersionFailed,
+    GenerationExpired,
 )
 
 AnyEvent = Annotated[
@@ -51,7 +75,18 @@ AnyEvent = Annotated[
     | GenerationFailed
     | GenerationCancelled
     | StageProgress
-    | MessageDeadLettered,
+    | MessageDeadLettered
+    | MoodsRequested
+    | CheckpointReached
+    | CheckpointApproved
+    | PlanChanged
+    | BeatUpdated
+    | FeedbackRequested
+    | FeedbackInterpreted
+    | VersionRequested
+    | VersionCompleted
+    | VersionFailed
+    | GenerationExpired,
     Field(discriminator="type"),
 ]
 
