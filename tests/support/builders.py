@@ -9,6 +9,7 @@ from admint.contracts.chunks import ChunkCompleted, ChunkRef, ChunkRequested, Ch
 from admint.contracts.common import frame_size
 from admint.contracts.envelope import Event
 from admint.contracts.export import ExportCompleted, Rendition, SpecCheck
+from admint.contracts.feedback import BeatRegeneration, FeedbackIntent, RenderHints
 from admint.contracts.generation import (
     GenerationCancelled,
     GenerationCompleted,
@@ -19,7 +20,6 @@ from admint.contracts.generation import (
     RenditionSummary,
     StageProgress,
 )
-from admint.contracts.feedback import BeatRegeneration, FeedbackIntent, RenderHints
 from admint.contracts.interactive import (
     BeatFrame,
     BeatRedo,
