@@ -128,7 +128,7 @@ class FakeGenerationStore(GenerationRepository):
         found = []
         for gid, doc in self.docs.items():
             n = int(doc.get("rendering_version") or 0)
-            started = ((doc.get("versions") or {}).get(str(n)) or {}).get("requested_at")
+            started = ((doc.get("ad_versions") or {}).get(str(n)) or {}).get("requested_at")
             if doc.get("status") == "completed" and n and started is not None and _aware(started) < older_than:
                 found.append((gid, n))
         return found

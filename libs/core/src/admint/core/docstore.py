@@ -324,30 +324,30 @@ class GenerationRepository:
         n = version.number
         return await self._update_where(
             generation_id,
-            {"status": "completed", "rendering_version": {"$in": [0, None]}, f"versions.{n}": {"$exists": False},
+            {"status": "completed", "rendering_version": {"$in": [0, None]}, f"ad_versions.{n}": {"$exists": False},
              "plan_rev": plan_rev},
-            {f"versions.{n}": _json(version), "rendering_version": n, "plan": _json(version.plan),
+            {f"ad_versions.{n}": _json(version), "rendering_version": n, "plan": _json(version.plan),
              "plan_rev": plan_rev + 1})
 
     async def version_frame_done(self, generation_id: str, version: int, beat: int, frame: FrameEntry) -> int:
         """Record a version's new frame and count it in its fan-in (one update); returns the count."""
-        return len(await self._add_to_set(generation_id, f"versions.{version}.frames_done", beat,
-                                          {f"versions.{version}.frames.{beat}": _json(frame)}))
+        return len(await self._add_to_set(generation_id, f"ad_versions.{version}.frames_done", beat,
+                                          {f"ad_versions.{version}.frames.{beat}": _json(frame)}))
 
     async def record_version_master(self, generation_id: str, version: int, master: MasterSection) -> bool:
         """List a version's master; True while the version still renders (it may be announced)."""
-        await self._set(generation_id, {f"versions.{version}.master": _json(master)})
+        await self._set(generation_id, {f"ad_versions.{version}.master": _json(master)})
         return await self._update_where(generation_id, _rendering(version), {})
 
     async def record_version_exports(self, generation_id: str, version: int, exports: ExportsSection) -> None:
-        await self._set(generation_id, {f"versions.{version}.exports": _json(exports)})
+        await self._set(generation_id, {f"ad_versions.{version}.exports": _json(exports)})
 
     async def complete_version(self, generation_id: str, version: int, cost_usd: float) -> bool:
         """The version is the ad's newest: its state completed, the default download. Once."""
         return await self._update_where(
             generation_id, _rendering(version),
-            {f"versions.{version}.state": "completed", f"versions.{version}.completed_at": now(),
-             f"versions.{version}.cost_usd": cost_usd, "latest_version": version, "rendering_version": 0})
+            {f"ad_versions.{version}.state": "completed", f"ad_versions.{version}.completed_at": now(),
+             f"ad_versions.{version}.cost_usd": cost_usd, "latest_version": version, "rendering_version": 0})
 
     async def fail_version(self, generation_id: str, version: int, stage: Stage, reason: str, *,
                            retryable: bool = False, detail: str | None = None) -> bool:
@@ -355,17 +355,17 @@ class GenerationRepository:
         error = ErrorInfo(stage=stage, reason=reason, retryable=retryable, detail=detail, at=now())
         return await self._update_where(
             generation_id, _rendering(version),
-            {f"versions.{version}.state": "failed", f"versions.{version}.error": _json(error),
+            {f"ad_versions.{version}.state": "failed", f"ad_versions.{version}.error": _json(error),
              "rendering_version": 0})
 
     async def versions_rendering_since(self, older_than: datetime, limit: int = 100) -> list[tuple[str, int]]:
         """(id, version) of versions rendering since before `older_than` (the version watchdog)."""
         cursor = self.collection.find({"status": "completed", "rendering_version": {"$gt": 0}},
-                                      projection={"_id": 1, "rendering_version": 1, "versions": 1}).limit(limit)
+                                      projection={"_id": 1, "rendering_version": 1, "ad_versions": 1}).limit(limit)
         found = []
         async for raw in cursor:
             n = int(raw.get("rendering_version") or 0)
-            started = ((raw.get("versions") or {}).get(str(n)) or {}).get("requested_at")
+            started = ((raw.get("ad_versions") or {}).get(str(n)) or {}).get("requested_at")
             if n and started is not None and _aware(started) < older_than:
                 found.append((str(raw["_id"]), n))
         return found
@@ -433,11 +433,11 @@ def _guarded(guard: Guard) -> dict[str, Any]:
 
 
 def _chunking(version: int) -> str:
-    return "chunking" if version <= 1 else f"versions.{version}.chunking"
+    return "chunking" if version <= 1 else f"ad_versions.{version}.chunking"
 
 
 def _rendering(version: int) -> dict[str, Any]:
-    return {f"versions.{version}.state": "rendering"}
+    return {f"ad_versions.{version}.state": "rendering"}
 
 
 def _checkpoint_before(checkpoint: str) -> str:

@@ -297,7 +297,7 @@ class GenerationDoc(Section):
     beats: dict[str, BeatRecord] = Field(default_factory=dict, description="Beat cards by beat index.")
     feedback: dict[str, FeedbackRecord] = Field(default_factory=dict)
     plan_rev: int = Field(default=0, ge=0, description="Plan revision: +1 per change after planning.")
-    versions: dict[str, VersionSection] = Field(default_factory=dict, description="Versions after the first.")
+    ad_versions: dict[str, VersionSection] = Field(default_factory=dict, description="Versions after the first.")
     latest_version: int = Field(default=1, ge=1, description="Newest completed version (the default download).")
     rendering_version: int = Field(default=0, ge=0, description="Version being rendered now (0: none).")
 
@@ -315,7 +315,7 @@ class GenerationDoc(Section):
         return round(sum(entry.usd for entry in self.costs.values()), 6)
 
     def ad_version(self, number: int) -> VersionSection | None:
-        return self.versions.get(str(number))
+        return self.ad_versions.get(str(number))
 
     def chunking_of(self, version: int) -> ChunkingSection:
         """The chunking section of a version (the top-level one is version 1's)."""
@@ -331,7 +331,7 @@ class GenerationDoc(Section):
         """What one version cost: version 1 everything not priced for a later version, a later one its own."""
         prefix = f"v{number}:"
         if number <= 1:
-            later = tuple(f"v{n}:" for n in self.versions)
+            later = tuple(f"v{n}:" for n in self.ad_versions)
             return round(sum(e.usd for k, e in self.costs.items() if not k.startswith(later)), 6) if later \
                 else self.cost_total()
         return round(sum(e.usd for k, e in self.costs.items() if k.startswith(prefix)), 6)
