@@ -6,6 +6,7 @@ follows the beat state machine (`beat.updated.v1`, beats.py). After completion a
 the ad (`version.requested.v1` … `version.completed.v1`): the pipeline's own events carry `ad_version` meanwhile.
 """
 
+import hashlib
 from datetime import datetime
 from typing import ClassVar, Literal
 
@@ -224,3 +225,12 @@ class GenerationExpired(Event):
     )
     checkpoint: Checkpoint = Field(description="The checkpoint it waited at.")
     reason: str = Field(description="Why it ended.", min_length=1)
+
+
+def take_seed(seed: int, beat_index: int, take: int) -> int:
+    """The seed of a beat's nth take: take 0 is the original render's seed, every later take a different,
+    reproducible one (so 'another take' is repeatable in tests and replays)."""
+    if take == 0:
+        return seed
+    digest = hashlib.sha256(f"take:{seed}:{beat_index}:{take}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF

@@ -318,7 +318,8 @@ class GenerationRepository:
 
     # ------------------------------------------------------------------------------------------------- versions
 
-    async def open_version(self, generation_id: str, version: VersionSection, plan_rev: int) -> bool:
+    async def open_version(self, generation_id: str, version: VersionSection, plan_rev: int,
+                           sets: dict[str, Any] | None = None) -> bool:
         """Start version N of a completed ad, once, and only when no other version is rendering (and nobody changed
         the plan since `plan_rev`): the version's plan becomes the generation's."""
         n = version.number
@@ -327,7 +328,7 @@ class GenerationRepository:
             {"status": "completed", "rendering_version": {"$in": [0, None]}, f"ad_versions.{n}": {"$exists": False},
              "plan_rev": plan_rev},
             {f"ad_versions.{n}": _json(version), "rendering_version": n, "plan": _json(version.plan),
-             "plan_rev": plan_rev + 1})
+             "plan_rev": plan_rev + 1, **(sets or {})})
 
     async def version_frame_done(self, generation_id: str, version: int, beat: int, frame: FrameEntry) -> int:
         """Record a version's new frame and count it in its fan-in (one update); returns the count."""

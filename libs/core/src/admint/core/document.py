@@ -214,6 +214,7 @@ class BeatRecord(Section):
     take: int = Field(default=0, ge=0)
     version: int = Field(default=1, ge=1)
     seed: int | None = None
+    video_seed: int | None = Field(default=None, description="Seed its video was last rendered with (None: spec).")
     reason: str | None = None
     updated_at: datetime | None = None
 
@@ -295,6 +296,9 @@ class GenerationDoc(Section):
     approvals: dict[str, ApprovalRecord] = Field(default_factory=dict)
     moods: MoodsSection | None = None
     beats: dict[str, BeatRecord] = Field(default_factory=dict, description="Beat cards by beat index.")
+    beat_styles: dict[str, Style] = Field(
+        default_factory=dict, description="A beat's own look (e.g. 'beat 1 warmer'), instead of the plan's style."
+    )
     feedback: dict[str, FeedbackRecord] = Field(default_factory=dict)
     plan_rev: int = Field(default=0, ge=0, description="Plan revision: +1 per change after planning.")
     ad_versions: dict[str, VersionSection] = Field(default_factory=dict, description="Versions after the first.")
@@ -326,6 +330,11 @@ class GenerationDoc(Section):
 
     def beat(self, index: int) -> BeatRecord | None:
         return self.beats.get(str(index))
+
+    def style_of(self, beat: int) -> Style | None:
+        """The look a beat's frame is rendered with: its own, else the plan's."""
+        own = self.beat_styles.get(str(beat))
+        return own if own is not None else (self.plan.style if self.plan else None)
 
     def version_cost(self, number: int) -> float:
         """What one version cost: version 1 everything not priced for a later version, a later one its own."""

@@ -82,6 +82,8 @@ class ServiceSpec(Generic[S, P]):
     """Durable consumers; by default the topology's for `name`."""
     stage: Stage | None = None
     """Stage named when a handler fails for good; by default the stage the stage table gives the service."""
+    sweeps_checkpoints: bool = False
+    """Its watchdog also ends generations past the approval deadline and versions past their budget."""
 
     def failure_stage(self) -> Stage:
         if self.stage is not None:
@@ -278,8 +280,10 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
     await broker.start()
     started.set()
     owned = {s.name for s in PIPELINE.stages_of(spec.name)}
+    steering = (settings.approval_deadline_s, settings.version_budget_s) if spec.sweeps_checkpoints else None
     watchdog = asyncio.create_task(run_watchdog(
         infra.docs, publisher, settings.service_name, settings.stage_budgets_s, owned, settings.watchdog_interval_s,
+        steering,
     ))
     log.info("%s consuming %s", settings.service_name, ", ".join(s.consumer.durable for s in subscriptions))
     try:

@@ -8,21 +8,18 @@ plan-wide Style, so it travels in that beat's `BeatRender`, and as words in its 
 the prompt, not the palette).
 """
 
-import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from admint.contracts.common import FrameSize
 from admint.contracts.feedback import FeedbackIntent, PaletteShift, PlanEditProblem, RenderHints
+from admint.contracts.interactive import Redo
+from admint.contracts.interactive import take_seed as take_seed  # re-exported: the seed of a beat's nth take
 from admint.contracts.plan import Beat, Plan, Style
 from admint.plans.palette import shift_palette
 from admint.plans.plan_edits import PlanEditError, apply_plan_edits
 
-Redo = Literal["frame", "video", "caption"]
-"""What a changed beat needs again, most to least: a new storyboard frame (and so new video), new video from the
-kept frame, or only the chunk encode that burns in the caption."""
 FRAME_FIELDS = ("beat_id", "role", "shot_type", "action", "prompt", "energy")
 """Beat fields the storyboard frame depends on (the offline renderer reads energy and role too)."""
 VIDEO_FIELDS = ("duration_s", "camera_movement")
@@ -162,12 +159,3 @@ def redo_needed(old: Beat, new: Beat) -> Redo | None:
     if any(getattr(old, f) != getattr(new, f) for f in VIDEO_FIELDS):
         return "video"
     return "caption" if old.caption != new.caption else None
-
-
-def take_seed(seed: int, beat_index: int, take: int) -> int:
-    """The seed of a beat's nth take: take 0 is the original render's seed, every later take a different,
-    reproducible one (so 'another take' is repeatable in tests and replays)."""
-    if take == 0:
-        return seed
-    digest = hashlib.sha256(f"take:{seed}:{beat_index}:{take}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
