@@ -16,10 +16,10 @@ commands never both apply: the loser gets a conflict. Pure decisions and the sto
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from admint.contracts.beats import BUSY_STATES
 from admint.contracts.envelope import Event, utcnow
@@ -67,6 +67,23 @@ class BeatChange:
     """Render it again even if nothing it shows changed (another take, with a new seed)."""
     seed: int | None = None
     """The new take's seed, when the owner chose one."""
+
+
+class RenderLike(Protocol):
+    """What the plan rules (admint.plans.steering.BeatRender) say a changed beat needs."""
+
+    @property
+    def redo(self) -> Redo: ...
+    @property
+    def style(self) -> Style: ...
+    @property
+    def new_take(self) -> bool: ...
+
+
+def changes_from(renders: Mapping[int, RenderLike], plan_style: Style) -> list[BeatChange]:
+    """The beats a steered plan renders again, with their own look only where it differs from the plan's."""
+    return [BeatChange(index, r.redo, style=r.style if r.style != plan_style else None, new_take=r.new_take)
+            for index, r in sorted(renders.items())]
 
 
 def phase_of(doc: GenerationDoc) -> Phase | None:
@@ -289,3 +306,30 @@ def _changed_beats(old: Plan, new: Plan, changes: Sequence[BeatChange]) -> list[
     changed = {c.index for c in changes}
     changed |= {b.index for b, n in zip(old.beats, new.beats, strict=False) if b != n}
     return sorted(changed)
+
+
+def resume(doc: GenerationDoc, producer: str) -> list[Event]:
+    """The events that set in-flight steering work going, again (same msg ids): for a crash between a committed
+    change and its publish. A take claimed at a checkpoint is asked for again; a version opened is requested again.
+    Handlers skip work already stored, so publishing these twice is harmless."""
+    out: list[Event] = []
+    plan = doc.plan
+    if plan is None:
+        return out
+    if doc.status == WAITING:
+        for key, record in sorted(doc.beats.items(), key=lambda kv: int(kv[0])):
+            beat = int(key)
+            if record.state != "regenerating" or record.take == 0 or beat >= len(plan.beats):
+                continue
+            out.append(FrameRequested(
+                generation_id=doc.id, producer=producer, beat=plan.beats[beat], beat_count=len(plan.beats),
+                style=doc.style_of(beat) or plan.style, spec=doc.spec, product=plan.product, take=record.take,
+                seed=record.seed, attempt=doc.attempt))
+    elif doc.status == "completed" and doc.rendering_version:
+        version = doc.ad_version(doc.rendering_version)
+        if version is not None and version.state == "rendering":
+            out.append(VersionRequested(
+                generation_id=doc.id, producer=producer, base_version=version.base, spec=doc.spec,
+                plan=version.plan, beats=version.beats, reason=version.reason, attempt=doc.attempt,
+                ad_version=version.number))
+    return out

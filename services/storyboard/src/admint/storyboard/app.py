@@ -1,5 +1,7 @@
-"""The storyboard, declared: settings, three routes (fan-out, one frame, fan-in) and their ports."""
+"""The storyboard, declared: settings, its routes (fan-out, one frame, fan-in; mood boards and a new version's
+frames: studio.py) and their ports."""
 
+from admint.contracts.interactive import BeatUpdated, CheckpointReached, MoodsRequested, VersionRequested
 from admint.contracts.storyboard import (
     FrameCompleted,
     FrameRequested,
@@ -13,11 +15,13 @@ from admint.storyboard.encoder import OpenCVFrameCodec
 from admint.storyboard.handlers import handle_frame_completed, handle_frame_requested, handle_plan_completed
 from admint.storyboard.offline_image import OfflineImageModel
 from admint.storyboard.ports import Ports
+from admint.storyboard.studio import handle_moods_requested, handle_version_requested
 
 
 def build_ports(settings: StoryboardSettings, infra: Infra) -> Ports:
     image = build_image_model(settings, OfflineImageModel, shared_slots=infra.slots.hold)
-    return Ports(docs=infra.docs, blobs=infra.blobs, image=image, codec=OpenCVFrameCodec())
+    return Ports(docs=infra.docs, blobs=infra.blobs, image=image, codec=OpenCVFrameCodec(),
+                 deadline_s=settings.approval_deadline_s)
 
 
 SERVICE = ServiceSpec(
@@ -27,7 +31,9 @@ SERVICE = ServiceSpec(
         PlanCompleted: handle_plan_completed,
         FrameRequested: handle_frame_requested,
         FrameCompleted: handle_frame_completed,
+        MoodsRequested: handle_moods_requested,
+        VersionRequested: handle_version_requested,
     },
     ports=build_ports,
-    produces=(FrameRequested, FrameCompleted, StoryboardCompleted),
+    produces=(FrameRequested, FrameCompleted, StoryboardCompleted, CheckpointReached, BeatUpdated),
 )

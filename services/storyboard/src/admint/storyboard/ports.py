@@ -34,3 +34,5 @@ class Ports:
     blobs: ObjectStore
     image: ImageModel
     codec: FrameCodec
+    deadline_s: float = 7 * 24 * 3600
+    """Approval deadline announced with a checkpoint (ADMINT_APPROVAL_DEADLINE_S)."""
