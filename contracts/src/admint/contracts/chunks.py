@@ -38,6 +38,9 @@ class ChunkRequested(Event):
     caption: str = Field(default="", description="Caption burnt in during this chunk.")
     call_to_action: str = Field(default="", description="CTA card text (last beat only).")
     spec: GenerationSpec = Field(description="Size, fps, seed.")
+    seed: int | None = Field(
+        default=None, ge=0, description="Seed of this beat's video when it is a new take (None: the spec's)."
+    )
 
     def dedup_parts(self) -> tuple[object, ...]:
         return (self.beat_index, self.chunk_index)

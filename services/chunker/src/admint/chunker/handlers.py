@@ -16,6 +16,7 @@ import logging
 from pathlib import Path
 from typing import Final
 
+from admint.chunker import cards
 from admint.chunker.fanin import fan_in
 from admint.chunker.fanout import plan_fan_out
 from admint.chunker.ports import EncodedChunk, Ports
@@ -37,7 +38,7 @@ from admint.contracts.envelope import Event
 from admint.contracts.stages import PIPELINE
 from admint.contracts.storyboard import StoryboardCompleted
 from admint.core import keys
-from admint.core.document import ChunkingSection, chunk_item
+from admint.core.document import ChunkingSection, ChunkPlanRecord, GenerationDoc, chunk_item
 from admint.core.errors import PermanentError, TransientError, TransientProviderError
 from admint.core.scratch import scratch_dir
 from admint.providers.ports import VideoResult
@@ -54,17 +55,38 @@ STATUS: Final = PIPELINE.status_of_stage[STAGE]
 async def handle_storyboard_completed(event: StoryboardCompleted, ports: Ports) -> list[Event]:
     """Record the chunk plan and start every beat. On a redelivery or a retry round it resumes instead: stored
     chunks are counted (even if their fan-in was lost) and reused, each beat continues at its first missing one."""
-    gid = event.generation_id
+    gid, version = event.generation_id, event.ad_version
     doc = await ports.docs.get(gid)
-    chunking = doc.chunking if doc is not None else ChunkingSection()
-    fan_out = plan_fan_out(event, chunking, model=ports.video.name, chunk_duration_s=ports.video.chunk_duration_s)
-    if not await ports.docs.start_chunking(gid, fan_out.record):
-        log.info("storyboard.completed for a generation past chunking: nothing to do")
+    chunking = doc.chunking_of(version) if doc is not None else ChunkingSection()
+    model, duration = ports.video.name, ports.video.chunk_duration_s
+    base = _base_chunking(doc, version)
+    if base is not None:  # a later version keeps its base's chunk length, so its reused beats fit its plan
+        model, duration = base.model, base.chunk_duration_s
+    fan_out = plan_fan_out(event, chunking, model=model, chunk_duration_s=duration)
+    if not await ports.docs.start_chunking(gid, fan_out.record, version):
+        log.info("storyboard.completed for a generation (or version) past chunking: nothing to do")
         return []
     done = len(chunking.done)
     for entry in fan_out.stored.values():
-        done = await ports.docs.chunk_done(gid, entry)
-    return fan_out.events(event, done, ports.video.name)
+        done = await ports.docs.chunk_done(gid, entry, version)
+    out = fan_out.events(event, done, ports.video.name, cards.video_seeds(doc, version))
+    return out + await cards.moved(event, doc, [s.chunk.beat_index for s in fan_out.starts], "rendering",
+                                   ports.docs)
+
+
+def _base_chunking(doc: GenerationDoc | None, version: int) -> ChunkPlanRecord | None:
+    section = doc.ad_version(version) if doc is not None and version > 1 else None
+    return doc.chunking_of(section.base).planned if doc is not None and section is not None else None
+
+
+async def _wanted(event: ChunkRequested | ChunkCompleted, ports: Ports) -> bool:
+    """Whether work for this chunk is still wanted: its generation is chunking (version 1), or its version is
+    still rendering (a later version)."""
+    if event.ad_version > 1:
+        doc = await ports.docs.get(event.generation_id)
+        section = doc.ad_version(event.ad_version) if doc is not None else None
+        return section is not None and section.state == "rendering"
+    return await ports.docs.status(event.generation_id) in (STATUS, None)
 
 
 # ------------------------------------------------------------------------------------------------ work
@@ -72,8 +94,8 @@ async def handle_storyboard_completed(event: StoryboardCompleted, ports: Ports) 
 
 async def handle_chunk_requested(event: ChunkRequested, ports: Ports) -> list[Event]:
     gid, item = event.generation_id, chunk_item(event.beat_index, event.chunk_index)
-    if await ports.docs.status(gid) not in (STATUS, None):
-        log.info("chunk %s requested for a generation past chunking: nothing to do", item)
+    if not await _wanted(event, ports):
+        log.info("chunk %s requested for a generation (or version) past chunking: nothing to do", item)
         return []
     stored = await _already_stored(event, ports)
     if stored is not None:
@@ -89,7 +111,7 @@ async def handle_chunk_requested(event: ChunkRequested, ports: Ports) -> list[Ev
                                                 units=event.requested_duration_s, usd=result.cost_usd))
     completed = chunk_completed(event, video, last, result.model, result.cost_usd)
     # Listed at once, so whatever happens next (a cancel, a crash) the document names every stored object.
-    await ports.docs.record_chunk(gid, chunk_entry(completed))
+    await ports.docs.record_chunk(gid, chunk_entry(completed), event.ad_version)
     return [completed]
 
 
@@ -97,13 +119,13 @@ async def _already_stored(event: ChunkRequested, ports: Ports) -> ChunkCompleted
     """A redelivered request (or a retry round) whose chunk is stored already: announce it again instead of
     paying for a second render. The document entry is written once both objects are stored; without it, the
     objects themselves count (the last frame is stored before the video, so a stored video implies both)."""
-    gid, b, c = event.generation_id, event.beat_index, event.chunk_index
+    gid, b, c, v = event.generation_id, event.beat_index, event.chunk_index, event.ad_version
     doc = await ports.docs.get(gid)
-    entry = doc.chunking.chunks.get(chunk_item(b, c)) if doc is not None else None
-    if entry is not None:
+    entry = doc.chunking_of(v).chunks.get(chunk_item(b, c)) if doc is not None else None
+    if entry is not None and entry.video.key == keys.chunk_key(gid, b, c, v):
         log.info("chunk %s is already stored: re-announcing it", entry.item)
         return announce(event, entry)
-    video_key, last_key = keys.chunk_key(gid, b, c), keys.last_frame_key(gid, b, c)
+    video_key, last_key = keys.chunk_key(gid, b, c, v), keys.last_frame_key(gid, b, c, v)
     if not (await ports.blobs.exists(video_key) and await ports.blobs.exists(last_key)):
         return None
     video = ArtifactRef.of_bytes(ports.blobs.bucket, video_key, await ports.blobs.get_bytes(video_key), "video/mp4")
@@ -136,9 +158,9 @@ async def _animate(event: ChunkRequested, ports: Ports, init_png: bytes, workdir
 
 async def _store(event: ChunkRequested, ports: Ports, encoded: EncodedChunk) -> tuple[ArtifactRef, ArtifactRef]:
     """The last frame first, then the video: a stored video implies a stored last frame."""
-    gid, b, c = event.generation_id, event.beat_index, event.chunk_index
-    last = await ports.blobs.put_file(keys.last_frame_key(gid, b, c), encoded.last_frame, "image/png")
-    video = await ports.blobs.put_file(keys.chunk_key(gid, b, c), encoded.video, "video/mp4")
+    gid, b, c, v = event.generation_id, event.beat_index, event.chunk_index, event.ad_version
+    last = await ports.blobs.put_file(keys.last_frame_key(gid, b, c, v), encoded.last_frame, "image/png")
+    video = await ports.blobs.put_file(keys.chunk_key(gid, b, c, v), encoded.video, "video/mp4")
     return video, last
 
 
@@ -147,12 +169,16 @@ async def _store(event: ChunkRequested, ports: Ports, encoded: EncodedChunk) -> 
 
 async def handle_chunk_completed(event: ChunkCompleted, ports: Ports) -> list[Event]:
     """Record the chunk and count it in one atomic update, then continue its beat / end the stage."""
-    gid, item = event.generation_id, chunk_item(event.beat_index, event.chunk_index)
-    done = await ports.docs.chunk_done(gid, chunk_entry(event))
+    gid, item, version = event.generation_id, chunk_item(event.beat_index, event.chunk_index), event.ad_version
+    done = await ports.docs.chunk_done(gid, chunk_entry(event), version)
     doc = await ports.docs.get(gid)
-    if doc is None or doc.chunking.planned is None:
+    if doc is None or doc.chunking_of(version).planned is None:
         raise PermanentError(f"chunk {item} completed, but the generation has no chunk plan")
-    if doc.status != STATUS:
-        log.info("chunk %s completed after the generation left chunking: nothing more to do", item)
+    still = await _wanted(event, ports) if version > 1 else doc.status == STATUS
+    if not still:
+        log.info("chunk %s completed after the generation (or version) left chunking: nothing more to do", item)
         return []
-    return fan_in(event, doc, done)
+    out = fan_in(event, doc, done, cards.video_seed(doc, version, event.beat_index))
+    if event.chunk_index + 1 == event.chunk_count:
+        out += await cards.moved(event, doc, [event.beat_index], "video_ready", ports.docs)
+    return out

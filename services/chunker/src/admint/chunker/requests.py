@@ -28,7 +28,8 @@ def beat_plan(plan: Plan, spec: GenerationSpec, beat_index: int, chunk_duration_
 
 
 def chunk_request(
-    cause: Event, spec: GenerationSpec, plan: Plan, chunk: ChunkPlan, init_frame: ArtifactRef
+    cause: Event, spec: GenerationSpec, plan: Plan, chunk: ChunkPlan, init_frame: ArtifactRef,
+    seed: int | None = None,
 ) -> ChunkRequested:
     """The work item for one chunk. Only the last beat carries the call to action (that is how a chunk knows
     it closes the ad)."""
@@ -50,6 +51,7 @@ def chunk_request(
         caption=beat.caption,
         call_to_action=plan.call_to_action if is_last else "",
         spec=spec,
+        seed=seed,
     )
 
 

@@ -9,6 +9,7 @@ from admint.chunker.requests import PRODUCER
 from admint.chunker.timeline import BeatLayout, overlay_windows, transition_keyframes, windows_in_chunk
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.chunks import ChunkCompleted, ChunkRequested
+from admint.core import keys
 from admint.core.document import ChunkEntry, chunk_item
 from admint.core.errors import TransientProviderError
 from admint.core.events import follow
@@ -16,8 +17,8 @@ from admint.providers.ports import VideoRequest
 
 
 def cost_key(event: ChunkRequested) -> str:
-    """The chunk's entry in the generation's costs (a re-render overwrites it)."""
-    return f"chunk:{chunk_item(event.beat_index, event.chunk_index)}"
+    """The chunk's entry in the generation's costs (a re-render overwrites it; a later version has its own)."""
+    return keys.cost_key(f"chunk:{chunk_item(event.beat_index, event.chunk_index)}", event.ad_version)
 
 
 def video_request(event: ChunkRequested, init_png: bytes, workdir: Path) -> VideoRequest:
@@ -26,7 +27,8 @@ def video_request(event: ChunkRequested, init_png: bytes, workdir: Path) -> Vide
     return VideoRequest(
         init_frame_png=init_png, prompt=event.prompt, camera_movement=event.camera_movement,
         duration_s=event.requested_duration_s, size=spec.size, fps=spec.fps,
-        seed=spec.seed, energy=event.energy, beat_offset_s=event.beat_offset_s, beat_length_s=event.beat_length_s,
+        seed=event.seed if event.seed is not None else spec.seed,
+        energy=event.energy, beat_offset_s=event.beat_offset_s, beat_length_s=event.beat_length_s,
         workdir=workdir, needed_duration_s=event.needed_duration_s, beat_index=event.beat_index,
     )
 
