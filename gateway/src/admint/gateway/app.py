@@ -23,7 +23,7 @@ from admint.gateway.config import GatewaySettings
 from admint.gateway.limits import BodyLimitMiddleware, SharedRateLimiter
 from admint.gateway.metrics import MetricsMiddleware
 from admint.gateway.problems import install_problem_handlers, problem_media_types, problem_response
-from admint.gateway.routes import assets, generations, health, keys
+from admint.gateway.routes import assets, generations, health, keys, studio
 from admint.gateway.state import Gateway
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
 
@@ -101,7 +101,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, default=settings.max_json_bytes,
                        limits={"/v1/assets": settings.max_upload_bytes + 256 * 1024})
     app.add_middleware(MetricsMiddleware)
-    for router in (generations.router, assets.router, keys.me, keys.admin, health.router):
+    for router in (generations.router, studio.router, assets.router, keys.me, keys.admin, health.router):
         app.include_router(router)
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
 

@@ -21,7 +21,9 @@ callback) are private to nats-py, so the feed could not make its guarantee on to
 makes the restart point the feed's own, for the cost of the heartbeat and sequence checks in `_next`.
 
 The feed ends after the first terminal event of the current retry round; a client that resumes after it gets
-an empty, finished stream instead of waiting forever.
+an empty, finished stream instead of waiting forever. A completed ad may get later versions: while one renders the
+feed goes on past generation.completed, and it ends at the version's own end (version.completed/failed) once the
+stream has nothing more for the generation (`num_pending` of the delivered message is 0).
 """
 
 import asyncio
@@ -57,10 +59,14 @@ def format_event(seq: int, event_type: str, data: bytes | str) -> str:
     return f"id: {seq}\nevent: {event_type}\n{lines}\n"
 
 
+ENDINGS = frozenset((*TERMINAL_TYPES, "version.completed.v1", "version.failed.v1"))
+"""Events after which a feed may end: the generation's terminal ones, and the end of a later version."""
+
+
 async def latest_terminal(js: JetStreamContext, stream: str, generation_id: str) -> tuple[int, int] | None:
-    """(stream sequence, retry round) of the generation's latest terminal event still in the stream, if any."""
+    """(stream sequence, retry round) of the generation's latest ending event still in the stream, if any."""
     found: list[tuple[int, int]] = []
-    for event_type in sorted(TERMINAL_TYPES):
+    for event_type in sorted(ENDINGS):
         with contextlib.suppress(NotFoundError):
             msg = await js.get_last_msg(stream, subject_for(generation_id, event_type))
             if msg.seq is not None:
@@ -100,9 +106,14 @@ class EventFeed:
 
     def __init__(self, nc: NatsClient, js: JetStreamContext, stream: str, generation_id: str, after_seq: int,
                  keepalive_s: float, retry_ms: int, current_attempt: Callable[[], Awaitable[int]],
-                 heartbeat_s: float | None = None) -> None:
+                 heartbeat_s: float | None = None,
+                 rendering_version: Callable[[], Awaitable[int]] | None = None) -> None:
         self.current_attempt = current_attempt
         """The generation's retry round now: a terminal event of an older round does not end the feed."""
+        self.rendering_version = rendering_version
+        """The version of the ad being rendered now (0: none): while one renders, the feed goes on."""
+        self.closing = False
+        """An ending event was sent and nothing renders: the feed ends once the stream has nothing more."""
         self.nc = nc
         self.js = js
         self.stream = stream
@@ -119,12 +130,16 @@ class EventFeed:
         self.heard = 0.0
         self.finished = False
 
+    async def _rendering(self) -> int:
+        return await self.rendering_version() if self.rendering_version is not None else 0
+
     async def open(self) -> None:
         await self._start()
         if self.after_seq > 0:
             done = await latest_terminal(self.js, self.stream, self.generation_id)
-            if done is not None and done[0] <= self.after_seq and done[1] >= await self.current_attempt():
-                self.finished = True  # the client already saw the end (and no retry round followed it)
+            if done is not None and done[0] <= self.after_seq and done[1] >= await self.current_attempt() \
+                    and not await self._rendering():
+                self.finished = True  # the client already saw the end (and no retry round or version followed)
                 await self.close()
 
     async def close(self) -> None:
@@ -223,8 +238,11 @@ class EventFeed:
                 _, event_type = parse_subject(msg.subject)
                 said = time.monotonic()
                 yield format_event(seq, event_type, msg.data)
-                if event_type in TERMINAL_TYPES and _attempt(msg.data) >= await self.current_attempt():
-                    return  # the end, unless a retry round (POST …/retry) followed it
+                if event_type in ENDINGS and _attempt(msg.data) >= await self.current_attempt() \
+                        and not await self._rendering():
+                    self.closing = True  # the end, unless a retry round or a new version followed it
+                if self.closing and not (getattr(msg.metadata, "num_pending", 0) or 0):
+                    return
         finally:
             SSE_CLIENTS.dec()
             await self.close()

@@ -137,8 +137,11 @@ def error_view(doc: GenerationDoc) -> ErrorView | None:
     return ErrorView(stage=e.stage, reason=e.reason, retryable=e.retryable, detail=e.detail, at=e.at)
 
 
-def build_view(doc: GenerationDoc, urls: Urls, base: str, expires_at: datetime) -> GenerationView:
+def build_view(doc: GenerationDoc, urls: Urls, base: str, expires_at: datetime,
+               deadline_s: float = 7 * 24 * 3600) -> GenerationView:
     """The response for `doc`, given a presigned link for each of its stored objects (`stored_objects`)."""
+    from admint.gateway import studio_views  # the studio's parts of the view (they import this module)
+
     exports = doc.exports
     return GenerationView(
         id=doc.id, status=doc.status, stage=current_stage(doc.status, doc.error.stage if doc.error else None),
@@ -148,8 +151,14 @@ def build_view(doc: GenerationDoc, urls: Urls, base: str, expires_at: datetime) 
         poster=artifact(exports.poster, urls) if exports else None,
         thumbnail=artifact(exports.thumbnail, urls) if exports else None,
         costs=cost_summary(doc), error=error_view(doc), links=links(doc.id, base),
+        beats=studio_views.cards(doc, urls), studio=studio_views.studio_view(doc, urls, deadline_s),
+        plan_rev=doc.plan_rev, latest_version=doc.latest_version, rendering_version=doc.rendering_version or None,
     )
 
 
-async def generation_view(doc: GenerationDoc, presign: Presign, base: str, expires_at: datetime) -> GenerationView:
-    return build_view(doc, await presign_all(stored_objects(doc), presign), base, expires_at)
+async def generation_view(doc: GenerationDoc, presign: Presign, base: str, expires_at: datetime,
+                          deadline_s: float = 7 * 24 * 3600) -> GenerationView:
+    from admint.gateway.studio_views import studio_objects
+
+    refs = [*stored_objects(doc), *studio_objects(doc)]
+    return build_view(doc, await presign_all(refs, presign), base, expires_at, deadline_s)

@@ -20,6 +20,7 @@ from admint.gateway.downloads import available_aspects, find_rendition_key, norm
 from admint.gateway.metrics import GENERATIONS_ACCEPTED, RATE_LIMITED
 from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
 from admint.gateway.problems import ProblemError, problems
+from admint.gateway.routes import studio
 from admint.gateway.schemas import GenerationAccepted, GenerationCreate, GenerationPage, GenerationView
 from admint.gateway.specs import build_spec, request_hash
 from admint.gateway.sse import SSE_HEADERS, EventFeed
@@ -161,7 +162,7 @@ async def get_generation(generation_id: GenerationId, gw: GatewayDep, who: Princ
     if doc is None:
         raise _not_found(generation_id)
     expires = utcnow() + timedelta(seconds=gw.settings.presign_expiry_s)
-    return await generation_view(doc, gw.presign, gw.base_url, expires)
+    return await generation_view(doc, gw.presign, gw.base_url, expires, gw.settings.approval_deadline_s)
 
 
 @router.post("/{generation_id}/cancel", status_code=202, response_model=GenerationAccepted,
@@ -190,9 +191,16 @@ async def cancel_generation(generation_id: GenerationId, gw: GatewayDep, who: Pr
              operation_id="retryGeneration",
              responses=problems(401, 404, 409, 422, 429), summary="Re-run a failed generation's failed stage")
 async def retry_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> GenerationAccepted:
-    """Re-runs only the failed stage's missing pieces (e.g. the one chunk that failed), reusing what is stored."""
-    if await gw.generations.get_owned(generation_id, who.owner) is None:
+    """Re-runs only the failed stage's missing pieces (e.g. the one chunk that failed), reusing what is stored.
+    On a generation that did not fail as a whole it retries what did: a failed version (made again as the next
+    version), failed takes at the storyboard checkpoint, or in-flight work whose events were lost."""
+    owned = await gw.generations.get_owned(generation_id, who.owner)
+    if owned is None:
         raise _not_found(generation_id)
+    if owned.status != "failed":
+        for event in await studio.retry_steering(gw, owned, who.owner):
+            await gw.publisher.publish(event)
+        return accepted(await gw.docs.get(generation_id) or owned, gw.base_url)
     try:
         attempt, stage = await recovery.retry_generation(
             gw.docs, gw.js, gw.publisher, generation_id, stream=gw.settings.stream_name,
@@ -218,10 +226,15 @@ async def download_video(
                                                                       "default: the master's.")] = None,
     redirect: Annotated[bool, Query(description="false: answer the link as JSON instead of redirecting "
                                                 "(browsers cannot read a cross-origin Location).")] = True,
+    version: Annotated[int | None, Query(ge=1, description="Version of the ad (GET …/versions); default: the "
+                                                           "newest completed one.")] = None,
 ) -> Response:
     doc = await gw.generations.get_owned(generation_id, who.owner)
     if doc is None:
         raise _not_found(generation_id)
+    chosen = version if version is not None else doc.latest_version
+    if chosen > 1:
+        return await _download_version(gw, doc, chosen, rendition, redirect)
     available = available_aspects(doc)
     aspect = normalize_aspect(rendition) if rendition else available[0]
     if aspect not in available:
@@ -240,6 +253,32 @@ async def download_video(
             return RedirectResponse(url, status_code=307)
     raise ProblemError(404, f"the {aspect} file of generation {generation_id} is no longer stored",
                        kind="not-found")
+
+
+async def _download_version(gw: Gateway, doc: GenerationDoc, version: int, rendition: str | None,
+                            redirect: bool) -> Response:
+    """A later version's file (GET …/versions lists them)."""
+    section = doc.ad_version(version)
+    if section is None:
+        raise ProblemError(404, f"the ad has no version {version} (its newest is {doc.latest_version})",
+                           kind="not-found")
+    if section.state != "completed":
+        headers = {"Retry-After": "10"} if section.state == "rendering" else {}
+        raise ProblemError(409, f"version {version} is {section.state}", kind="not-ready", headers=headers,
+                           version_state=section.state)
+    available = available_aspects(doc)
+    aspect = normalize_aspect(rendition) if rendition else available[0]
+    if aspect not in available:
+        raise ProblemError(404, f"no rendition {rendition!r}; this generation has {', '.join(available)}",
+                           kind="not-found", renditions=available)
+    for key in find_rendition_key(doc, aspect, version):
+        if await gw.blobs.exists(key):
+            url = await gw.presign(key)
+            if not redirect:
+                return JSONResponse({"url": url, "rendition": aspect, "version": version,
+                                     "expires_in_s": gw.settings.presign_expiry_s})
+            return RedirectResponse(url, status_code=307)
+    raise ProblemError(404, f"the {aspect} file of version {version} is no longer stored", kind="not-found")
 
 
 @router.get("/{generation_id}/events", response_class=StreamingResponse, operation_id="generationEvents",
@@ -263,8 +302,13 @@ async def generation_events(
         doc = await gw.docs.get(generation_id)
         return doc.attempt if doc else 0
 
+    async def rendering_version() -> int:
+        doc = await gw.docs.get(generation_id)
+        return doc.rendering_version if doc else 0
+
     feed = EventFeed(gw.nc, gw.js, gw.settings.stream_name, generation_id, resume,
-                     gw.settings.sse_keepalive_s, gw.settings.sse_retry_ms, current_attempt)
+                     gw.settings.sse_keepalive_s, gw.settings.sse_retry_ms, current_attempt,
+                     rendering_version=rendering_version)
     try:
         await feed.open()
     except Exception as exc:

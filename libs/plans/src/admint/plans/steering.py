@@ -4,8 +4,8 @@ Plan edits go through `apply_plan_edits`, the one validation shared with hand ed
 written into the plan itself (prompt terms, energy, camera move, and a global palette shift into the Style),
 because the plan is what every later stage and every later version follows: a hint that lived only in one
 render request would be lost the next time that beat is rendered. A per-beat palette shift cannot live in the
-plan-wide Style, so it travels in that beat's `BeatRender`, and as words in its prompt (cloud image models read
-the prompt, not the palette).
+plan-wide Style, so it travels in that beat's `BeatRender` (the generation document keeps it as the beat's own
+look), and as words in its prompt (cloud image models read the prompt, not the palette).
 """
 
 import re
@@ -159,3 +159,28 @@ def redo_needed(old: Beat, new: Beat) -> Redo | None:
     if any(getattr(old, f) != getattr(new, f) for f in VIDEO_FIELDS):
         return "video"
     return "caption" if old.caption != new.caption else None
+
+
+REDO_ORDER: dict[Redo, int] = {"caption": 1, "video": 2, "frame": 3}
+
+
+def redo_between(old: Plan, new: Plan) -> dict[int, Redo]:
+    """What each beat needs rendered again to go from `old` to `new` (a hand edit): its own fields (`redo_needed`),
+    a new call to action (burnt into the last beat's chunks) and a new palette (every frame). Beats that need
+    nothing are left out."""
+    out: dict[int, Redo] = {}
+
+    def need(index: int, redo: Redo) -> None:
+        if index not in out or REDO_ORDER[redo] > REDO_ORDER[out[index]]:
+            out[index] = redo
+
+    for before, after in zip(old.beats, new.beats, strict=True):
+        redo = redo_needed(before, after)
+        if redo is not None:
+            need(after.index, redo)
+    if old.style != new.style:
+        for beat in new.beats:
+            need(beat.index, "frame")
+    if old.call_to_action != new.call_to_action and new.beats:
+        need(new.beats[-1].index, "caption")
+    return out
