@@ -246,3 +246,35 @@ async def test_after_completion_a_change_makes_one_new_version(gateway: RunningG
         assert retried.status_code == 202, retried.text
         again = await last_event(gateway, gid, "version.requested.v1")
         assert again.ad_version == 3 and again.beats[0].index == requested.beats[0].index  # type: ignore[attr-defined]
+
+
+async def test_the_feed_follows_a_new_version_past_the_generation_s_end(gateway: RunningGateway, key: str) -> None:
+    from admint.contracts.interactive import VersionCompleted
+    from tests.integration.gateway.test_sse import MASTER, progress, read_feed
+
+    publisher = gateway.state.publisher
+    async with gateway.client(key) as client:
+        gid = await interactive(gateway, client)
+        await publisher.publish(progress(gid, 1))
+        from admint.contracts.generation import GenerationCompleted
+        await publisher.publish(GenerationCompleted(generation_id=gid, producer="test", master=MASTER, renditions=[],
+                                                    duration_s=15.0))
+        first = await read_feed(client, gid)
+        assert first.events[-1][1] == "generation.completed.v1"
+        seen = first.events[-1][0]
+        await gateway.state.docs.collection.update_one({"_id": gid}, {"$set": {"status": "completed",
+                                                                               "rendering_version": 2}})
+        reader = asyncio.create_task(read_feed(client, gid, last_event_id=seen))
+        await asyncio.sleep(0.8)  # the resumed feed stays open while version 2 renders
+        assert not reader.done()
+        await publisher.publish(progress(gid, 2).model_copy(update={"ad_version": 2}))
+        await gateway.state.docs.collection.update_one({"_id": gid}, {"$set": {"rendering_version": 0,
+                                                                               "latest_version": 2}})
+        await publisher.publish(VersionCompleted(generation_id=gid, producer="test", master=MASTER, renditions=[],
+                                                 duration_s=15.0, ad_version=2))
+        resumed = await asyncio.wait_for(reader, timeout=20)
+        assert [t for _, t, _ in resumed.events] == ["stage.progress.v1", "version.completed.v1"]
+        whole = await read_feed(client, gid)  # from the start: the whole history, to the last version's end
+        assert [t for _, t, _ in whole.events][-3:] == ["generation.completed.v1", "stage.progress.v1",
+                                                        "version.completed.v1"]
+        assert (await read_feed(client, gid, last_event_id=whole.events[-1][0])).events == []

@@ -22,8 +22,8 @@ makes the restart point the feed's own, for the cost of the heartbeat and sequen
 
 The feed ends after the first terminal event of the current retry round; a client that resumes after it gets
 an empty, finished stream instead of waiting forever. A completed ad may get later versions: while one renders the
-feed goes on past generation.completed, and it ends at the version's own end (version.completed/failed) once the
-stream has nothing more for the generation (`num_pending` of the delivered message is 0).
+feed goes on past generation.completed, and a feed replaying history goes on to the last version's end
+(version.completed/failed): it ends at the latest ending event in the stream when nothing renders.
 """
 
 import asyncio
@@ -112,8 +112,7 @@ class EventFeed:
         """The generation's retry round now: a terminal event of an older round does not end the feed."""
         self.rendering_version = rendering_version
         """The version of the ad being rendered now (0: none): while one renders, the feed goes on."""
-        self.closing = False
-        """An ending event was sent and nothing renders: the feed ends once the stream has nothing more."""
+
         self.nc = nc
         self.js = js
         self.stream = stream
@@ -129,6 +128,11 @@ class EventFeed:
         self.next_consumer_seq = 1
         self.heard = 0.0
         self.finished = False
+
+    async def _last_ending(self, seq: int) -> bool:
+        """Whether no later ending event (a later version's) is in the stream after `seq`."""
+        latest = await latest_terminal(self.js, self.stream, self.generation_id)
+        return latest is None or seq >= latest[0]
 
     async def _rendering(self) -> int:
         return await self.rendering_version() if self.rendering_version is not None else 0
@@ -239,10 +243,8 @@ class EventFeed:
                 said = time.monotonic()
                 yield format_event(seq, event_type, msg.data)
                 if event_type in ENDINGS and _attempt(msg.data) >= await self.current_attempt() \
-                        and not await self._rendering():
-                    self.closing = True  # the end, unless a retry round or a new version followed it
-                if self.closing and not (getattr(msg.metadata, "num_pending", 0) or 0):
-                    return
+                        and not await self._rendering() and await self._last_ending(seq):
+                    return  # the end, unless a retry round or a later version followed it
         finally:
             SSE_CLIENTS.dec()
             await self.close()
