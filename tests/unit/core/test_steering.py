@@ -132,7 +132,8 @@ async def test_a_frame_regeneration_at_the_storyboard_is_a_new_take_and_blocks_a
     assert types(events) == ["plan.changed.v1", "beat.updated.v1", "frame.requested.v1"]
     request = events[-1]
     assert isinstance(request, FrameRequested) and request.take == 1 and request.style == warm
-    assert request.seed is not None and request.seed != doc.spec.seed and request.msg_id.endswith(":0:t1")
+    # a change of look keeps the beat's seed (the composition stays, the colours change); another take gets its own
+    assert request.seed == doc.spec.seed and request.msg_id.endswith(":0:t1")
     doc = await store.get("G1")
     assert doc is not None and doc.beat(0).state == "regenerating" and doc.style_of(0) == warm  # type: ignore[union-attr]
     with pytest.raises(SteeringConflict, match="still rendering"):
@@ -144,6 +145,10 @@ async def test_a_frame_regeneration_at_the_storyboard_is_a_new_take_and_blocks_a
     other = await steering.steer(store, doc, doc.plan, [BeatChange(1, "frame", new_take=True, seed=42)],  # type: ignore[arg-type]
                                  source="regenerate", by="o", producer="gateway")
     assert isinstance(other[-1], FrameRequested) and other[-1].seed == 42 and other[-1].take == 1
+    fresh = await steering.steer(store, await store.get("G1"), doc.plan, [BeatChange(2, "frame", new_take=True)],  # type: ignore[arg-type]
+                                 source="regenerate", by="o", producer="gateway")
+    assert isinstance(fresh[-1], FrameRequested) and fresh[-1].seed not in (None, doc.spec.seed)
+    await store.move_beat("G1", 2, "frame_ready", take=1, expect_take=1)
     for beat in (0, 1):
         new = frame(beat, 1)
         await store.record_take("G1", beat, new)

@@ -229,7 +229,7 @@ async def _retake(docs: GenerationStore, doc: GenerationDoc, plan: Plan, change:
     """A new take of one beat's frame at the storyboard checkpoint: claim it, then ask the storyboard for it."""
     record = doc.beat(change.index)
     take = (record.take if record else 0) + 1
-    seed = change.seed if change.seed is not None else take_seed(doc.spec.seed, change.index, take)
+    seed = _take_seed(doc, change, take)
     if not await docs.start_take(doc.id, change.index, take, seed=seed, where={}):
         log.warning("take %d of beat %d was claimed meanwhile", take, change.index, extra={"generation_id": doc.id})
         return []
@@ -283,7 +283,7 @@ def _redo(doc: GenerationDoc, change: BeatChange, version: int) -> BeatRedo:
     frame = change.redo == "frame" or change.style is not None or (change.new_take and change.redo != "video")
     if frame:
         take = current + 1
-        seed = change.seed if change.seed is not None else take_seed(doc.spec.seed, change.index, take)
+        seed = _take_seed(doc, change, take)
         return BeatRedo(index=change.index, redo="frame", take=take, seed=seed,
                         style=change.style or doc.style_of(change.index))
     if change.redo == "video":
@@ -291,6 +291,17 @@ def _redo(doc: GenerationDoc, change: BeatChange, version: int) -> BeatRedo:
                                                                        VIDEO_SEED_BASE + version)
         return BeatRedo(index=change.index, redo="video", take=current, seed=seed)
     return BeatRedo(index=change.index, redo="caption", take=current, seed=record.video_seed if record else None)
+
+
+def _take_seed(doc: GenerationDoc, change: BeatChange, take: int) -> int:
+    """The seed of a new take: the owner's; a fresh one for another take (`new_take`); else the beat's current one,
+    so a change such as "warmer" alters what was asked and keeps the composition."""
+    if change.seed is not None:
+        return change.seed
+    if change.new_take:
+        return take_seed(doc.spec.seed, change.index, take)
+    record = doc.beat(change.index)
+    return record.seed if record is not None and record.seed is not None else doc.spec.seed
 
 
 def _needs_frame(redo: list[BeatRedo], beat: int) -> bool:
