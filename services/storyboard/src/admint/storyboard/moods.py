@@ -1,8 +1,8 @@
 """Mood boards: three looks the ad could take, each shown as four images, decided without I/O.
 
-Board 1 is the look the planner chose from the brief; boards 2 and 3 turn it toward warm, sunlit light and toward
-a cool, low-key night (palette shifts in HLS, admint.plans.palette), each with the music mood and tempo that go with
-it. The four images of a board vary what a storyboard frame varies — palette and light (the product hero at
+Board 1 is the look the planner chose from the brief; boards 2 and 3 take it toward warm, sunlit light and toward
+a cool, low-key night (the palette tinted toward amber or night blue, then saturated or darkened with
+admint.plans.palette), each with the music mood and tempo that go with it. The four images of a board vary what a storyboard frame varies — palette and light (the product hero at
 several light angles), styling (the plan's lifestyle beat), composition (wide and close framings) — and each is the
 image model's own render of a beat built from the plan, with the product image when one was uploaded, at half the
 frame size (they are previews). The chosen board's style and music replace the plan's (core.steering.approve), so
@@ -36,12 +36,20 @@ class MoodImage:
     seed: int
 
 
+GOLDEN = "#f0a04b"
+"""Late-afternoon amber every colour of the warm look leans toward."""
+NIGHT = "#16264a"
+"""Deep blue every colour of the night look leans toward."""
+
+
 def looks(plan: Plan) -> list[Look]:
-    """The three looks: as planned, warm and sunlit, cool and low-key."""
+    """The three looks: as planned, warm and sunlit (the palette tinted toward amber, a touch more saturated),
+    cool and low-key (tinted toward night blue and darker). Tinting moves every colour toward one target, so a
+    look reads as one light; turning each hue on its own would pass a blue through purple on its way to orange."""
     base, music = plan.style, plan.music
-    warm = Style(palette=shift_palette(base.palette, ["warmer", "warmer", "brighter"]),
+    warm = Style(palette=shift_palette([tint(c, GOLDEN, 0.4) for c in base.palette], ["more_saturated"]),
                  keywords=_words(base.keywords, ["golden hour", "sunlit", "warm"]), mood="warm")
-    cool = Style(palette=shift_palette(base.palette, ["cooler", "darker", "more_saturated"]),
+    cool = Style(palette=shift_palette([tint(c, NIGHT, 0.45) for c in base.palette], ["darker"]),
                  keywords=_words(base.keywords, ["night", "low-key", "moody"]), mood="dramatic")
     return [
         Look("as planned", base, music),
@@ -79,6 +87,13 @@ def preview_size(size: FrameSize) -> FrameSize:
         return max(64, side // 4 * 2)
 
     return FrameSize(width=half(size.width), height=half(size.height))
+
+
+def tint(colour: str, target: str, amount: float) -> str:
+    """`colour` moved `amount` (0–1) of the way to `target` in RGB, as #rrggbb."""
+    a = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    b = [int(target[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * amount):02x}" for x, y in zip(a, b, strict=True))
 
 
 def _seed(seed: int, image: int) -> int:
