@@ -26,7 +26,7 @@ def warmth(bgr: np.ndarray) -> float:
 def test_grade_words_change_the_frame_the_way_they_say() -> None:
     plain = frame()
     assert warmth(frame("warmer")) > warmth(plain) + 10
-    assert warmth(frame("cooler")) < warmth(plain) - 10
+    assert warmth(frame("cooler")) < warmth(plain) - 5
     assert frame("darker").mean() < plain.mean() - 5 and frame("brighter").mean() > plain.mean() + 5
     assert np.array_equal(frame(), plain)  # deterministic, and no words: no grade
     assert set(PALETTE_WORDS) == {"warmer", "cooler", "brighter", "darker", "more_saturated", "less_saturated"}

@@ -1,12 +1,12 @@
 """Mood boards: three looks the ad could take, each shown as four images, decided without I/O.
 
-Board 1 is the look the planner chose from the brief; boards 2 and 3 take it toward warm, sunlit light and toward
-a cool, low-key night (the palette tinted toward amber or night blue, then saturated or darkened with
-admint.plans.palette), each with the music mood and tempo that go with it. The four images of a board vary what a storyboard frame varies — palette and light (the product hero at
-several light angles), styling (the plan's lifestyle beat), composition (wide and close framings) — and each is the
-image model's own render of a beat built from the plan, with the product image when one was uploaded, at half the
-frame size (they are previews). The chosen board's style and music replace the plan's (core.steering.approve), so
-it drives every frame and the music bed.
+Board 1 is the look the planner chose from the brief; boards 2 and 3 take it toward warm, sunlit light and toward a
+cool, low-key night (the palette tinted toward amber or night blue, then saturated or darkened with
+admint.plans.palette), each with the music mood and tempo that go with it. The four images of a board vary what a
+storyboard frame varies — palette and light (the product hero), styling (the plan's lifestyle beat), composition
+(wide and close framings) — and each is the image model's own render of a beat built from the plan, with the
+product image when one was uploaded, at half the frame size (they are previews). The chosen board's style and music
+replace the plan's (core.steering.approve), so it drives every frame and the music bed.
 """
 
 from dataclasses import dataclass
