@@ -130,6 +130,7 @@ async def _audit(settings: CoreSettings, ids: list[str]) -> dict[str, Any]:
                 if not expected <= keys:
                     report["problems"].append(f"{gid}: expected objects missing: {sorted(expected - keys)}")
             events = await _events(js, gid)
+            report.setdefault("events", {})[gid] = events
             ids_seen = Counter(e.msg_id for e in events)
             dups = {k: v for k, v in ids_seen.items() if v > 1}
             report["duplicates"] += sum(v - 1 for v in dups.values())

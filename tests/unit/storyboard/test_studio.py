@@ -102,6 +102,7 @@ async def test_a_new_take_gets_its_own_key_and_seed_and_replaces_the_current_fra
     assert card.frame is not None and card.frame.image.key == storyboard_key(GID, 1, 1)
     doc = await s.doc()
     assert doc.storyboard.frame(1).take == 1 and doc.storyboard.take(1, 1).seed == request.seed  # type: ignore[union-attr]
+    assert doc.storyboard.take(1, 0).image.key == storyboard_key(GID, 1)  # type: ignore[union-attr]  # still listed
     assert doc.costs["storyboard:1:t1"].usd == 0.003 and doc.costs["storyboard:1"].usd == 0.003
     # redelivered: announced again, not rendered again
     renders = len(s.image.requests)

@@ -145,6 +145,10 @@ async def take_done(event: FrameCompleted, ports: Ports) -> list[Event]:
     section = doc.ad_version(version) if version > 1 else None
     if version > 1 and (section is None or section.state != "rendering"):
         return []
+    current = doc.storyboard.frame(beat)
+    listed = doc.storyboard.takes.get(str(beat)) or {}
+    if current is not None and current.take != take and str(current.take) not in listed:
+        await ports.docs.record_take(gid, beat, current)  # the frame it replaces stays listed (its object is stored)
     if await ports.docs.use_take(gid, beat, frame) and await ports.docs.move_beat(
             gid, beat, "frame_ready", take=take, expect_take=take):
         out.append(follow(event, BeatUpdated, PRODUCER, beat_index=beat, state="frame_ready", take=take,
