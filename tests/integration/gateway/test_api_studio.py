@@ -140,8 +140,12 @@ async def test_moods_need_a_board_and_cancel_works_at_a_checkpoint(gateway: Runn
         gid = await interactive(gateway, client, checkpoints=["moods", "plan"])
         await planned(gateway, gid, "moods")
         assert_problem(await client.post(f"/v1/generations/{gid}/approve", json={"checkpoint": "moods"}), 422)
-        cancelled = await client.post(f"/v1/generations/{gid}/cancel")
+        headers = {"Idempotency-Key": f"cancel-{gid}"}
+        cancelled = await client.post(f"/v1/generations/{gid}/cancel", headers=headers)
         assert cancelled.status_code == 202 and cancelled.json()["status"] == "cancelled"
+        replayed = await client.post(f"/v1/generations/{gid}/cancel", headers=headers)  # the same command again
+        assert replayed.status_code == 202 and replayed.headers["Idempotent-Replayed"] == "true"
+        assert_problem(await client.post(f"/v1/generations/{gid}/cancel"), 409)  # another command: too late
         assert_problem(await client.post(f"/v1/generations/{gid}/approve", json={"checkpoint": "moods", "mood": 1}),
                        409)
 

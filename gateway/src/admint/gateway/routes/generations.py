@@ -4,7 +4,7 @@ import logging
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from admint.contracts.artifacts import ArtifactRef
@@ -14,6 +14,7 @@ from admint.contracts.ids import ID_PATTERN, new_id
 from admint.contracts.stages import PIPELINE, Status
 from admint.core import recovery
 from admint.core.document import CancelInfo, GenerationDoc, RequestRecord
+from admint.gateway.actions import Outcome, fingerprint, perform
 from admint.gateway.auth import Principal
 from admint.gateway.deps import GatewayDep, PrincipalDep
 from admint.gateway.downloads import available_aspects, find_rendition_key, normalize_aspect
@@ -36,6 +37,13 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
            description="Retry-safe creation: the same key and body return the same generation."),
+]
+
+
+CommandKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
+           description="Retry-safe command: the same key gives the same answer, and the command runs once."),
 ]
 
 
@@ -168,50 +176,58 @@ async def get_generation(generation_id: GenerationId, gw: GatewayDep, who: Princ
 @router.post("/{generation_id}/cancel", status_code=202, response_model=GenerationAccepted,
              operation_id="cancelGeneration",
              responses=problems(401, 404, 409, 422, 429), summary="Cancel a running generation")
-async def cancel_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> GenerationAccepted:
-    """Moves it to `cancelled` and publishes `generation.cancelled.v1`; workers drop its work."""
-    doc = await gw.generations.get_owned(generation_id, who.owner)
-    if doc is None:
-        raise _not_found(generation_id)
-    event = GenerationCancelled(generation_id=generation_id, producer=gw.settings.service_name,
-                                requested_by=who.owner)
-    moved = await gw.docs.cancel(generation_id, CancelInfo(by=who.owner, key_id=who.key_id))
-    if not moved:
-        status = await gw.docs.status(generation_id)
-        if status == "cancelled":  # make sure the event went out (a duplicate is dropped by the stream)
-            await gw.publisher.publish(event)
-        raise ProblemError(409, f"generation {generation_id} is already {status}", kind="already-finished",
-                           generation_status=status)
-    await gw.publisher.publish(event)
-    doc = await gw.docs.get(generation_id) or doc
-    return accepted(doc, gw.base_url)
+async def cancel_generation(generation_id: GenerationId, request: Request, gw: GatewayDep, who: PrincipalDep,
+                            idempotency_key: CommandKey = None) -> Response:
+    """Moves it to `cancelled` and publishes `generation.cancelled.v1`; workers drop its work (also while it waits
+    at a checkpoint)."""
+    async def run() -> Outcome:
+        doc = await gw.generations.get_owned(generation_id, who.owner)
+        if doc is None:
+            raise _not_found(generation_id)
+        event = GenerationCancelled(generation_id=generation_id, producer=gw.settings.service_name,
+                                    requested_by=who.owner)
+        moved = await gw.docs.cancel(generation_id, CancelInfo(by=who.owner, key_id=who.key_id))
+        if not moved:
+            status = await gw.docs.status(generation_id)
+            if status == "cancelled":  # make sure the event went out (a duplicate is dropped by the stream)
+                await gw.publisher.publish(event)
+            raise ProblemError(409, f"generation {generation_id} is already {status}", kind="already-finished",
+                               generation_status=status)
+        return Outcome(202, accepted(await gw.docs.get(generation_id) or doc, gw.base_url), [event])
+
+    return await perform(gw, who.owner, idempotency_key, fingerprint("POST", request.url.path, None),
+                         request.url.path, run)
 
 
 @router.post("/{generation_id}/retry", status_code=202, response_model=GenerationAccepted,
              operation_id="retryGeneration",
              responses=problems(401, 404, 409, 422, 429), summary="Re-run a failed generation's failed stage")
-async def retry_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> GenerationAccepted:
+async def retry_generation(generation_id: GenerationId, request: Request, gw: GatewayDep, who: PrincipalDep,
+                           idempotency_key: CommandKey = None) -> Response:
     """Re-runs only the failed stage's missing pieces (e.g. the one chunk that failed), reusing what is stored.
     On a generation that did not fail as a whole it retries what did: a failed version (made again as the next
     version), failed takes at the storyboard checkpoint, or in-flight work whose events were lost."""
-    owned = await gw.generations.get_owned(generation_id, who.owner)
-    if owned is None:
-        raise _not_found(generation_id)
-    if owned.status != "failed":
-        for event in await studio.retry_steering(gw, owned, who.owner):
-            await gw.publisher.publish(event)
-        return accepted(await gw.docs.get(generation_id) or owned, gw.base_url)
-    try:
-        attempt, stage = await recovery.retry_generation(
-            gw.docs, gw.js, gw.publisher, generation_id, stream=gw.settings.stream_name,
-            producer=gw.settings.service_name,
-        )
-    except recovery.NotRetryable as exc:
-        raise ProblemError(409, str(exc), kind="not-retryable") from None
-    log.info("retry round %d of %s from %s", attempt, generation_id, stage)
-    doc = await gw.docs.get(generation_id)
-    assert doc is not None
-    return accepted(doc, gw.base_url)
+    async def run() -> Outcome:
+        owned = await gw.generations.get_owned(generation_id, who.owner)
+        if owned is None:
+            raise _not_found(generation_id)
+        if owned.status != "failed":
+            events = await studio.retry_steering(gw, owned, who.owner)
+            return Outcome(202, accepted(await gw.docs.get(generation_id) or owned, gw.base_url), events)
+        try:
+            attempt, stage = await recovery.retry_generation(
+                gw.docs, gw.js, gw.publisher, generation_id, stream=gw.settings.stream_name,
+                producer=gw.settings.service_name,
+            )
+        except recovery.NotRetryable as exc:
+            raise ProblemError(409, str(exc), kind="not-retryable") from None
+        log.info("retry round %d of %s from %s", attempt, generation_id, stage)
+        doc = await gw.docs.get(generation_id)
+        assert doc is not None
+        return Outcome(202, accepted(doc, gw.base_url))
+
+    return await perform(gw, who.owner, idempotency_key, fingerprint("POST", request.url.path, None),
+                         request.url.path, run)
 
 
 @router.get("/{generation_id}/video", status_code=307, response_class=RedirectResponse, operation_id="downloadVideo",
