@@ -160,16 +160,16 @@ async def take_done(event: FrameCompleted, ports: Ports) -> list[Event]:
     if count < len(needed):
         return out
     fresh = await ports.docs.get(gid)
-    current = fresh.ad_version(version) if fresh is not None else None
-    if current is None:
+    done = fresh.ad_version(version) if fresh is not None else None
+    if done is None:
         return out
-    missing = [b.index for b in current.plan.beats if str(b.index) not in current.frames]
+    missing = [b.index for b in done.plan.beats if str(b.index) not in done.frames]
     if missing:
         raise TransientError(f"version {version} counted its frames complete but lacks beats {missing}")
     for index in needed:
-        out += await _approved(event, index, ports, take=(current.redo(index) or section.beats[0]).take)
-    frames = [FrameRef(beat_index=b.index, image=current.frames[str(b.index)].image) for b in current.plan.beats]
-    out.append(follow(event, StoryboardCompleted, PRODUCER, spec=doc.spec, plan=current.plan, frames=frames))
+        out += await _approved(event, index, ports, take=(done.redo(index) or section.beats[0]).take)
+    frames = [FrameRef(beat_index=b.index, image=done.frames[str(b.index)].image) for b in done.plan.beats]
+    out.append(follow(event, StoryboardCompleted, PRODUCER, spec=doc.spec, plan=done.plan, frames=frames))
     return out
 
 
