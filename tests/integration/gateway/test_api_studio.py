@@ -282,3 +282,26 @@ async def test_the_feed_follows_a_new_version_past_the_generation_s_end(gateway:
         assert [t for _, t, _ in whole.events][-3:] == ["generation.completed.v1", "stage.progress.v1",
                                                         "version.completed.v1"]
         assert (await read_feed(client, gid, last_event_id=whole.events[-1][0])).events == []
+
+
+async def test_looks_good_approves_and_an_unclear_message_applies_nothing(gateway: RunningGateway, key: str) -> None:
+    async with gateway.client(key) as client:
+        gid = await interactive(gateway, client)
+        await planned(gateway, gid)
+        fids = []
+        for message in ("looks good", "hmm"):
+            given = await client.post(f"/v1/generations/{gid}/feedback", json={"message": message})
+            assert given.status_code == 202, given.text
+            fids.append(given.json()["feedback_id"])
+        docs = gateway.state.docs
+        assert await docs.interpreted(gid, fids[0], FeedbackIntent(
+            kind="approve", understood="Looks good: approve.", interpreter="offline-rules", confidence=1.0), [])
+        assert await docs.interpreted(gid, fids[1], FeedbackIntent(
+            kind="unclear", understood="Nothing to change was understood.", interpreter="offline-rules",
+            confidence=0.2), [])
+        unclear = assert_problem(await client.post(f"/v1/generations/{gid}/feedback/{fids[1]}/apply"), 422)
+        assert "Nothing to change" in unclear["detail"]
+        approved = await client.post(f"/v1/generations/{gid}/feedback/{fids[0]}/apply")
+        assert approved.status_code == 202 and approved.json()["status"] == "storyboarding"
+        started = await last_event(gateway, gid, "checkpoint.approved.v1")
+        assert started.checkpoint == "plan"  # type: ignore[attr-defined]
