@@ -68,6 +68,7 @@ k8s-validate: setup ## render every kustomize overlay and validate k8s, compose 
 bench: setup ## benchmarks that print ratios against baselines measured in the same run
 	@$(RUN) python bench/stitch.py
 	@$(RUN) python bench/tracing_overhead.py
+	@$(RUN) python bench/revision.py
 
 schemas: setup ## regenerate contracts/schemas/*.json after an intended contract change
 	@$(RUN) python -m admint.contracts.schema_files contracts/schemas

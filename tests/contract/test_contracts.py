@@ -86,13 +86,21 @@ def test_subjects() -> None:
     with pytest.raises(ValueError):
         parse_subject("other.G1")
     assert TERMINAL_TYPES == {"generation.completed.v1", "generation.failed.v1", "generation.cancelled.v1",
-                              "generation.deleted.v1"}
+                              "generation.deleted.v1", "generation.expired.v1"}
 
 
 def test_derived_events_have_deterministic_msg_ids() -> None:
     raw = json.loads((SAMPLES / "chunk.completed.v1.json").read_text())
     a, b = parse_event(raw), parse_event({**raw, "id": "01JD3Z8K7Q2W4E6R8T0Y2U4ZZZ"})
     assert a.msg_id == b.msg_id == f"{raw['generation_id']}:chunk.completed.v1:0:0"
+
+
+def test_events_of_a_later_version_have_their_own_msg_ids() -> None:
+    raw = json.loads((SAMPLES / "chunk.completed.v1.json").read_text())
+    first, second = parse_event(raw), parse_event({**raw, "ad_version": 2})
+    assert first.msg_id != second.msg_id and second.msg_id.endswith(":v2")
+    take = parse_event({**json.loads((SAMPLES / "frame.completed.v1.json").read_text()), "take": 2})
+    assert take.msg_id.endswith(":0:t2")
 
 
 def test_invalid_generation_ids_are_refused() -> None:

@@ -48,6 +48,7 @@ async def audit_generations(settings: CoreSettings, ids: list[str]) -> dict[str,
                 if not expected <= keys:
                     report["problems"].append(f"{gid}: expected objects missing: {sorted(expected - keys)}")
             events = await stream_events(js, gid)
+            report.setdefault("events", {})[gid] = events
             ids_seen = Counter(e.msg_id for e in events)
             dups = {k: v for k, v in ids_seen.items() if v > 1}
             report["duplicates"] += sum(v - 1 for v in dups.values())

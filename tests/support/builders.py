@@ -9,6 +9,7 @@ from admint.contracts.chunks import CaptionShown, ChunkCompleted, ChunkRef, Chun
 from admint.contracts.common import frame_size
 from admint.contracts.envelope import Event
 from admint.contracts.export import ExportCompleted, Rendition, SpecCheck
+from admint.contracts.feedback import BeatRegeneration, FeedbackIntent, RenderHints
 from admint.contracts.generation import (
     GenerationCancelled,
     GenerationCompleted,
@@ -19,6 +20,24 @@ from admint.contracts.generation import (
     MessageDeadLettered,
     RenditionSummary,
     StageProgress,
+)
+from admint.contracts.interactive import (
+    BeatFrame,
+    BeatRedo,
+    BeatUpdated,
+    CheckpointApproved,
+    CheckpointReached,
+    FeedbackInterpreted,
+    FeedbackRequested,
+    GenerationExpired,
+    ImageLink,
+    MoodBoard,
+    MoodsRequested,
+    PlanChanged,
+    RegenerateAsk,
+    VersionCompleted,
+    VersionFailed,
+    VersionRequested,
 )
 from admint.contracts.plan import Beat, MusicSpec, Plan, Style
 from admint.contracts.quality import QualityScored, QualityScores
@@ -149,6 +168,48 @@ def every_event() -> list[Event]:
         url_expires_at=WHEN,
         spec_check=check,
     )
+    return [*pipeline_events(s, p, frames, chunk, last, master, rendition), *interactive_events(s, p, master)]
+
+
+def interactive_events(s: GenerationSpec, p: Plan, master: ArtifactRef) -> list[Event]:
+    """One instance of every interactive event (checkpoints, beats, feedback, versions)."""
+    image = ref(f"generations/{GID}/storyboard/0.t1.png", "image/png")
+    url = "http://127.0.0.1:8333/admint/generations/x/storyboard/0.t1.png?X-Amz-Signature=abc"
+    frame = BeatFrame(beat_index=0, take=1, image=image, url=url)
+    board = MoodBoard(
+        index=1, name="as planned", style=p.style, music=p.music,
+        images=[ImageLink(image=ref(f"generations/{GID}/moods/1-{i}.png", "image/png"), url=url) for i in range(4)],
+    )
+    warmer = FeedbackIntent(
+        kind="regenerate", regenerate=[BeatRegeneration(index=0, hints=RenderHints(palette=["warmer"]))],
+        understood="Beat 1: warmer colours.", interpreter="offline-rules", confidence=0.9,
+    )
+    v2 = {"ad_version": 2}
+    return [
+        MoodsRequested(**envelope(producer="planner"), spec=s, plan=p),
+        CheckpointReached(**envelope(producer="storyboard"), checkpoint="moods", plan=p, moods=[board],
+                          deadline=WHEN),
+        CheckpointApproved(**envelope(producer="gateway"), checkpoint="moods", mood=2, next_checkpoint="plan"),
+        PlanChanged(**envelope(producer="gateway"), plan=p, plan_rev=2, source="edit", beats=[0, 1]),
+        BeatUpdated(**envelope(producer="storyboard"), beat_index=0, state="frame_ready", take=1, frame=frame),
+        FeedbackRequested(**envelope(producer="gateway"), feedback_id="01JD3Z8K7Q2W4E6R8T0Y2U4FB1",
+                          message="make beat 1 warmer", beat=None,
+                          regenerate=RegenerateAsk(beat=0, what="frame")),
+        FeedbackInterpreted(**envelope(producer="planner"), feedback_id="01JD3Z8K7Q2W4E6R8T0Y2U4FB1",
+                            intent=warmer),
+        VersionRequested(**envelope(producer="gateway", **v2), base_version=1, spec=s, plan=p,
+                         beats=[BeatRedo(index=2, redo="frame", take=1, seed=123)], reason="regenerate beat 3"),
+        VersionCompleted(**envelope(producer="exporter", **v2), master=master,
+                         renditions=[RenditionSummary(aspect="9:16", video=master)], duration_s=15.0),
+        VersionFailed(**envelope(producer="chunker", **v2), stage="chunking", reason="video model failed",
+                      retryable=True),
+        GenerationExpired(**envelope(producer="planner"), checkpoint="plan",
+                          reason="nobody approved the plan within 7 days"),
+    ]
+
+
+def pipeline_events(s: GenerationSpec, p: Plan, frames: list[FrameRef], chunk: ArtifactRef, last: ArtifactRef,
+                    master: ArtifactRef, rendition: Rendition) -> list[Event]:
     return [
         GenerationRequested(**envelope(causation_id=None), owner="acme", spec=s),
         PlanCompleted(**envelope(producer="planner"), spec=s, plan=p),

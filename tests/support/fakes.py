@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from admint.contracts.artifacts import ArtifactRef
-from admint.core.docstore import GenerationRepository, now
+from admint.core.docstore import GenerationRepository, _aware, now
 
 
 def _set_path(doc: dict[str, Any], dotted: str, value: Any) -> None:
@@ -28,6 +28,43 @@ def _get_path(doc: dict[str, Any], dotted: str) -> Any:
             return None
         node = node[part]
     return node
+
+
+_MISSING = object()
+
+
+def _matches(doc: dict[str, Any], where: dict[str, Any]) -> bool:
+    """MongoDB query semantics for what the repository asks: equality, $in, $nin, $exists, $gt, $or (a missing
+    field matches None, as in MongoDB)."""
+    for path, wanted in where.items():
+        if path == "$or":
+            if not any(_matches(doc, alternative) for alternative in wanted):
+                return False
+            continue
+        value = _get_path(doc, path) if _has_path(doc, path) else _MISSING
+        if isinstance(wanted, dict) and wanted and all(k.startswith("$") for k in wanted):
+            for op, arg in wanted.items():
+                present = None if value is _MISSING else value
+                if op == "$in" and present not in arg:
+                    return False
+                if op == "$nin" and present in arg:
+                    return False
+                if op == "$exists" and (value is not _MISSING) != bool(arg):
+                    return False
+                if op == "$gt" and (value is _MISSING or value is None or not value > arg):
+                    return False
+        elif (None if value is _MISSING else value) != wanted:
+            return False
+    return True
+
+
+def _has_path(doc: dict[str, Any], dotted: str) -> bool:
+    node: Any = doc
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
 
 
 class FakeGenerationStore(GenerationRepository):
@@ -59,6 +96,13 @@ class FakeGenerationStore(GenerationRepository):
                 _set_path(doc, key, value)
         return True
 
+    async def _update_where(self, generation_id: str, where: dict[str, Any], sets: dict[str, Any], *,
+                            first: dict[str, Any] | None = None) -> bool:
+        doc = self.docs.get(generation_id)
+        if doc is None or not _matches(doc, where):
+            return False
+        return await self._update(generation_id, sets, first=first)
+
     async def _add_to_set(self, generation_id: str, field: str, value: Any, sets: dict[str, Any]) -> list[Any]:
         if generation_id not in self.docs:
             raise KeyError(f"generation {generation_id} does not exist")
@@ -79,6 +123,18 @@ class FakeGenerationStore(GenerationRepository):
     async def quiet(self, status: str, older_than: datetime, limit: int = 100) -> list[str]:
         return [gid for gid, doc in self.docs.items()
                 if doc.get("status") == status and doc.get("updated_at", older_than) < older_than]
+    async def waiting_too_long(self, older_than: datetime, limit: int = 100) -> list[str]:
+        return [gid for gid, doc in self.docs.items()
+                if doc.get("status") == "awaiting_approval" and doc.get("waiting_since", older_than) < older_than]
+
+    async def versions_rendering_since(self, older_than: datetime, limit: int = 100) -> list[tuple[str, int]]:
+        found = []
+        for gid, doc in self.docs.items():
+            n = int(doc.get("rendering_version") or 0)
+            started = ((doc.get("ad_versions") or {}).get(str(n)) or {}).get("requested_at")
+            if doc.get("status") == "completed" and n and started is not None and _aware(started) < older_than:
+                found.append((gid, n))
+        return found
 
     async def reopen(self, generation_id: str, status: str) -> int | None:
         doc = self.docs.get(generation_id)

@@ -17,14 +17,37 @@ SCORING = StageDef("scoring", "scoring", "scorer", "stitch.completed.v1", "quali
 def test_the_automatic_path_in_order() -> None:
     assert PIPELINE.status_order == (
         "queued", "planning", "storyboarding", "chunking", "stitching", "exporting", "completed")
-    assert PIPELINE.terminal == {"completed", "failed", "cancelled"}
-    assert PIPELINE.active == PIPELINE.status_order[:-1]
+    assert PIPELINE.terminal == {"completed", "failed", "cancelled", "expired"}
+    assert PIPELINE.active == (*PIPELINE.status_order[:-1], "awaiting_approval")
     assert PIPELINE.entry_event["chunking"] == "storyboard.completed.v1"
     assert PIPELINE.completed_by["stitch.completed.v1"].status == "stitching"
     assert PIPELINE.statuses_before("chunking") == ["queued", "planning", "storyboarding", "chunking"]
     assert PIPELINE.statuses_before("failed") == list(PIPELINE.active)
     assert [s.name for s in PIPELINE.stages_of("chunker")] == ["chunking"]
     assert PIPELINE.after("exporting") is None
+
+
+def test_checkpoints_sit_between_the_stages_they_wait_on() -> None:
+    assert [(p.status, p.checkpoint) for p in PIPELINE.positions] == [
+        ("queued", None), ("planning", None), ("awaiting_approval", "moods"), ("awaiting_approval", "plan"),
+        ("storyboarding", None), ("awaiting_approval", "storyboard"), ("chunking", None), ("stitching", None),
+        ("exporting", None), ("completed", None)]
+    # storyboarding may start from a generation waiting at moods or plan, never from one at the storyboard
+    assert PIPELINE.guard("storyboarding").checkpoints == ("moods", "plan")
+    assert PIPELINE.guard("chunking").checkpoints == ("moods", "plan", "storyboard")
+    assert PIPELINE.guard("awaiting_approval", "plan").statuses == ("queued", "planning")
+    assert PIPELINE.guard("awaiting_approval", "plan").checkpoints == ("moods", "plan")
+    assert PIPELINE.guard("expired").statuses == () and PIPELINE.guard("expired").checkpoints
+    assert "awaiting_approval" in PIPELINE.guard("cancelled").statuses
+    assert PIPELINE.next_after("moods", ["moods", "plan", "storyboard"])[0] == "plan"
+    assert PIPELINE.next_after("plan", ["plan", "storyboard"])[0] is None
+    assert PIPELINE.next_after("plan", ["plan", "storyboard"])[1].name == "storyboard"
+    assert PIPELINE.next_after("storyboard", ["storyboard"])[1].name == "chunking"
+    assert PIPELINE.first_checkpoint_after("planning", ["moods", "plan"]) == "moods"
+    assert PIPELINE.first_checkpoint_after("planning", ["storyboard"]) is None
+    assert PIPELINE.first_checkpoint_after("storyboard", ["storyboard"]) == "storyboard"
+    without = Pipeline(STAGE_TABLE)
+    assert "awaiting_approval" not in without.statuses and without.terminal == {"completed", "failed", "cancelled"}
 
 
 def test_adding_a_stage_to_the_table_is_the_only_edit_the_maps_need() -> None:

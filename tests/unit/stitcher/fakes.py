@@ -26,6 +26,7 @@ class FakeStitchEncoder:
 
     async def render(self, job: RenderJob, music: BedSource | None = None) -> StitchResult:
         self.jobs.append(job)
+        self.reused_master = job.reuse.master.read_bytes() if job.reuse is not None else None
         missing = [c.id for c in job.clips if not c.path.exists()]
         if missing:
             raise AssertionError(f"render called before chunks {missing} were downloaded")

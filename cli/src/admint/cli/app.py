@@ -21,7 +21,8 @@ from admint.cli.batch import finished_keys, read_lines, run_batch
 from admint.cli.feeds import follow_feed
 from admint.cli.groups import GroupProgress, MemberBars, member_label, ranked_table
 from admint.cli.progress import GenerationProgress
-from admint.cli.view import ProgressBars, generation_table, list_table
+from admint.cli.studio import Studio, plan_table, run_studio
+from admint.cli.view import ProgressBars, generation_table, list_table, versions_table
 from admint.client import DEFAULT_API_URL, ApiClient, ApiError, Unreachable
 
 app = typer.Typer(name="admint", help="admint: brief in, finished video ad out.", no_args_is_help=True,
@@ -85,6 +86,11 @@ def _print_json(value: Any) -> None:
     sys.stdout.flush()
 
 
+def _ask(prompt: str) -> str:
+    """One line from the owner (typer's prompt: works with a terminal and with piped or scripted input)."""
+    return str(typer.prompt(prompt, default="", show_default=False, prompt_suffix=""))
+
+
 def _watch(client: ApiClient, generation_id: str, as_json: bool) -> GenerationProgress:
     state = GenerationProgress()
     if as_json:
@@ -138,12 +144,22 @@ def generate(
                                                         "higher; stopped before crossing it).")] = None,
     webhook_url: Annotated[str | None, typer.Option(help="Also send this generation's webhooks here.")] = None,
     quality_threshold: Annotated[float | None, typer.Option(help="Re-render chunks scoring under it.")] = None,
+    interactive: Annotated[bool, typer.Option("--interactive/--auto", help="Stop at checkpoints and ask (approve, "
+                                              "edit, feedback, regenerate); --auto runs straight through.")] = False,
+    checkpoint: Annotated[list[str] | None, typer.Option("--checkpoint", help="moods, plan or storyboard "
+                                                         "(repeatable; default plan and storyboard).")] = None,
+    frames_dir: Annotated[Path | None, typer.Option(help="Where --interactive saves thumbnails (default "
+                                                         "./<id>-frames).")] = None,
 ) -> None:
     """Ask for an ad, watch it being made, download it, print its path."""
     with ctx.obj.client() as client:
         try:
             body: dict[str, Any] = {"brief": brief, "duration_s": duration, "aspect": aspect,
                                     "renditions": rendition or [], "framework": framework}
+            if interactive:
+                body["interactive"] = True
+                if checkpoint:
+                    body["checkpoints"] = checkpoint
             if creativity is not None:
                 body["creativity"] = creativity
             if seed is not None:
@@ -163,7 +179,15 @@ def generate(
             gid = accepted.id
             if not as_json:
                 err.print(f"generation [bold]{gid}[/] accepted")
-            state = _watch(client, gid, as_json)
+            if interactive:
+                studio = Studio(client, gid, ask=_ask, console=err, frames_dir=frames_dir or Path(f"{gid}-frames"))
+                finished = run_studio(studio)
+                if finished is None:
+                    err.print(f"stopped watching; {gid} waits for you (admint watch {gid})")
+                    return
+                state = finished
+            else:
+                state = _watch(client, gid, as_json)
             _finish(client, gid, state, None if no_download else out_path, None, as_json)
         except (ApiError, Unreachable) as exc:
             raise _fail(exc) from exc
@@ -231,12 +255,14 @@ def download(
     generation_id: Annotated[str, typer.Argument(help="Generation id.")],
     rendition: Annotated[str | None, typer.Option(help="Aspect, e.g. 1:1 (default: the master's).")] = None,
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Target file.")] = None,
+    version: Annotated[int | None, typer.Option(help="Version of the ad (default: the newest).")] = None,
 ) -> None:
     """Download a finished video and print its path."""
-    target = out_path or Path(f"{generation_id}{'-' + rendition.replace(':', 'x') if rendition else ''}.mp4")
+    target = out_path or Path(f"{generation_id}{'-' + rendition.replace(':', 'x') if rendition else ''}"
+                              f"{f'-v{version}' if version else ''}.mp4")
     with ctx.obj.client() as client:
         try:
-            path = client.download(generation_id, target, rendition)
+            path = client.download(generation_id, target, rendition, version=version)
         except (ApiError, Unreachable) as exc:
             raise _fail(exc) from exc
     out.print(str(path.resolve()))
@@ -359,6 +385,190 @@ def batch(
             sink.close()
     if bad or any(r["status"] not in ("completed",) for r in finished):
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def approve(
+    ctx: typer.Context,
+    generation_id: Annotated[str, typer.Argument(help="Generation id.")],
+    checkpoint: Annotated[str, typer.Argument(help="moods, plan or storyboard: where it waits.")],
+    mood: Annotated[int | None, typer.Option(help="Mood board to pick (moods checkpoint), 1–3.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Approve the checkpoint an interactive generation waits at."""
+    with ctx.obj.client() as client:
+        try:
+            answer = client.approve(generation_id, checkpoint, mood)
+        except (ApiError, Unreachable) as exc:
+            raise _fail(exc) from exc
+    if as_json:
+        _print_json(answer)
+    else:
+        out.print(f"{generation_id}: {checkpoint} approved — now {answer['status']}"
+                  + (f" at {answer['checkpoint']}" if answer.get("checkpoint") else ""))
+
+
+@app.command()
+def edit(
+    ctx: typer.Context,
+    generation_id: Annotated[str, typer.Argument(help="Generation id.")],
+    caption: Annotated[list[str] | None, typer.Option(help="N=TEXT: caption of beat N (1-based; repeatable).")] = None,
+    duration: Annotated[list[str] | None, typer.Option(help="N=SECONDS: length of beat N (the total must stay "
+                                                            "the same; repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Edit beats of the plan (at a checkpoint, or after completion: that makes a new version)."""
+    edits: dict[int, dict[str, Any]] = {}
+    try:
+        for text in caption or []:
+            number, _, value = text.partition("=")
+            edits.setdefault(int(number) - 1, {})["caption"] = value
+        for text in duration or []:
+            number, _, value = text.partition("=")
+            edits.setdefault(int(number) - 1, {})["duration_s"] = int(value)
+    except ValueError:
+        err.print("[red]error:[/] use --caption N=TEXT and --duration N=SECONDS (beats from 1)")
+        raise typer.Exit(2) from None
+    if not edits or min(edits) < 0:
+        err.print("[red]error:[/] give at least one --caption or --duration, for beats from 1")
+        raise typer.Exit(2)
+    with ctx.obj.client() as client:
+        try:
+            answer = client.edit_plan(generation_id, {"beats": [{"index": i, **e} for i, e in sorted(edits.items())]})
+        except (ApiError, Unreachable) as exc:
+            raise _fail(exc) from exc
+    if as_json:
+        _print_json(answer)
+        return
+    out.print(plan_table(answer["plan"]))
+    if answer.get("redo"):
+        out.print("renders again: " + ", ".join(f"beat {int(b) + 1} ({r})" for b, r in answer["redo"].items())
+                  + (f" in version {answer['version']}" if answer.get("version") else ""))
+
+
+@app.command()
+def feedback(
+    ctx: typer.Context,
+    generation_id: Annotated[str, typer.Argument(help="Generation id.")],
+    message: Annotated[str, typer.Argument(help="What you want changed, in your own words.")],
+    beat: Annotated[int | None, typer.Option(help="Beat the message is about (1-based).")] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Apply what was understood at once.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answers as JSON.")] = False,
+) -> None:
+    """Give feedback: prints what the planner understood; --apply then applies it."""
+    with ctx.obj.client() as client:
+        try:
+            given = client.feedback(generation_id, message, beat - 1 if beat else None)
+            entry = client.wait_interpreted(generation_id, given["feedback_id"])
+            applied = client.apply_feedback(generation_id, entry["id"]) if apply and entry["state"] == \
+                "interpreted" and not entry.get("problems") else None
+        except (ApiError, Unreachable) as exc:
+            raise _fail(exc) from exc
+    if as_json:
+        _print_json({"feedback": entry, "applied": applied})
+        return
+    out.print(f"understood: {entry.get('understood') or '(still interpreting)'}")
+    for problem in entry.get("problems") or []:
+        out.print(f"[red]cannot apply:[/] {problem.get('msg')}")
+    if applied is not None:
+        out.print(f"applied — {applied['status']}" + (f", beats {', '.join(str(b + 1) for b in applied['beats'])} "
+                                                      "render again" if applied.get("beats") else "")
+                  + (f" (version {applied['version']})" if applied.get("version") else ""))
+    elif entry.get("state") == "interpreted":
+        out.print(f"apply it with: admint feedback-apply {generation_id} {entry['id']}")
+
+
+@app.command("feedback-apply")
+def feedback_apply(
+    ctx: typer.Context,
+    generation_id: Annotated[str, typer.Argument(help="Generation id.")],
+    feedback_id: Annotated[str, typer.Argument(help="Feedback id (from admint feedback).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Apply feedback that was interpreted."""
+    with ctx.obj.client() as client:
+        try:
+            answer = client.apply_feedback(generation_id, feedback_id)
+        except (ApiError, Unreachable) as exc:
+            raise _fail(exc) from exc
+    if as_json:
+        _print_json(answer)
+    else:
+        out.print(f"applied — {answer['status']}")
+
+
+@app.command()
+def regenerate(
+    ctx: typer.Context,
+    generation_id: Annotated[str, typer.Argument(help="Generation id.")],
+    beat: Annotated[int, typer.Argument(help="Beat to render again (1-based, as shown).")],
+    what: Annotated[str, typer.Option(help="frame, video (after completion) or both.")] = "frame",
+    feedback_text: Annotated[str | None, typer.Option("--feedback", help="How the new take should differ.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the new take.")] = None,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the work to its end.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer (and events) as JSON.")] = False,
+) -> None:
+    """Render one beat again: at the storyboard checkpoint a new take of its frame; after completion the next
+    version of the ad, with only that beat rendered again."""
+    if beat < 1:
+        err.print("[red]error:[/] beats are numbered from 1")
+        raise typer.Exit(2)
+    with ctx.obj.client() as client:
+        try:
+            answer = client.regenerate(generation_id, beat - 1, what, feedback_text, seed)
+            if as_json:
+                _print_json(answer)
+            else:
+                out.print(f"beat {beat}: rendering again" + (f" as version {answer['version']}"
+                                                              if answer.get("version") else ""))
+            if wait:
+                _follow_work(client, generation_id, answer, as_json)
+        except (ApiError, Unreachable) as exc:
+            raise _fail(exc) from exc
+
+
+def _follow_work(client: ApiClient, generation_id: str, answer: dict[str, Any], as_json: bool) -> None:
+    """Follow what a command started: a version to its end, or new takes until their beats are ready (the feed
+    from its start: history first, so nothing is missed however fast the work is)."""
+    version = answer.get("version")
+    cards = {c["index"]: c.get("take", 0) for c in client.generation(generation_id).beats}
+    pending = {(beat, cards.get(beat, 0)) for beat in answer.get("beats") or []}
+    if not version and not pending:
+        return  # feedback to interpret first: its entry says when (admint feedback shows it)
+
+    def done(event: Any) -> bool:
+        if version:
+            return event.type in ("version.completed.v1", "version.failed.v1") and \
+                event.data.get("ad_version") == version
+        if event.type == "beat.updated.v1" and event.data.get("state") in ("frame_ready", "failed"):
+            pending.discard((event.data.get("beat_index"), event.data.get("take", 0)))
+        return not pending
+
+    for event in client.follow(generation_id, until=done):
+        if as_json:
+            _print_json({"seq": event.seq, "type": event.type, "event": event.data})
+        elif done(event):
+            state = event.data.get("state") or event.type
+            out.print(f"{event.type}: {state}" + (f" — {event.data.get('reason')}" if event.data.get("reason")
+                                                  else ""))
+
+
+@app.command()
+def versions(
+    ctx: typer.Context,
+    generation_id: Annotated[str, typer.Argument(help="Generation id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every version of the ad: what changed, its state, its cost."""
+    with ctx.obj.client() as client:
+        try:
+            page = client.versions(generation_id)
+        except (ApiError, Unreachable) as exc:
+            raise _fail(exc) from exc
+    if as_json:
+        _print_json(page)
+    else:
+        out.print(versions_table(page))
 
 
 @assets_app.command("upload")

@@ -93,3 +93,14 @@ def list_table(items: list[dict[str, Any]]) -> Table:
         table.add_row(item["id"], item["status"], str(item.get("created_at", ""))[:19], f"{item.get('duration_s')} s",
                       str(item.get("aspect", "")), str(item.get("brief", ""))[:50])
     return table
+
+
+def versions_table(page: dict[str, Any]) -> Table:
+    """Every version of an ad, the newest completed one marked."""
+    table = Table("version", "state", "from", "what changed", "cost", "windows reused")
+    for item in page.get("items") or []:
+        mark = " ★" if item["number"] == page.get("latest") else ""
+        table.add_row(f"{item['number']}{mark}", item["state"], str(item.get("base") or ""),
+                      escape(item.get("reason") or ("first render" if item["number"] == 1 else "")),
+                      f"${item.get('cost_usd', 0):.4f}", str(item.get("reused_windows") or ""))
+    return table

@@ -134,6 +134,71 @@ class AdmintClient:
         return Accepted.model_validate(
             self.request("POST", f"/v1/generations/{generation_id}/retry", expect=(202,)).json())
 
+    # the studio ---------------------------------------------------------------------------------------------
+    def _command(self, path: str, body: dict[str, Any] | None = None, idempotency_key: str | None = None,
+                 attempts: int = 3) -> dict[str, Any]:
+        """A studio POST with an Idempotency-Key, retried on network errors (the command still runs once)."""
+        headers = {"Idempotency-Key": idempotency_key or f"cli-{uuid.uuid4()}"}
+        for attempt in range(1, attempts + 1):
+            try:
+                return dict(self.request("POST", path, json=body, headers=headers, expect=(200, 202)).json())
+            except Unreachable:
+                if attempt == attempts:
+                    raise
+                time.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")
+
+    def approve(self, generation_id: str, checkpoint: str, mood: int | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"checkpoint": checkpoint}
+        if mood is not None:
+            body["mood"] = mood
+        return self._command(f"/v1/generations/{generation_id}/approve", body)
+
+    def edit_plan(self, generation_id: str, patch: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.request("PATCH", f"/v1/generations/{generation_id}/plan", json=patch).json())
+
+    def feedback(self, generation_id: str, message: str, beat: int | None = None) -> dict[str, Any]:
+        return self._command(f"/v1/generations/{generation_id}/feedback", {"message": message, "beat": beat})
+
+    def feedback_entry(self, generation_id: str, feedback_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"/v1/generations/{generation_id}/feedback/{feedback_id}").json())
+
+    def wait_interpreted(self, generation_id: str, feedback_id: str, timeout_s: float = 60.0,
+                         sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+        """The feedback entry once the planner has said what it understood (or failed to)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            entry = self.feedback_entry(generation_id, feedback_id)
+            if entry.get("state") != "interpreting" or time.monotonic() > deadline:
+                return entry
+            sleep(0.3)
+
+    def apply_feedback(self, generation_id: str, feedback_id: str) -> dict[str, Any]:
+        return self._command(f"/v1/generations/{generation_id}/feedback/{feedback_id}/apply")
+
+    def regenerate(self, generation_id: str, beat: int, what: str = "frame", feedback: str | None = None,
+                   seed: int | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"what": what}
+        if feedback:
+            body["feedback"] = feedback
+        if seed is not None:
+            body["seed"] = seed
+        return self._command(f"/v1/generations/{generation_id}/beats/{beat}/regenerate", body)
+
+    def versions(self, generation_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"/v1/generations/{generation_id}/versions").json())
+
+    def fetch(self, url: str) -> bytes:
+        """A presigned object (no API key is sent to storage)."""
+        with httpx.Client(transport=self.transport, timeout=httpx.Timeout(30.0, read=120.0)) as storage:
+            try:
+                response = storage.get(url)
+            except httpx.TransportError as exc:
+                raise Unreachable(f"could not fetch {url.split('?')[0]}: {exc}") from exc
+        if response.status_code != 200:
+            raise ApiError(response.status_code, "download failed", response.text[:300])
+        return response.content
+
     def events(self, generation_id: str, last_event_id: int | None = None) -> Iterator[FeedEvent]:
         """One SSE connection: history (or what follows `last_event_id`), then live events until the end."""
         headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
@@ -151,17 +216,20 @@ class AdmintClient:
             raise Unreachable(str(exc)) from exc
 
     def follow(self, generation_id: str, *, max_reconnects: int = 20,
-               sleep: Callable[[float], None] = time.sleep) -> Iterator[FeedEvent]:
-        """Events until a terminal one, reconnecting with Last-Event-ID (nothing lost or repeated) on drops."""
-        last: int | None = None
+               sleep: Callable[[float], None] = time.sleep, after: int | None = None,
+               until: Callable[[FeedEvent], bool] | None = None) -> Iterator[FeedEvent]:
+        """Events (after sequence `after`) until a terminal one — or until `until` says so — reconnecting with
+        Last-Event-ID (nothing lost or repeated) on drops."""
+        last: int | None = after
         failures = 0
+        ends = until or (lambda e: e.terminal)
         while True:
             try:
                 for event in self.events(generation_id, last):
                     failures = 0
                     last = event.seq
                     yield event
-                    if event.terminal:
+                    if ends(event):
                         return
             except ApiError as exc:
                 if exc.status not in (429, 502, 503, 504):
@@ -179,9 +247,11 @@ class AdmintClient:
             sleep(min(5.0, 0.5 * (failures + 1)))
 
     def download(self, generation_id: str, out: Path, rendition: str | None = None,
-                 on_progress: Callable[[int, int | None], None] | None = None) -> Path:
+                 on_progress: Callable[[int, int | None], None] | None = None, version: int | None = None) -> Path:
         """Follow the 307 to the presigned URL with a fresh client (the API key never goes to storage)."""
-        params = {"rendition": rendition} if rendition else {}
+        params: dict[str, Any] = {"rendition": rendition} if rendition else {}
+        if version is not None:
+            params["version"] = version
         redirect = self.request("GET", f"/v1/generations/{generation_id}/video", params=params, expect=(307,))
         location = redirect.headers["location"]
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -75,6 +75,13 @@ class Generation(Body):
     links: Links = Field(default_factory=Links)
     trace_id: str | None = None
     """OpenTelemetry trace of the generation (null when tracing is off)."""
+    beats: list[dict[str, Any]] = Field(default_factory=list)
+    """Every beat's card: index, state, take, ad_version, frame."""
+    studio: dict[str, Any] | None = None
+    """Interactive generations: checkpoints, where it waits, its deadline, the mood boards."""
+    plan_rev: int = 0
+    latest_version: int = 1
+    rendering_version: int | None = None
 
     @property
     def finished(self) -> bool:
@@ -120,6 +127,8 @@ class GenerationRequest(BaseModel):
     max_cost_usd: float | None = None
     quality_threshold: float | None = None
     webhook_url: str | None = None
+    interactive: bool | None = None
+    checkpoints: list[str] | None = None
 
     def body(self) -> dict[str, Any]:
         """The JSON body: what was set (the gateway's defaults fill the rest)."""

@@ -42,6 +42,9 @@ class ChunkRequested(Event):
         default=0, description="Render of this chunk: 0 first, then one more per re-render below the request's "
                                "quality_threshold (each with a new seed).", ge=0,
     )
+    seed: int | None = Field(
+        default=None, ge=0, description="Seed of this beat's video when it is a new take (None: the spec's)."
+    )
 
     def dedup_parts(self) -> tuple[object, ...]:
         return (self.beat_index, self.chunk_index, *((self.take,) if self.take else ()))

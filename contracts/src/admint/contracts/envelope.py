@@ -34,6 +34,12 @@ class Event(BaseModel):
         ge=0,
         description="Retry round of the generation (POST …/retry); part of the dedup id when > 0.",
     )
+    ad_version: int = Field(
+        default=1,
+        ge=1,
+        description="Version of the ad this event works on: 1 is the first render, each change after completion "
+        "makes the next (part of the dedup id when > 1).",
+    )
 
     @property
     def subject(self) -> str:
@@ -50,4 +56,6 @@ class Event(BaseModel):
         parts = [self.generation_id, self.type, *(str(p) for p in self.dedup_parts())]
         if self.attempt:
             parts.append(f"r{self.attempt}")
+        if self.ad_version > 1:
+            parts.append(f"v{self.ad_version}")
         return ":".join(parts)

@@ -64,7 +64,9 @@ class BeatEdit(BaseModel):
 class PlanPatch(BaseModel):
     """Body of PATCH /v1/generations/{id}/plan: per-beat edits plus the plan-level fields a user may change."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra={"examples": [
+        {"beats": [{"index": 2, "caption": "Cold for 24 hours"}, {"index": 0, "duration_s": 10},
+                   {"index": 1, "duration_s": 5}]}]})
 
     beats: list[BeatEdit] = Field(
         default_factory=list, description="Edits, one per beat at most, in any order.", max_length=12

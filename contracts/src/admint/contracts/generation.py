@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.common import Aspect, FrameSize, Framework, TransitionKind
 from admint.contracts.envelope import Event
-from admint.contracts.stages import Stage
+from admint.contracts.stages import Checkpoint, Stage
 
 
 class Transition(BaseModel):
@@ -58,6 +58,12 @@ class GenerationSpec(BaseModel):
         default=None, description="Chunks scoring below this overall quality (0–100) are rendered again with a "
                                   "new seed (a few times at most; the best take is kept). None: no gate.",
         ge=0, le=100,
+    )
+    interactive: bool = Field(
+        default=False, description="Whether the generation stops at `checkpoints` for its owner (false: automatic)."
+    )
+    checkpoints: list[Checkpoint] = Field(
+        default_factory=list, description="Where an interactive generation waits for approval, in pipeline order."
     )
 
     @field_validator("duration_s")

@@ -16,6 +16,19 @@ from admint.contracts.generation import (
     MessageDeadLettered,
     StageProgress,
 )
+from admint.contracts.interactive import (
+    BeatUpdated,
+    CheckpointApproved,
+    CheckpointReached,
+    FeedbackInterpreted,
+    FeedbackRequested,
+    GenerationExpired,
+    MoodsRequested,
+    PlanChanged,
+    VersionCompleted,
+    VersionFailed,
+    VersionRequested,
+)
 from admint.contracts.quality import QualityScored
 from admint.contracts.stitch import StitchCompleted
 from admint.contracts.storyboard import FrameCompleted, FrameRequested, PlanCompleted, StoryboardCompleted
@@ -38,6 +51,17 @@ EVENT_MODELS: tuple[type[Event], ...] = (
     StageProgress,
     MessageDeadLettered,
     QualityScored,
+    MoodsRequested,
+    CheckpointReached,
+    CheckpointApproved,
+    PlanChanged,
+    BeatUpdated,
+    FeedbackRequested,
+    FeedbackInterpreted,
+    VersionRequested,
+    VersionCompleted,
+    VersionFailed,
+    GenerationExpired,
 )
 
 AnyEvent = Annotated[
@@ -57,7 +81,18 @@ AnyEvent = Annotated[
     | GenerationDeleted
     | StageProgress
     | MessageDeadLettered
-    | QualityScored,
+    | QualityScored
+    | MoodsRequested
+    | CheckpointReached
+    | CheckpointApproved
+    | PlanChanged
+    | BeatUpdated
+    | FeedbackRequested
+    | FeedbackInterpreted
+    | VersionRequested
+    | VersionCompleted
+    | VersionFailed
+    | GenerationExpired,
     Field(discriminator="type"),
 ]
 

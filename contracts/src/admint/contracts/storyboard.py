@@ -31,9 +31,11 @@ class FrameRequested(Event):
     style: Style = Field(description="Palette and style.")
     spec: GenerationSpec = Field(description="Size, seed and product asset.")
     product: str = Field(default="", description="Product noun phrase for the prompt.")
+    take: int = Field(default=0, ge=0, description="Which take of the beat's frame: 0 first, +1 per regeneration.")
+    seed: int | None = Field(default=None, ge=0, description="Seed of this take (None: the generation's seed).")
 
     def dedup_parts(self) -> tuple[object, ...]:
-        return (self.beat.index,)
+        return (self.beat.index, f"t{self.take}") if self.take else (self.beat.index,)
 
 
 class FrameCompleted(Event):
@@ -49,9 +51,10 @@ class FrameCompleted(Event):
     cost_usd: float = Field(default=0.0, description="Price of this frame.", ge=0)
     reused_from: str | None = Field(
         default=None, description="Member of the same generation group whose identical frame was copied.")
+    take: int = Field(default=0, ge=0, description="Which take of the beat's frame (0: the first render).")
 
     def dedup_parts(self) -> tuple[object, ...]:
-        return (self.beat_index,)
+        return (self.beat_index, f"t{self.take}") if self.take else (self.beat_index,)
 
 
 class FrameRef(BaseModel):

@@ -31,7 +31,18 @@ from admint.gateway.limits import BodyLimitMiddleware, SharedRateLimiter
 from admint.gateway.metrics import MetricsMiddleware
 from admint.gateway.openapi_docs import complete, operation_id
 from admint.gateway.problems import install_problem_handlers, problem_media_types, problem_response
-from admint.gateway.routes import assets, costs, deletion, docs, generations, groups, health, keys, webhooks
+from admint.gateway.routes import (
+    assets,
+    costs,
+    deletion,
+    docs,
+    generations,
+    groups,
+    health,
+    keys,
+    studio,
+    webhooks,
+)
 from admint.gateway.security import SecurityHeadersMiddleware
 from admint.gateway.state import Gateway
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
@@ -127,8 +138,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                        limits={"/v1/assets": settings.max_upload_bytes + 256 * 1024})
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, media_origins=[object_store_origin(settings)])
-    for router in (costs.estimates, generations.router, groups.router, deletion.router, assets.router, keys.me,
-                   keys.admin, keys.audit, health.router, docs.router, webhooks.router, costs.usage, costs.admin_usage):
+    for router in (costs.estimates, generations.router, studio.router, groups.router, deletion.router, assets.router,
+                   keys.me, keys.admin, keys.audit, health.router, docs.router, webhooks.router, costs.usage,
+                   costs.admin_usage):
         app.include_router(router)
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
 

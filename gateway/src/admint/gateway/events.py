@@ -2,7 +2,8 @@
 document lists them beside the services') used by the gateway's EventPublisher.
 
 The gateway publishes a new generation's request, a cancellation, and — for POST …/retry — the entry event of the
-stage a retry round re-runs (any stage's, so every entry event of the stage table).
+stage a retry round re-runs (any stage's, so every entry event of the stage table), and what the studio's commands
+set going (core/steering.py): approvals, plan changes, beat cards, feedback to interpret, new frame takes, versions.
 """
 
 from typing import Any
@@ -11,8 +12,17 @@ from faststream.nats import NatsBroker
 
 from admint.contracts.envelope import Event
 from admint.contracts.generation import GenerationCancelled, GenerationRequested
+from admint.contracts.interactive import (
+    BeatUpdated,
+    CheckpointApproved,
+    CheckpointReached,
+    FeedbackRequested,
+    PlanChanged,
+    VersionRequested,
+)
 from admint.contracts.registry import EVENT_TYPES
 from admint.contracts.stages import PIPELINE
+from admint.contracts.storyboard import FrameRequested
 from admint.contracts.subjects import subject_filter
 from admint.core.settings import CoreSettings
 
@@ -21,7 +31,9 @@ SERVICE = "gateway"
 
 def published_events() -> tuple[type[Event], ...]:
     entries = [EVENT_TYPES[stage.entry_event] for stage in PIPELINE.stages if stage.entry_event in EVENT_TYPES]
-    return tuple(dict.fromkeys((GenerationRequested, GenerationCancelled, *entries)))
+    studio = (CheckpointApproved, CheckpointReached, PlanChanged, BeatUpdated, FeedbackRequested, FrameRequested,
+              VersionRequested)
+    return tuple(dict.fromkeys((GenerationRequested, GenerationCancelled, *entries, *studio)))
 
 
 def declare_publishers(broker: NatsBroker, settings: CoreSettings) -> dict[str, Any]:

@@ -41,7 +41,7 @@ class GroupFeed(EventFeed):
                 self.ended.add(member)
         return self.ended >= set(self.members)
 
-    async def _is_end(self, subject: str, event_type: str, data: bytes) -> bool:
+    async def _is_end(self, subject: str, event_type: str, data: bytes, seq: int) -> bool:
         if event_type in TERMINAL_TYPES:
             member, _ = parse_subject(subject)
             if _attempt(data) >= (await self.attempts()).get(member, 0):

@@ -2,15 +2,16 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from admint.contracts.artifacts import ArtifactRef
+from admint.contracts.beats import BeatState
 from admint.contracts.common import Aspect, FrameSize, Framework, TransitionKind
 from admint.contracts.export import SpecCheck
 from admint.contracts.generation import GenerationSpec
 from admint.contracts.ids import ID_PATTERN
-from admint.contracts.plan import Plan
-from admint.contracts.stages import Stage, Status
+from admint.contracts.plan import MusicSpec, Plan, Style
+from admint.contracts.stages import Checkpoint, Stage, Status
 from admint.gateway.quality_schemas import QualityView
 
 MAX_SEED = 2**31 - 1
@@ -82,11 +83,24 @@ class GenerationCreate(BaseModel):
                     "seed (at most ADMINT_QUALITY_MAX_RETAKES times; the best take is kept). Stitching then waits "
                     "for the chunks' scores. Omit it and nothing waits for the scorer.",
     )
+    interactive: bool = Field(
+        default=False, description="Stop at `checkpoints` for your approval, edits and feedback (false: automatic)."
+    )
+    checkpoints: list[Checkpoint] | None = Field(
+        default=None, max_length=3,
+        description="Where an interactive generation waits: moods, plan, storyboard (default: plan, storyboard).",
+    )
 
     @field_validator("brief")
     @classmethod
     def _brief_text(cls, value: str) -> str:
         return _clean_text(value)
+
+    @model_validator(mode="after")
+    def _checkpoints_need_interactive(self) -> "GenerationCreate":
+        if self.checkpoints is not None and not self.interactive:
+            raise ValueError("checkpoints are only taken by an interactive generation: set interactive to true")
+        return self
 
 
 class VariantOptions(BaseModel):
@@ -242,6 +256,37 @@ class MediaRemoved(Public):
 
     intermediates_at: datetime | None = Field(default=None, description="When frames, chunks and music were removed.")
     videos_at: datetime | None = Field(default=None, description="When the finished videos were removed.")
+class BeatCard(Public):
+    """One beat as a studio draws it: its state in the beat state machine and its current frame."""
+
+    index: int = Field(description="Beat index (0-based).")
+    state: BeatState = Field(description="planned, frame_ready, frame_approved, rendering, video_ready, regenerating "
+                                         "or failed.")
+    take: int = Field(default=0, description="Take of its frame (0: the first render).")
+    ad_version: int = Field(default=1, description="Version of the ad the state is about.")
+    frame: ArtifactView | None = Field(default=None, description="Its current frame, with a fresh link.")
+    reason: str | None = Field(default=None, description="Why it failed, when it failed.")
+
+
+class MoodBoardView(Public):
+    """One look the ad could take (the moods checkpoint)."""
+
+    index: int = Field(description="Board number to pick with POST …/approve {checkpoint: moods, mood}.")
+    name: str = Field(description="Short name of the look.")
+    style: Style = Field(description="Palette, keywords and mood every frame follows when it is chosen.")
+    music: MusicSpec = Field(description="Music bed mood and tempo that go with it.")
+    images: list[ArtifactView] = Field(description="Four preview images of the look, with fresh links.")
+    chosen: bool = Field(default=False, description="Whether this board was picked.")
+
+
+class StudioView(Public):
+    """Where an interactive generation stands with its owner."""
+
+    checkpoints: list[Checkpoint] = Field(description="Checkpoints it stops at.")
+    checkpoint: Checkpoint | None = Field(default=None, description="Where it waits now (status awaiting_approval).")
+    deadline: datetime | None = Field(default=None, description="When it expires if nobody acts there.")
+    approved: list[Checkpoint] = Field(default_factory=list, description="Checkpoints approved so far.")
+    moods: list[MoodBoardView] = Field(default_factory=list, description="The mood boards, once rendered.")
 
 
 class GenerationView(Public):
@@ -274,6 +319,11 @@ class GenerationView(Public):
     trace_id: str | None = Field(default=None, description="OpenTelemetry trace id of the request that created "
                                  "it (32 hex digits; null when tracing is off): find its spans in your tracing "
                                  "backend and its log lines by `trace_id`.", pattern=r"^[0-9a-f]{32}$")
+    beats: list[BeatCard] = Field(default_factory=list, description="Every beat's card (beat state machine).")
+    studio: StudioView | None = Field(default=None, description="Checkpoints and mood boards (interactive only).")
+    plan_rev: int = Field(default=0, description="Revision of the plan (+1 per change after planning).")
+    latest_version: int = Field(default=1, description="Newest completed version of the ad (the default download).")
+    rendering_version: int | None = Field(default=None, description="Version being rendered now, if any.")
 
 
 class GenerationSummary(Public):

@@ -7,12 +7,17 @@ import secrets
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.common import platform_size
 from admint.contracts.generation import GenerationSpec, Transition
+from admint.contracts.stages import DEFAULT_CHECKPOINTS, PIPELINE
 from admint.gateway.schemas import MAX_SEED, GenerationCreate
 
 
 def request_hash(body: GenerationCreate) -> str:
     """Fingerprint of what was asked (not of how the JSON was spelled), for Idempotency-Key comparisons."""
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    fields = body.model_dump(mode="json")
+    if not body.interactive:  # an automatic request hashes as it did before interactive generations existed
+        fields.pop("interactive")
+        fields.pop("checkpoints")
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -52,4 +57,14 @@ def build_spec(
         music=body.music,
         max_cost_usd=body.max_cost_usd,
         quality_threshold=body.quality_threshold,
+        interactive=body.interactive,
+        checkpoints=checkpoints_of(body),  # type: ignore[arg-type]
     )
+
+
+def checkpoints_of(body: GenerationCreate) -> list[str]:
+    """The checkpoints an interactive generation waits at, once each, in pipeline order (none when automatic)."""
+    if not body.interactive:
+        return []
+    asked = body.checkpoints if body.checkpoints is not None else list(DEFAULT_CHECKPOINTS)
+    return [name for name in PIPELINE.checkpoint_names if name in asked]

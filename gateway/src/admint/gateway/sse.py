@@ -21,9 +21,11 @@ callback) are private to nats-py, so the feed could not make its guarantee on to
 makes the restart point the feed's own, for the cost of the heartbeat and sequence checks in `_next`.
 
 The feed ends after the first terminal event of the current retry round; a client that resumes after it gets
-an empty, finished stream instead of waiting forever. One exception: what works beside the pipeline (the scorer)
-publishes after completion, so when `more_after_end` says more is coming, the feed stays open after the terminal
-event until it says nothing is, or `more_wait_s` has passed.
+an empty, finished stream instead of waiting forever. A completed ad may get later versions: while one renders the
+feed goes on past generation.completed, and a feed replaying history goes on to the last version's end
+(version.completed/failed): it ends at the latest ending event in the stream when nothing renders. What works beside
+the pipeline (the scorer) publishes after completion, so when `more_after_end` says more is coming, the feed stays
+open after the ending event until it says nothing is, or `more_wait_s` has passed.
 """
 
 import asyncio
@@ -61,10 +63,14 @@ def format_event(seq: int, event_type: str, data: bytes | str) -> str:
     return f"id: {seq}\nevent: {event_type}\n{lines}\n"
 
 
+ENDINGS = frozenset((*TERMINAL_TYPES, "version.completed.v1", "version.failed.v1"))
+"""Events after which a feed may end: the generation's terminal ones, and the end of a later version."""
+
+
 async def latest_terminal(js: JetStreamContext, stream: str, generation_id: str) -> tuple[int, int] | None:
-    """(stream sequence, retry round) of the generation's latest terminal event still in the stream, if any."""
+    """(stream sequence, retry round) of the generation's latest ending event still in the stream, if any."""
     found: list[tuple[int, int]] = []
-    for event_type in sorted(TERMINAL_TYPES):
+    for event_type in sorted(ENDINGS):
         with contextlib.suppress(NotFoundError):
             msg = await js.get_last_msg(stream, subject_for(generation_id, event_type))
             if msg.seq is not None:
@@ -107,12 +113,15 @@ class EventFeed:
     def __init__(self, nc: NatsClient, js: JetStreamContext, stream: str, generation_id: str, after_seq: int,
                  keepalive_s: float, retry_ms: int, current_attempt: Callable[[], Awaitable[int]],
                  heartbeat_s: float | None = None, more_after_end: Callable[[], Awaitable[bool]] | None = None,
-                 more_wait_s: float = 0.0) -> None:
+                 more_wait_s: float = 0.0, rendering_version: Callable[[], Awaitable[int]] | None = None) -> None:
         self.current_attempt = current_attempt
         self.more_after_end = more_after_end
         """Whether events are still to come after the terminal one (scores of a completed generation)."""
         self.more_wait_s = more_wait_s
         """The generation's retry round now: a terminal event of an older round does not end the feed."""
+        self.rendering_version = rendering_version
+        """The version of the ad being rendered now (0: none): while one renders, the feed goes on."""
+
         self.nc = nc
         self.js = js
         self.stream = stream
@@ -129,24 +138,36 @@ class EventFeed:
         self.heard = 0.0
         self.finished = False
 
+    async def _last_ending(self, seq: int) -> bool:
+        """Whether no later ending event (a later version's) is in the stream after `seq`."""
+        latest = await latest_terminal(self.js, self.stream, self.generation_id)
+        return latest is None or seq >= latest[0]
+
+    async def _rendering(self) -> int:
+        return await self.rendering_version() if self.rendering_version is not None else 0
+
     async def open(self) -> None:
         await self._start()
         if self.after_seq > 0 and await self._seen_the_end() and not await self._more():
-            self.finished = True  # the client already saw the end (and no retry round followed it)
+            self.finished = True  # the client already saw the end (and no retry round or version followed it)
             await self.close()
 
     async def _seen_the_end(self) -> bool:
-        """Whether the client resumed after the end (the latest terminal event of the current round)."""
+        """Whether the client resumed after the end (the latest ending event of the current round, while no later
+        version renders)."""
         done = await latest_terminal(self.js, self.stream, self.generation_id)
-        return done is not None and done[0] <= self.after_seq and done[1] >= await self.current_attempt()
+        return done is not None and done[0] <= self.after_seq and done[1] >= await self.current_attempt() \
+            and not await self._rendering()
 
     def _filters(self) -> list[str]:
         """The subjects the feed follows."""
         return [generation_filter(self.generation_id)]
 
-    async def _is_end(self, subject: str, event_type: str, data: bytes) -> bool:
-        """Whether this event ends the feed: a terminal event of the current retry round."""
-        return event_type in TERMINAL_TYPES and _attempt(data) >= await self.current_attempt()
+    async def _is_end(self, subject: str, event_type: str, data: bytes, seq: int) -> bool:
+        """Whether this event ends the feed: an ending event of the current retry round, no version rendering
+        and no later version's end in the stream."""
+        return event_type in ENDINGS and _attempt(data) >= await self.current_attempt() \
+            and not await self._rendering() and await self._last_ending(seq)
 
     async def close(self) -> None:
         await self._drop()
@@ -266,9 +287,9 @@ class EventFeed:
                 yield format_event(seq, event_type, msg.data)
                 if sent is not None:  # ends when the client took the frame
                     sent.end()
-                if ended is None and await self._is_end(msg.subject, event_type, msg.data):
+                if ended is None and await self._is_end(msg.subject, event_type, msg.data, seq):
                     if self.more_after_end is None or self.more_wait_s <= 0:
-                        return  # the end, unless a retry round (POST …/retry) followed it
+                        return  # the end, unless a retry round (POST …/retry) or a later version followed it
                     ended, settled = time.monotonic(), not await self._more()
                 elif ended is not None:
                     settled = not await self._more()

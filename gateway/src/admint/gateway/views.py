@@ -158,8 +158,11 @@ def media_removed(doc: GenerationDoc) -> MediaRemoved | None:
     return MediaRemoved(intermediates_at=kept.intermediates_deleted_at, videos_at=kept.videos_deleted_at)
 
 
-def build_view(doc: GenerationDoc, urls: Urls, base: str, expires_at: datetime) -> GenerationView:
+def build_view(doc: GenerationDoc, urls: Urls, base: str, expires_at: datetime,
+               deadline_s: float = 7 * 24 * 3600) -> GenerationView:
     """The response for `doc`, given a presigned link for each of its stored objects (`stored_objects`)."""
+    from admint.gateway import studio_views  # the studio's parts of the view (they import this module)
+
     exports = doc.exports
     return GenerationView(
         id=doc.id, status=doc.status, stage=current_stage(doc.status, doc.error.stage if doc.error else None),
@@ -170,8 +173,14 @@ def build_view(doc: GenerationDoc, urls: Urls, base: str, expires_at: datetime) 
         thumbnail=artifact(exports.thumbnail, urls) if exports else None,
         costs=cost_summary(doc), error=error_view(doc), quality=quality_view(doc), group_id=doc.group_id,
         media_removed=media_removed(doc), links=links(doc.id, base), trace_id=doc.request.trace_id,
+        beats=studio_views.cards(doc, urls), studio=studio_views.studio_view(doc, urls, deadline_s),
+        plan_rev=doc.plan_rev, latest_version=doc.latest_version, rendering_version=doc.rendering_version or None,
     )
 
 
-async def generation_view(doc: GenerationDoc, presign: Presign, base: str, expires_at: datetime) -> GenerationView:
-    return build_view(doc, await presign_all(stored_objects(doc), presign), base, expires_at)
+async def generation_view(doc: GenerationDoc, presign: Presign, base: str, expires_at: datetime,
+                          deadline_s: float = 7 * 24 * 3600) -> GenerationView:
+    from admint.gateway.studio_views import studio_objects
+
+    refs = [*stored_objects(doc), *studio_objects(doc)]
+    return build_view(doc, await presign_all(refs, presign), base, expires_at, deadline_s)

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from admint.contracts.artifacts import ArtifactRef
@@ -16,6 +16,7 @@ from admint.contracts.stages import PIPELINE, Status
 from admint.core import recovery
 from admint.core.document import CancelInfo, GenerationDoc, RequestRecord
 from admint.core.tracing import current_trace_id
+from admint.gateway.actions import Outcome, fingerprint, perform
 from admint.gateway.auth import Principal
 from admint.gateway.costs import estimate_spec
 from admint.gateway.deps import GatewayDep, PrincipalDep, StreamPrincipalDep
@@ -26,6 +27,7 @@ from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
 from admint.gateway.problems import ProblemError, problems
 from admint.gateway.quality_views import scores_to_come
 from admint.gateway.quotas import check_quotas
+from admint.gateway.routes import studio
 from admint.gateway.routes.deletion import gone
 from admint.gateway.schemas import GenerationAccepted, GenerationCreate, GenerationPage, GenerationView
 from admint.gateway.specs import build_spec, request_hash
@@ -42,6 +44,13 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
            description="Retry-safe creation: the same key and body return the same generation."),
+]
+
+
+CommandKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
+           description="Retry-safe command: the same key gives the same answer, and the command runs once."),
 ]
 
 
@@ -196,7 +205,7 @@ async def get_generation(generation_id: GenerationId, gw: GatewayDep, who: Princ
     if doc.deletion is not None:
         raise gone(doc)
     expires = utcnow() + timedelta(seconds=gw.settings.presign_expiry_s)
-    view = await generation_view(doc, gw.presign, gw.base_url, expires)
+    view = await generation_view(doc, gw.presign, gw.base_url, expires, gw.settings.approval_deadline_s)
     if doc.plan is not None:
         view.costs.projected_usd = estimate_spec(doc.spec, gw.settings, doc.plan).total_usd
     return view
@@ -205,46 +214,60 @@ async def get_generation(generation_id: GenerationId, gw: GatewayDep, who: Princ
 @router.post("/{generation_id}/cancel", status_code=202, response_model=GenerationAccepted,
              operation_id="cancelGeneration",
              responses=problems(401, 404, 409, 422, 429), summary="Cancel a running generation")
-async def cancel_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> GenerationAccepted:
-    """Moves it to `cancelled` and publishes `generation.cancelled.v1`; workers drop its work."""
-    doc = await gw.generations.get_owned(generation_id, who.owner)
-    if doc is None:
-        raise _not_found(generation_id)
-    event = GenerationCancelled(generation_id=generation_id, producer=gw.settings.service_name,
-                                requested_by=who.owner)
-    moved = await gw.docs.cancel(generation_id, CancelInfo(by=who.owner, key_id=who.key_id))
-    if not moved:
-        status = await gw.docs.status(generation_id)
-        if status == "cancelled":  # make sure the event went out (a duplicate is dropped by the stream)
-            await gw.publisher.publish(event)
-        raise ProblemError(409, f"generation {generation_id} is already {status}", kind="already-finished",
-                           generation_status=status)
-    await gw.publisher.publish(event)
-    doc = await gw.docs.get(generation_id) or doc
-    return accepted(doc, gw.base_url)
+async def cancel_generation(generation_id: GenerationId, request: Request, gw: GatewayDep, who: PrincipalDep,
+                            idempotency_key: CommandKey = None) -> Response:
+    """Moves it to `cancelled` and publishes `generation.cancelled.v1`; workers drop its work (also while it waits
+    at a checkpoint)."""
+    async def run() -> Outcome:
+        doc = await gw.generations.get_owned(generation_id, who.owner)
+        if doc is None:
+            raise _not_found(generation_id)
+        event = GenerationCancelled(generation_id=generation_id, producer=gw.settings.service_name,
+                                    requested_by=who.owner)
+        moved = await gw.docs.cancel(generation_id, CancelInfo(by=who.owner, key_id=who.key_id))
+        if not moved:
+            status = await gw.docs.status(generation_id)
+            if status == "cancelled":  # make sure the event went out (a duplicate is dropped by the stream)
+                await gw.publisher.publish(event)
+            raise ProblemError(409, f"generation {generation_id} is already {status}", kind="already-finished",
+                               generation_status=status)
+        return Outcome(202, accepted(await gw.docs.get(generation_id) or doc, gw.base_url), [event])
+
+    return await perform(gw, who.owner, idempotency_key, fingerprint("POST", request.url.path, None),
+                         request.url.path, run)
 
 
 @router.post("/{generation_id}/retry", status_code=202, response_model=GenerationAccepted,
              operation_id="retryGeneration",
              responses=problems(401, 404, 409, 422, 429), summary="Re-run a failed generation's failed stage")
-async def retry_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> GenerationAccepted:
-    """Re-runs only the failed stage's missing pieces (e.g. the one chunk that failed), reusing what is stored."""
-    owned = await gw.generations.get_owned(generation_id, who.owner)
-    if owned is None:
-        raise _not_found(generation_id)
-    if owned.deletion is not None:
-        raise gone(owned)
-    try:
-        attempt, stage = await recovery.retry_generation(
-            gw.docs, gw.js, gw.publisher, generation_id, stream=gw.settings.stream_name,
-            producer=gw.settings.service_name,
-        )
-    except recovery.NotRetryable as exc:
-        raise ProblemError(409, str(exc), kind="not-retryable") from None
-    log.info("retry round %d of %s from %s", attempt, generation_id, stage)
-    doc = await gw.docs.get(generation_id)
-    assert doc is not None
-    return accepted(doc, gw.base_url)
+async def retry_generation(generation_id: GenerationId, request: Request, gw: GatewayDep, who: PrincipalDep,
+                           idempotency_key: CommandKey = None) -> Response:
+    """Re-runs only the failed stage's missing pieces (e.g. the one chunk that failed), reusing what is stored.
+    On a generation that did not fail as a whole it retries what did: a failed version (made again as the next
+    version), failed takes at the storyboard checkpoint, or in-flight work whose events were lost."""
+    async def run() -> Outcome:
+        owned = await gw.generations.get_owned(generation_id, who.owner)
+        if owned is None:
+            raise _not_found(generation_id)
+        if owned.deletion is not None:
+            raise gone(owned)
+        if owned.status != "failed":
+            events = await studio.retry_steering(gw, owned, who.owner)
+            return Outcome(202, accepted(await gw.docs.get(generation_id) or owned, gw.base_url), events)
+        try:
+            attempt, stage = await recovery.retry_generation(
+                gw.docs, gw.js, gw.publisher, generation_id, stream=gw.settings.stream_name,
+                producer=gw.settings.service_name,
+            )
+        except recovery.NotRetryable as exc:
+            raise ProblemError(409, str(exc), kind="not-retryable") from None
+        log.info("retry round %d of %s from %s", attempt, generation_id, stage)
+        doc = await gw.docs.get(generation_id)
+        assert doc is not None
+        return Outcome(202, accepted(doc, gw.base_url))
+
+    return await perform(gw, who.owner, idempotency_key, fingerprint("POST", request.url.path, None),
+                         request.url.path, run)
 
 
 @router.get("/{generation_id}/video", status_code=307, response_class=RedirectResponse, operation_id="downloadVideo",
@@ -259,12 +282,17 @@ async def download_video(
                                                                       "default: the master's.")] = None,
     redirect: Annotated[bool, Query(description="false: answer the link as JSON instead of redirecting "
                                                 "(browsers cannot read a cross-origin Location).")] = True,
+    version: Annotated[int | None, Query(ge=1, description="Version of the ad (GET …/versions); default: the "
+                                                           "newest completed one.")] = None,
 ) -> Response:
     doc = await gw.generations.get_owned(generation_id, who.owner)
     if doc is None:
         raise _not_found(generation_id)
     if doc.deletion is not None:
         raise gone(doc)
+    chosen = version if version is not None else doc.latest_version
+    if chosen > 1:
+        return await _download_version(gw, doc, chosen, rendition, redirect)
     available = available_aspects(doc)
     aspect = normalize_aspect(rendition) if rendition else available[0]
     if aspect not in available:
@@ -283,6 +311,32 @@ async def download_video(
             return RedirectResponse(url, status_code=307)
     raise ProblemError(404, f"the {aspect} file of generation {generation_id} is no longer stored",
                        kind="not-found")
+
+
+async def _download_version(gw: Gateway, doc: GenerationDoc, version: int, rendition: str | None,
+                            redirect: bool) -> Response:
+    """A later version's file (GET …/versions lists them)."""
+    section = doc.ad_version(version)
+    if section is None:
+        raise ProblemError(404, f"the ad has no version {version} (its newest is {doc.latest_version})",
+                           kind="not-found")
+    if section.state != "completed":
+        headers = {"Retry-After": "10"} if section.state == "rendering" else {}
+        raise ProblemError(409, f"version {version} is {section.state}", kind="not-ready", headers=headers,
+                           version_state=section.state)
+    available = available_aspects(doc)
+    aspect = normalize_aspect(rendition) if rendition else available[0]
+    if aspect not in available:
+        raise ProblemError(404, f"no rendition {rendition!r}; this generation has {', '.join(available)}",
+                           kind="not-found", renditions=available)
+    for key in find_rendition_key(doc, aspect, version):
+        if await gw.blobs.exists(key):
+            url = await gw.presign(key)
+            if not redirect:
+                return JSONResponse({"url": url, "rendition": aspect, "version": version,
+                                     "expires_in_s": gw.settings.presign_expiry_s})
+            return RedirectResponse(url, status_code=307)
+    raise ProblemError(404, f"the {aspect} file of version {version} is no longer stored", kind="not-found")
 
 
 @router.get("/{generation_id}/events", response_class=StreamingResponse, operation_id="generationEvents",
@@ -314,6 +368,10 @@ async def generation_events(
     async def scores_pending() -> bool:
         return scores_to_come(await gw.docs.get(generation_id))
 
+    async def rendering_version() -> int:
+        doc = await gw.docs.get(generation_id)
+        return doc.rendering_version if doc else 0
+
     if not gw.streams.acquire(who.key_id, gw.settings.max_streams_per_key):
         RATE_LIMITED.labels("open_streams").inc()
         raise ProblemError(429, f"this key already holds {gw.settings.max_streams_per_key} open event streams",
@@ -321,7 +379,8 @@ async def generation_events(
                            limit="open_streams")
     feed = EventFeed(gw.nc, gw.js, gw.settings.stream_name, generation_id, resume,
                      gw.settings.sse_keepalive_s, gw.settings.sse_retry_ms, current_attempt,
-                     more_after_end=scores_pending, more_wait_s=gw.settings.sse_scores_wait_s)
+                     more_after_end=scores_pending, more_wait_s=gw.settings.sse_scores_wait_s,
+                     rendering_version=rendering_version)
     try:
         await feed.open()
     except Exception as exc:

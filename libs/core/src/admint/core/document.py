@@ -8,17 +8,20 @@ migrated on read (`upgrade_v1`).
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from admint.contracts.artifacts import ArtifactRef
+from admint.contracts.beats import BeatState
 from admint.contracts.common import CostEntry
 from admint.contracts.export import Rendition, SpecCheck
+from admint.contracts.feedback import FeedbackIntent, PlanEditProblem
 from admint.contracts.generation import GenerationSpec
-from admint.contracts.plan import Plan
+from admint.contracts.interactive import BeatRedo, RegenerateAsk
+from admint.contracts.plan import MusicSpec, Plan, Style
 from admint.contracts.quality import QualityKind, QualityScores
-from admint.contracts.stages import Stage, Status
+from admint.contracts.stages import Checkpoint, Stage, Status
 
 DOCUMENT_VERSION = 2
 
@@ -55,6 +58,8 @@ class FrameEntry(Section):
     cost_usd: float = Field(default=0.0, description="Its price.", ge=0)
     reused_from: str | None = Field(default=None, description="Generation whose identical frame was copied "
                                                               "instead of rendering it again (group members).")
+    take: int = Field(default=0, ge=0, description="Take of the beat's frame (0: the first render).")
+    seed: int | None = Field(default=None, description="Seed of a later take (None: the generation's).")
 
 
 class StoryboardSection(Section):
@@ -63,10 +68,20 @@ class StoryboardSection(Section):
     image_model: str | None = Field(default=None, description="Image model of this replica at fan-out.")
     total: int = Field(default=0, description="Frames to render (one per beat).", ge=0)
     done: list[int] = Field(default_factory=list, description="Beats whose frame the fan-in has counted.")
-    frames: dict[str, FrameEntry] = Field(default_factory=dict, description="Stored frames by beat index.")
+    frames: dict[str, FrameEntry] = Field(default_factory=dict, description="Current frame by beat index.")
+    takes: dict[str, dict[str, FrameEntry]] = Field(
+        default_factory=dict, description="Later takes by beat, then take number (every one stays listed)."
+    )
 
     def frame(self, beat: int) -> FrameEntry | None:
         return self.frames.get(str(beat))
+
+    def take(self, beat: int, take: int) -> FrameEntry | None:
+        """A beat's frame of one take (take 0: the first render, unless a later take replaced it as current)."""
+        found = (self.takes.get(str(beat)) or {}).get(str(take))
+        if found is None and (current := self.frame(beat)) is not None and current.take == take:
+            return current
+        return found
 
 
 class ChunkEntry(Section):
@@ -121,6 +136,15 @@ class ChunkingSection(Section):
                                beats=self.beats)
 
 
+class WindowRecord(Section):
+    """Where one re-encoded transition window sits in a master, and what it was made from (its fingerprint), so a
+    later version whose window has the same inputs copies it from this master instead of encoding it again."""
+
+    fingerprint: str
+    start: int = Field(ge=0, description="First frame of the window in the master.")
+    frames: int = Field(ge=1)
+
+
 class MasterSection(Section):
     """Written by the stitcher."""
 
@@ -135,6 +159,8 @@ class MasterSection(Section):
     encoded_frames: int = 0
     transition_windows: int = 0
     normalised_chunks: int = 0
+    reused_windows: int = 0
+    windows: list[WindowRecord] = Field(default_factory=list)
 
 
 class CropReport(Section):
@@ -211,6 +237,92 @@ class RetentionInfo(Section):
     videos_deleted_at: datetime | None = None
     objects_deleted: int = 0
     claims: dict[str, datetime] = Field(default_factory=dict, description="Kind → claimed until.")
+class ApprovalRecord(Section):
+    """Who approved a checkpoint, when (and which mood board, at the moods checkpoint)."""
+
+    at: datetime
+    by: str
+    mood: int | None = None
+
+
+class MoodBoardRecord(Section):
+    """One stored mood board: the look it stands for and its four images."""
+
+    index: int = Field(ge=1)
+    name: str
+    style: Style
+    music: MusicSpec
+    images: list[ArtifactRef]
+
+
+class MoodsSection(Section):
+    """Written by the storyboard (the boards) and the gateway (the choice)."""
+
+    model: str | None = None
+    boards: list[MoodBoardRecord] = Field(default_factory=list)
+    chosen: int | None = None
+
+    def board(self, index: int) -> MoodBoardRecord | None:
+        return next((b for b in self.boards if b.index == index), None)
+
+
+class BeatRecord(Section):
+    """One beat's card: its state in the beat state machine (contracts/beats.py) and the take it is about."""
+
+    state: BeatState = "planned"
+    take: int = Field(default=0, ge=0)
+    version: int = Field(default=1, ge=1)
+    seed: int | None = None
+    video_seed: int | None = Field(default=None, description="Seed its video was last rendered with (None: spec).")
+    reason: str | None = None
+    updated_at: datetime | None = None
+
+
+FeedbackState = Literal["interpreting", "interpreted", "applied", "failed"]
+
+
+class FeedbackRecord(Section):
+    """One feedback message and what became of it: interpreted (shown to the owner), then applied or not."""
+
+    id: str
+    message: str
+    beat: int | None = None
+    at: datetime
+    by: str
+    state: FeedbackState = "interpreting"
+    plan_rev: int = 0
+    regenerate: RegenerateAsk | None = None
+    intent: FeedbackIntent | None = None
+    problems: list[PlanEditProblem] = Field(default_factory=list)
+    applied_at: datetime | None = None
+    error: str | None = None
+
+
+VersionState = Literal["rendering", "completed", "failed"]
+
+
+class VersionSection(Section):
+    """A version of the ad after the first: its plan, what it renders again, and its own chunks, master, exports."""
+
+    number: int = Field(ge=2)
+    state: VersionState = "rendering"
+    base: int = Field(ge=1, description="Version whose other beats, windows and music it reuses.")
+    plan: Plan
+    beats: list[BeatRedo]
+    reason: str = ""
+    by: str = ""
+    requested_at: datetime
+    completed_at: datetime | None = None
+    frames: dict[str, FrameEntry] = Field(default_factory=dict, description="Frame of every beat in this version.")
+    frames_done: list[int] = Field(default_factory=list)
+    chunking: ChunkingSection = Field(default_factory=lambda: ChunkingSection())
+    master: MasterSection | None = None
+    exports: ExportsSection | None = None
+    error: ErrorInfo | None = None
+    cost_usd: float | None = None
+
+    def redo(self, beat: int) -> BeatRedo | None:
+        return next((b for b in self.beats if b.index == beat), None)
 
 
 class GenerationDoc(Section):
@@ -242,6 +354,19 @@ class GenerationDoc(Section):
     cancel: CancelInfo | None = None
     deletion: DeletionInfo | None = None
     retention: RetentionInfo = Field(default_factory=RetentionInfo)
+    checkpoint: Checkpoint | None = Field(default=None, description="Where an awaiting_approval generation waits.")
+    waiting_since: datetime | None = Field(default=None, description="Since when (renewed by every action there).")
+    approvals: dict[str, ApprovalRecord] = Field(default_factory=dict)
+    moods: MoodsSection | None = None
+    beats: dict[str, BeatRecord] = Field(default_factory=dict, description="Beat cards by beat index.")
+    beat_styles: dict[str, Style] = Field(
+        default_factory=dict, description="A beat's own look (e.g. 'beat 1 warmer'), instead of the plan's style."
+    )
+    feedback: dict[str, FeedbackRecord] = Field(default_factory=dict)
+    plan_rev: int = Field(default=0, ge=0, description="Plan revision: +1 per change after planning.")
+    ad_versions: dict[str, VersionSection] = Field(default_factory=dict, description="Versions after the first.")
+    latest_version: int = Field(default=1, ge=1, description="Newest completed version (the default download).")
+    rendering_version: int = Field(default=0, ge=0, description="Version being rendered now (0: none).")
 
     @classmethod
     def from_mongo(cls, raw: dict[str, Any]) -> "GenerationDoc":
@@ -271,6 +396,32 @@ class GenerationDoc(Section):
             if r.method != "master" and name not in self.quality.renditions:
                 missing.append(f"rendition {name}")
         return missing
+    def ad_version(self, number: int) -> VersionSection | None:
+        return self.ad_versions.get(str(number))
+
+    def chunking_of(self, version: int) -> ChunkingSection:
+        """The chunking section of a version (the top-level one is version 1's)."""
+        if version <= 1:
+            return self.chunking
+        section = self.ad_version(version)
+        return section.chunking if section is not None else ChunkingSection()
+
+    def beat(self, index: int) -> BeatRecord | None:
+        return self.beats.get(str(index))
+
+    def style_of(self, beat: int) -> Style | None:
+        """The look a beat's frame is rendered with: its own, else the plan's."""
+        own = self.beat_styles.get(str(beat))
+        return own if own is not None else (self.plan.style if self.plan else None)
+
+    def version_cost(self, number: int) -> float:
+        """What one version cost: version 1 everything not priced for a later version, a later one its own."""
+        prefix = f"v{number}:"
+        if number <= 1:
+            later = tuple(f"v{n}:" for n in self.ad_versions)
+            return round(sum(e.usd for k, e in self.costs.items() if not k.startswith(later)), 6) if later \
+                else self.cost_total()
+        return round(sum(e.usd for k, e in self.costs.items() if k.startswith(prefix)), 6)
 
 
 def upgrade_v1(raw: dict[str, Any]) -> dict[str, Any]:

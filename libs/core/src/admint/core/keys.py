@@ -5,29 +5,47 @@ def generation_prefix(generation_id: str) -> str:
     return f"generations/{generation_id}/"
 
 
-def storyboard_key(generation_id: str, beat: int) -> str:
-    return f"generations/{generation_id}/storyboard/{beat}.png"
+def version_prefix(generation_id: str, version: int = 1) -> str:
+    """Where a version's own objects live: version 1 at the generation's root, version N under v<N>/."""
+    return f"generations/{generation_id}/" + (f"v{version}/" if version > 1 else "")
 
 
 def _take(take: int) -> str:
-    """Re-renders of a chunk (quality threshold) are kept beside the first: 1-0.t1.mp4, 1-0.t2.mp4 …"""
+    """Re-renders of a chunk (quality threshold) are kept beside the first: 1-0.t1.mp4, 1-0.t2.mp4 … (a beat's
+    frame takes are numbered the same way)."""
     return f".t{take}" if take else ""
 
 
-def chunk_key(generation_id: str, beat: int, chunk: int, take: int = 0) -> str:
-    return f"generations/{generation_id}/chunks/{beat}-{chunk}{_take(take)}.mp4"
 
 
-def last_frame_key(generation_id: str, beat: int, chunk: int, take: int = 0) -> str:
-    return f"generations/{generation_id}/chunks/{beat}-{chunk}{_take(take)}.last.png"
+def storyboard_key(generation_id: str, beat: int, take: int = 0) -> str:
+    """A beat's frame; a later take (a regeneration) gets its own key, so every take stays stored."""
+    return f"generations/{generation_id}/storyboard/{beat}{_take(take)}.png"
 
 
-def music_key(generation_id: str) -> str:
-    return f"generations/{generation_id}/music.m4a"
+def mood_key(generation_id: str, board: int, image: int) -> str:
+    return f"generations/{generation_id}/moods/{board}-{image}.png"
 
 
-def master_key(generation_id: str) -> str:
-    return f"generations/{generation_id}/master.mp4"
+def chunk_key(generation_id: str, beat: int, chunk: int, *, version: int = 1, take: int = 0) -> str:
+    return f"{version_prefix(generation_id, version)}chunks/{beat}-{chunk}{_take(take)}.mp4"
+
+
+def last_frame_key(generation_id: str, beat: int, chunk: int, *, version: int = 1, take: int = 0) -> str:
+    return f"{version_prefix(generation_id, version)}chunks/{beat}-{chunk}{_take(take)}.last.png"
+
+
+def music_key(generation_id: str, version: int = 1) -> str:
+    return f"{version_prefix(generation_id, version)}music.m4a"
+
+
+def master_key(generation_id: str, version: int = 1) -> str:
+    return f"{version_prefix(generation_id, version)}master.mp4"
+
+
+def cost_key(key: str, version: int = 1) -> str:
+    """A cost entry's key in a version (version 1's keys are unprefixed, as they always were)."""
+    return f"v{version}:{key}" if version > 1 else key
 
 
 def rendition_name(aspect: str) -> str:
@@ -35,16 +53,16 @@ def rendition_name(aspect: str) -> str:
     return aspect.replace(":", "x")
 
 
-def export_key(generation_id: str, aspect: str) -> str:
-    return f"generations/{generation_id}/exports/{rendition_name(aspect)}.mp4"
+def export_key(generation_id: str, aspect: str, version: int = 1) -> str:
+    return f"{version_prefix(generation_id, version)}exports/{rendition_name(aspect)}.mp4"
 
 
-def poster_key(generation_id: str) -> str:
-    return f"generations/{generation_id}/exports/poster.jpg"
+def poster_key(generation_id: str, version: int = 1) -> str:
+    return f"{version_prefix(generation_id, version)}exports/poster.jpg"
 
 
-def thumbnail_key(generation_id: str) -> str:
-    return f"generations/{generation_id}/exports/thumbnail.jpg"
+def thumbnail_key(generation_id: str, version: int = 1) -> str:
+    return f"{version_prefix(generation_id, version)}exports/thumbnail.jpg"
 
 
 def shared_frame_prefix(group_id: str, fingerprint: str) -> str:

@@ -101,6 +101,8 @@ class ServiceSpec(Generic[S, P]):
     background: Callable[[S, P], Sequence[Coroutine[Any, Any, None]]] | None = None
     """Long-running loops of the service besides its consumers (the notifier's sender), started after the broker
     and cancelled at shutdown."""
+    sweeps_checkpoints: bool = False
+    """Its watchdog also ends generations past the approval deadline and versions past their budget."""
 
     def failure_stage(self) -> Stage | None:
         if self.beside_pipeline:
@@ -327,8 +329,10 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
     await broker.start()
     started.set()
     owned = {s.name for s in PIPELINE.stages_of(spec.name)}
+    steering = (settings.approval_deadline_s, settings.version_budget_s) if spec.sweeps_checkpoints else None
     watchdog = asyncio.create_task(run_watchdog(
         infra.docs, publisher, settings.service_name, settings.stage_budgets_s, owned, settings.watchdog_interval_s,
+        steering,
     ))
     lag = asyncio.create_task(run_lag_observer(
         nc.jetstream(), settings.stream_name, [s.consumer.durable for s in subscriptions],

@@ -70,6 +70,13 @@ class CoreSettings(BaseSettings):
         default=20.0, gt=0,
         description="A generation quiet this long whose stage inputs are all recorded gets its missing completion.",
     )
+    approval_deadline_s: float = Field(
+        default=7 * 24 * 3600, description="How long an interactive generation waits at a checkpoint for its owner "
+        "(since it got there or was last acted on) before it ends as expired.", gt=0,
+    )
+    version_budget_s: float = Field(
+        default=3600, description="Longest time a new version of a completed ad may take before it is failed.", gt=0
+    )
     watchdog_interval_s: float = Field(
         default=15.0, description="How often each service sweeps for stuck work.", gt=0
     )

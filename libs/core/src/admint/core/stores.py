@@ -9,18 +9,23 @@ from typing import Any, Protocol
 
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.common import CostEntry
+from admint.contracts.feedback import FeedbackIntent, PlanEditProblem
 from admint.contracts.plan import Plan
 from admint.contracts.quality import QualityKind
 from admint.contracts.stages import Stage
 from admint.core.document import (
+    ApprovalRecord,
     CancelInfo,
     ChunkEntry,
     ChunkPlanRecord,
     ExportsSection,
+    FeedbackRecord,
     FrameEntry,
     GenerationDoc,
     MasterSection,
+    MoodsSection,
     ScoreEntry,
+    VersionSection,
 )
 
 
@@ -72,11 +77,11 @@ class GenerationStore(Protocol):
         """Record the frame and count it in the fan-in (atomically); returns the count."""
         ...
 
-    async def start_chunking(self, generation_id: str, planned: ChunkPlanRecord) -> bool: ...
+    async def start_chunking(self, generation_id: str, planned: ChunkPlanRecord, version: int = 1) -> bool: ...
 
-    async def record_chunk(self, generation_id: str, chunk: ChunkEntry) -> None: ...
+    async def record_chunk(self, generation_id: str, chunk: ChunkEntry, version: int = 1) -> None: ...
 
-    async def chunk_done(self, generation_id: str, chunk: ChunkEntry) -> int:
+    async def chunk_done(self, generation_id: str, chunk: ChunkEntry, version: int = 1) -> int:
         """Record the chunk and count it in the fan-in (atomically); returns the count."""
         ...
 
@@ -94,6 +99,60 @@ class GenerationStore(Protocol):
                            entry: ScoreEntry) -> None:
         """The scorer's verdict on one video (a chunk take, the master, a rendition); a re-score overwrites."""
         ...
+    # interactive: checkpoints, plan changes, beat cards, feedback, versions (docstore.py says what each does)
+
+    async def wait_at(self, generation_id: str, checkpoint: str, sets: dict[str, Any] | None = None) -> bool: ...
+
+    async def approve(self, generation_id: str, checkpoint: str, record: ApprovalRecord, *,
+                      next_checkpoint: str | None, next_status: str | None, beats: int = 0,
+                      sets: dict[str, Any] | None = None) -> bool: ...
+
+    async def waiting_too_long(self, older_than: datetime, limit: int = 100) -> list[str]: ...
+
+    async def expire(self, generation_id: str, checkpoint: str, reason: str) -> bool: ...
+
+    async def renew_wait(self, generation_id: str) -> None: ...
+
+    async def record_moods(self, generation_id: str, moods: MoodsSection) -> None: ...
+
+    async def change_plan(self, generation_id: str, plan: Plan, expect_rev: int, where: dict[str, Any],
+                          sets: dict[str, Any] | None = None) -> bool: ...
+
+    async def move_beat(self, generation_id: str, beat: int, state: str, *, take: int | None = None,
+                        version: int | None = None, seed: int | None = None, reason: str | None = None,
+                        expect_take: int | None = None) -> bool: ...
+
+    async def plan_beats(self, generation_id: str, count: int) -> None: ...
+
+    async def start_take(self, generation_id: str, beat: int, take: int, *, seed: int | None,
+                         where: dict[str, Any], version: int | None = None) -> bool: ...
+
+    async def record_frame_take(self, generation_id: str, beat: int, frame: FrameEntry) -> None: ...
+
+    async def use_take(self, generation_id: str, beat: int, frame: FrameEntry) -> bool: ...
+
+    async def add_feedback(self, generation_id: str, record: FeedbackRecord) -> bool: ...
+
+    async def interpreted(self, generation_id: str, feedback_id: str, intent: FeedbackIntent,
+                          problems: list[PlanEditProblem], *, applied: bool = False) -> bool: ...
+
+    async def feedback_applied(self, generation_id: str, feedback_id: str, *, failed: str | None = None) -> bool: ...
+
+    async def open_version(self, generation_id: str, version: VersionSection, plan_rev: int,
+                           sets: dict[str, Any] | None = None) -> bool: ...
+
+    async def version_frame_done(self, generation_id: str, version: int, beat: int, frame: FrameEntry) -> int: ...
+
+    async def record_version_master(self, generation_id: str, version: int, master: MasterSection) -> bool: ...
+
+    async def record_version_exports(self, generation_id: str, version: int, exports: ExportsSection) -> None: ...
+
+    async def complete_version(self, generation_id: str, version: int, cost_usd: float) -> bool: ...
+
+    async def fail_version(self, generation_id: str, version: int, stage: Stage, reason: str, *,
+                           retryable: bool = False, detail: str | None = None) -> bool: ...
+
+    async def versions_rendering_since(self, older_than: datetime, limit: int = 100) -> list[tuple[str, int]]: ...
 
 
 class ObjectStore(Protocol):

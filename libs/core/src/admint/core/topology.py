@@ -32,9 +32,12 @@ class ConsumerSpec:
 
 CONSUMERS: tuple[ConsumerSpec, ...] = (
     ConsumerSpec("planner", "planner", "generation.requested.v1", lag_threshold=10),
+    ConsumerSpec("planner", "planner-feedback", "feedback.requested.v1", lag_threshold=10),
     ConsumerSpec("storyboard", "storyboard-plan", "plan.completed.v1", lag_threshold=10),
     ConsumerSpec("storyboard", "storyboard-frames", "frame.requested.v1", lag_threshold=4),
     ConsumerSpec("storyboard", "storyboard-fanin", "frame.completed.v1", lag_threshold=20),
+    ConsumerSpec("storyboard", "storyboard-moods", "moods.requested.v1", ack_wait_s=120.0, lag_threshold=4),
+    ConsumerSpec("storyboard", "storyboard-versions", "version.requested.v1", lag_threshold=10),
     ConsumerSpec("chunker", "chunker-plan", "storyboard.completed.v1", lag_threshold=10),
     ConsumerSpec("chunker", "chunker-work", "chunk.requested.v1", ack_wait_s=120.0, lag_threshold=2),
     ConsumerSpec("chunker", "chunker-fanin", "chunk.completed.v1", lag_threshold=20),

@@ -19,6 +19,7 @@ from pymongo.errors import ConnectionFailure
 
 from admint.contracts.envelope import Event
 from admint.contracts.generation import GenerationFailed, MessageDeadLettered
+from admint.contracts.interactive import VersionFailed
 from admint.contracts.stages import PIPELINE, Stage
 from admint.contracts.subjects import parse_subject
 from admint.core.errors import PermanentError, TransientError
@@ -127,13 +128,21 @@ class Worker:
                 await self._dead_letter(sub, msg, event.generation_id,
                                         f"delivered {msg.deliveries} times without an ack")
                 return self._count(event_type, "dead_lettered")
-            if sub.skip_terminal and await self.docs.status(event.generation_id) in PIPELINE.terminal:
+            if sub.skip_terminal and await self._finished(event):
                 await msg.ack()
                 return self._count(event_type, "skipped_terminal")
             return await self._run(sub, msg, event)
         finally:
             generation_id_var.reset(token)
             self.handling.discard(ident)
+
+    async def _finished(self, event: Event) -> bool:
+        """No more work for this event: its generation ended — except a later version of a completed ad, whose
+        work goes on after the generation's completion (its own failure ends it: fail_generation)."""
+        status = await self.docs.status(event.generation_id)
+        if event.ad_version > 1 and status == "completed":
+            return False
+        return status in PIPELINE.terminal
 
     async def park_undecodable(self, sub: Subscription, msg: Delivery, error: str) -> str:
         """A message that is not a valid event of its type can never succeed: park it at once."""
@@ -205,7 +214,8 @@ class Worker:
         limit = sub.consumer.max_transient_deliver if transient else sub.consumer.max_deliver
         if msg.deliveries >= limit:
             log.error("giving up after %d deliveries: %s", msg.deliveries, exc, exc_info=exc)
-            await self._dead_letter(sub, msg, event.generation_id, f"{type(exc).__name__}: {exc}")
+            await self._dead_letter(sub, msg, event.generation_id, f"{type(exc).__name__}: {exc}",
+                                    version=event.ad_version)
             return self._count(event_type, "dead_lettered")
         delay = self.retry.delay(msg.deliveries)
         add_event("retry scheduled", delivery=msg.deliveries, delay_s=delay, reason=reason,
@@ -225,6 +235,15 @@ class Worker:
     async def fail_generation(
         self, cause: Event, stage: Stage, reason: str, *, retryable: bool = False, detail: str | None = None
     ) -> None:
+        if cause.ad_version > 1:  # a later version failed: the ad stays at its previous version
+            if await self.docs.fail_version(cause.generation_id, cause.ad_version, stage, reason,
+                                            retryable=retryable, detail=detail):
+                await self.publisher.publish(VersionFailed(
+                    generation_id=cause.generation_id, causation_id=cause.id, producer=self.service, stage=stage,
+                    reason=reason, retryable=retryable, detail=(detail or "")[:2000] or None, attempt=cause.attempt,
+                    ad_version=cause.ad_version,
+                ))
+            return
         moved = await self.docs.fail(cause.generation_id, stage, reason, retryable=retryable, detail=detail)
         if moved or await self.docs.status(cause.generation_id) is None:
             await self.publisher.publish(
@@ -240,7 +259,7 @@ class Worker:
                 )
             )
 
-    async def _dead_letter(self, sub: Subscription, msg: Delivery, gid: str, error: str) -> None:
+    async def _dead_letter(self, sub: Subscription, msg: Delivery, gid: str, error: str, version: int = 1) -> None:
         DEAD_LETTERED.labels(self.service, sub.consumer.event_type).inc()
         add_event("dead-lettered", delivery=msg.deliveries, stream_sequence=msg.stream_sequence, error=error[:500])
         log.error("dead-lettering %s seq=%s: %s", msg.subject, msg.stream_sequence, error)
@@ -253,6 +272,7 @@ class Worker:
                 stream_sequence=msg.stream_sequence,
                 deliveries=msg.deliveries,
                 error=error[:2000],
+                ad_version=version,
             )
             await self.publisher.publish(parked)
             if sub.stage is None or not sub.fails_generation:

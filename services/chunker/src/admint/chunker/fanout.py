@@ -43,14 +43,17 @@ class FanOut:
         """Every chunk of every beat is stored already."""
         return all(c.item in self.stored for chunks in self.beats for c in chunks)
 
-    def events(self, cause: StoryboardCompleted, done: int, model_name: str) -> list[Event]:
-        """Progress, the start of every unfinished beat, and chunks.completed when nothing is left to render."""
+    def events(self, cause: StoryboardCompleted, done: int, model_name: str,
+               seeds: Mapping[int, int | None] | None = None) -> list[Event]:
+        """Progress, the start of every unfinished beat, and chunks.completed when nothing is left to render.
+        `seeds`: a beat's video seed when it is a new take (a later version)."""
         total, duration = self.record.total, self.record.chunk_duration_s
         out: list[Event] = [follow(
             cause, StageProgress, PRODUCER, stage=STAGE, done=done, total=total, item="planned",
             message=f"{total} chunks for {len(self.beats)} beats ({model_name}, {duration:g} s per chunk)",
         )]
-        out += [chunk_request(cause, cause.spec, cause.plan, s.chunk, s.init_frame) for s in self.starts]
+        out += [chunk_request(cause, cause.spec, cause.plan, s.chunk, s.init_frame,
+                              seed=(seeds or {}).get(s.chunk.beat_index)) for s in self.starts]
         if self.complete:
             out.append(chunks_completed(cause, cause.spec, cause.plan, self.stored, self.record.beats))
         return out

@@ -19,6 +19,7 @@ import logging
 from pathlib import Path
 from typing import Final
 
+from admint.chunker import cards
 from admint.chunker.fanin import fan_in
 from admint.chunker.fanout import plan_fan_out
 from admint.chunker.ports import EncodedChunk, Ports
@@ -39,13 +40,13 @@ from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.chunks import CaptionShown, ChunkCompleted, ChunkRequested
 from admint.contracts.common import CostEntry
 from admint.contracts.envelope import Event
-from admint.contracts.generation import StageProgress
+from admint.contracts.generation import GenerationSpec, StageProgress
 from admint.contracts.quality import QualityScored
 from admint.contracts.stages import PIPELINE
 from admint.contracts.storyboard import StoryboardCompleted
 from admint.core import keys
 from admint.core.budget import ensure_budget
-from admint.core.document import ChunkEntry, ChunkingSection, GenerationDoc, chunk_item
+from admint.core.document import ChunkEntry, ChunkingSection, ChunkPlanRecord, GenerationDoc, chunk_item
 from admint.core.errors import PermanentError, TransientError, TransientProviderError
 from admint.core.events import follow
 from admint.core.scratch import scratch_dir
@@ -66,17 +67,38 @@ STATUS: Final = PIPELINE.status_of_stage[STAGE]
 async def handle_storyboard_completed(event: StoryboardCompleted, ports: Ports) -> list[Event]:
     """Record the chunk plan and start every beat. On a redelivery or a retry round it resumes instead: stored
     chunks are counted (even if their fan-in was lost) and reused, each beat continues at its first missing one."""
-    gid = event.generation_id
+    gid, version = event.generation_id, event.ad_version
     doc = await ports.docs.get(gid)
-    chunking = doc.chunking if doc is not None else ChunkingSection()
-    fan_out = plan_fan_out(event, chunking, model=ports.video.name, chunk_duration_s=ports.video.chunk_duration_s)
-    if not await ports.docs.start_chunking(gid, fan_out.record):
-        log.info("storyboard.completed for a generation past chunking: nothing to do")
+    chunking = doc.chunking_of(version) if doc is not None else ChunkingSection()
+    model, duration = ports.video.name, ports.video.chunk_duration_s
+    base = _base_chunking(doc, version)
+    if base is not None:  # a later version keeps its base's chunk length, so its reused beats fit its plan
+        model, duration = base.model, base.chunk_duration_s
+    fan_out = plan_fan_out(event, chunking, model=model, chunk_duration_s=duration)
+    if not await ports.docs.start_chunking(gid, fan_out.record, version):
+        log.info("storyboard.completed for a generation (or version) past chunking: nothing to do")
         return []
     done = len(chunking.done)
     for entry in fan_out.stored.values():
-        done = await ports.docs.chunk_done(gid, entry)
-    return fan_out.events(event, done, ports.video.name)
+        done = await ports.docs.chunk_done(gid, entry, version)
+    out = fan_out.events(event, done, ports.video.name, cards.video_seeds(doc, version))
+    return out + await cards.moved(event, doc, [s.chunk.beat_index for s in fan_out.starts], "rendering",
+                                   ports.docs)
+
+
+def _base_chunking(doc: GenerationDoc | None, version: int) -> ChunkPlanRecord | None:
+    section = doc.ad_version(version) if doc is not None and version > 1 else None
+    return doc.chunking_of(section.base).planned if doc is not None and section is not None else None
+
+
+async def _wanted(event: ChunkRequested | ChunkCompleted, ports: Ports) -> bool:
+    """Whether work for this chunk is still wanted: its generation is chunking (version 1), or its version is
+    still rendering (a later version)."""
+    if event.ad_version > 1:
+        doc = await ports.docs.get(event.generation_id)
+        section = doc.ad_version(event.ad_version) if doc is not None else None
+        return section is not None and section.state == "rendering"
+    return await ports.docs.status(event.generation_id) in (STATUS, None)
 
 
 # ------------------------------------------------------------------------------------------------ work
@@ -84,15 +106,15 @@ async def handle_storyboard_completed(event: StoryboardCompleted, ports: Ports) 
 
 async def handle_chunk_requested(event: ChunkRequested, ports: Ports) -> list[Event]:
     gid, item = event.generation_id, chunk_item(event.beat_index, event.chunk_index)
-    if await ports.docs.status(gid) not in (STATUS, None):
-        log.info("chunk %s requested for a generation past chunking: nothing to do", item)
+    if not await _wanted(event, ports):
+        log.info("chunk %s requested for a generation (or version) past chunking: nothing to do", item)
         return []
     stored = await _already_stored(event, ports)
     if stored is not None:
         return [stored]
     await ensure_budget(ports.docs, gid, key=cost_key(event), what=f"chunk {item}",
                         next_usd=call_price(ports.video.name, event.requested_duration_s, load_registry()))
-    async with scratch_dir(ports.settings.workdir, gid, f"chunk-{item}-t{event.take}") as workdir:
+    async with scratch_dir(ports.settings.workdir, gid, f"chunk-{item}-v{event.ad_version}-t{event.take}") as workdir:
         result = await _animate(event, ports, await _init_frame(event, ports), workdir)
         skip = skip_frames(event, result.repeats_init_frame)
         check_length(event, await ports.encoder.measure(result.path), skip,
@@ -104,10 +126,10 @@ async def handle_chunk_requested(event: ChunkRequested, ports: Ports) -> list[Ev
     completed = chunk_completed(event, video, last, result.model, result.cost_usd, _caption(event, ports))
     # Listed at once, so whatever happens next (a cancel, a crash) the document names every stored object; a
     # take under a quality gate is listed as a take (the gate lists the kept one as the chunk).
-    if event.spec.quality_threshold is None:
-        await ports.docs.record_chunk(gid, chunk_entry(completed))
-    else:
+    if _gated(event, event.spec):
         await ports.docs.record_take(gid, chunk_entry(completed))
+    else:
+        await ports.docs.record_chunk(gid, chunk_entry(completed), event.ad_version)
     return [completed]
 
 
@@ -119,29 +141,37 @@ async def _already_stored(event: ChunkRequested, ports: Ports) -> ChunkCompleted
     """A redelivered request (or a retry round) whose chunk is stored already: announce it again instead of
     paying for a second render. The document entry is written once both objects are stored; without it, the
     objects themselves count (the last frame is stored before the video, so a stored video implies both)."""
-    gid, b, c, take = event.generation_id, event.beat_index, event.chunk_index, event.take
+    gid, b, c, v, take = event.generation_id, event.beat_index, event.chunk_index, event.ad_version, event.take
     doc = await ports.docs.get(gid)
-    entry = _stored_take(doc, chunk_item(b, c), take) if doc is not None else None
-    if entry is not None:
+    entry = _stored_take(doc, v, chunk_item(b, c), take) if doc is not None else None
+    if entry is not None and entry.video.key == keys.chunk_key(gid, b, c, version=v, take=take):
         log.info("chunk %s take %d is already stored: re-announcing it", entry.item, take)
         return announce(event, entry, _caption(event, ports))
-    video_key, last_key = keys.chunk_key(gid, b, c, take), keys.last_frame_key(gid, b, c, take)
+    video_key = keys.chunk_key(gid, b, c, version=v, take=take)
+    last_key = keys.last_frame_key(gid, b, c, version=v, take=take)
     if not (await ports.blobs.exists(video_key) and await ports.blobs.exists(last_key)):
         return None
     video = ArtifactRef.of_bytes(ports.blobs.bucket, video_key, await ports.blobs.get_bytes(video_key), "video/mp4")
     last = ArtifactRef.of_bytes(ports.blobs.bucket, last_key, await ports.blobs.get_bytes(last_key), "image/png")
     cost = doc.costs.get(cost_key(event)) if doc is not None else None
-    log.info("chunk %s take %d is already stored: re-announcing it", chunk_item(b, c), take)
+    log.info("chunk %s take %d is stored: re-announcing it", chunk_item(b, c), take)
     return chunk_completed(event, video, last, (cost.model if cost else "") or ports.video.name,
                            cost.usd if cost else 0.0, _caption(event, ports))
 
 
-def _stored_take(doc: GenerationDoc, item: str, take: int) -> ChunkEntry | None:
+def _stored_take(doc: GenerationDoc, version: int, item: str, take: int) -> ChunkEntry | None:
     """The listed take (a kept chunk is listed as the chunk; under a gate every take is listed as a take)."""
-    kept = doc.chunking.chunks.get(item)
+    chunking = doc.chunking_of(version)
+    kept = chunking.chunks.get(item)
     if kept is not None and kept.take == take:
         return kept
-    return doc.chunking.take(item, take)
+    return chunking.take(item, take)
+
+
+def _gated(event: ChunkRequested | ChunkCompleted, spec: GenerationSpec) -> bool:
+    """Whether a chunk waits for its score before it counts: a quality threshold was asked for, and it belongs
+    to the ad's first version (a later version re-renders what its owner asked for; it is scored, not gated)."""
+    return spec.quality_threshold is not None and event.ad_version == 1
 
 
 async def _init_frame(event: ChunkRequested, ports: Ports) -> bytes:
@@ -166,9 +196,10 @@ async def _animate(event: ChunkRequested, ports: Ports, init_png: bytes, workdir
 
 async def _store(event: ChunkRequested, ports: Ports, encoded: EncodedChunk) -> tuple[ArtifactRef, ArtifactRef]:
     """The last frame first, then the video: a stored video implies a stored last frame."""
-    gid, b, c, take = event.generation_id, event.beat_index, event.chunk_index, event.take
-    last = await ports.blobs.put_file(keys.last_frame_key(gid, b, c, take), encoded.last_frame, "image/png")
-    video = await ports.blobs.put_file(keys.chunk_key(gid, b, c, take), encoded.video, "video/mp4")
+    gid, b, c, v, take = event.generation_id, event.beat_index, event.chunk_index, event.ad_version, event.take
+    last = await ports.blobs.put_file(keys.last_frame_key(gid, b, c, version=v, take=take), encoded.last_frame,
+                                      "image/png")
+    video = await ports.blobs.put_file(keys.chunk_key(gid, b, c, version=v, take=take), encoded.video, "video/mp4")
     return video, last
 
 
@@ -178,19 +209,23 @@ async def _store(event: ChunkRequested, ports: Ports, encoded: EncodedChunk) -> 
 async def handle_chunk_completed(event: ChunkCompleted, ports: Ports) -> list[Event]:
     """Record the chunk and count it in one atomic update, then continue its beat / end the stage. Under a
     quality gate the take is only listed: its score decides (handle_quality_scored)."""
-    gid, item = event.generation_id, chunk_item(event.beat_index, event.chunk_index)
-    gated = await ports.docs.get(gid)
-    if gated is not None and gated.spec.quality_threshold is not None:
+    gid, item, version = event.generation_id, chunk_item(event.beat_index, event.chunk_index), event.ad_version
+    gated = await ports.docs.get(gid) if version == 1 else None
+    if gated is not None and _gated(event, gated.spec):
         await ports.docs.record_take(gid, chunk_entry(event))
         return []
-    done = await ports.docs.chunk_done(gid, chunk_entry(event))
+    done = await ports.docs.chunk_done(gid, chunk_entry(event), version)
     doc = await ports.docs.get(gid)
-    if doc is None or doc.chunking.planned is None:
+    if doc is None or doc.chunking_of(version).planned is None:
         raise PermanentError(f"chunk {item} completed, but the generation has no chunk plan")
-    if doc.status != STATUS:
-        log.info("chunk %s completed after the generation left chunking: nothing more to do", item)
+    still = await _wanted(event, ports) if version > 1 else doc.status == STATUS
+    if not still:
+        log.info("chunk %s completed after the generation (or version) left chunking: nothing more to do", item)
         return []
-    return fan_in(event, doc, done)
+    out = fan_in(event, doc, done, cards.video_seed(doc, version, event.beat_index))
+    if event.chunk_index + 1 == event.chunk_count:
+        out += await cards.moved(event, doc, [event.beat_index], "video_ready", ports.docs)
+    return out
 
 
 # ------------------------------------------------------------------------------------------ quality gate
@@ -199,7 +234,7 @@ async def handle_chunk_completed(event: ChunkCompleted, ports: Ports) -> list[Ev
 async def handle_quality_scored(event: QualityScored, ports: Ports) -> list[Event]:
     """A chunk take's score under a quality gate: keep it (and go on as the fan-in does) or render it again."""
     gid = event.generation_id
-    if event.kind != "chunk":
+    if event.kind != "chunk" or event.ad_version > 1:  # the gate judges the first version's chunks
         return []
     doc = await ports.docs.get(gid)
     threshold = doc.spec.quality_threshold if doc is not None else None
@@ -227,7 +262,10 @@ async def handle_quality_scored(event: QualityScored, ports: Ports) -> list[Even
     doc = await ports.docs.get(gid)
     if doc is None or doc.status != STATUS:
         return [progress]
-    return [progress, *fan_in(_kept(event, kept), doc, done)]
+    out = [progress, *fan_in(_kept(event, kept), doc, done)]
+    if kept.chunk_index + 1 == kept.chunk_count:
+        out += await cards.moved(event, doc, [kept.beat_index], "video_ready", ports.docs)
+    return out
 
 
 def _init_frame_of(doc: GenerationDoc, beat: int, chunk: int) -> ArtifactRef:

@@ -28,9 +28,11 @@ def beat_plan(plan: Plan, spec: GenerationSpec, beat_index: int, chunk_duration_
 
 
 def chunk_request(
-    cause: Event, spec: GenerationSpec, plan: Plan, chunk: ChunkPlan, init_frame: ArtifactRef, take: int = 0
+    cause: Event, spec: GenerationSpec, plan: Plan, chunk: ChunkPlan, init_frame: ArtifactRef, take: int = 0,
+    seed: int | None = None,
 ) -> ChunkRequested:
-    """The work item for one chunk (`take` > 0: a re-render below the quality threshold). Only the last beat
+    """The work item for one chunk (`take` > 0: a re-render below the quality
+    threshold; `seed`: the beat's video seed in a later version). Only the last beat
     carries the call to action (that is how a chunk knows it closes the ad)."""
     beat = plan.beats[chunk.beat_index]
     is_last = chunk.beat_index == len(plan.beats) - 1
@@ -51,6 +53,7 @@ def chunk_request(
         call_to_action=plan.call_to_action if is_last else "",
         spec=spec,
         take=take,
+        seed=seed,
     )
 
 

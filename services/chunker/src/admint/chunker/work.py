@@ -9,6 +9,7 @@ from admint.chunker.requests import PRODUCER
 from admint.chunker.timeline import BeatLayout, overlay_windows, transition_keyframes, windows_in_chunk
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.chunks import CaptionShown, ChunkCompleted, ChunkRequested
+from admint.core import keys
 from admint.core.document import ChunkEntry, chunk_item
 from admint.core.errors import TransientProviderError
 from admint.core.events import follow
@@ -21,9 +22,10 @@ MIN_CAPTION_S = 0.3
 
 
 def cost_key(event: ChunkRequested) -> str:
-    """The chunk take's entry in the generation's costs (a redelivery overwrites it; each take is priced)."""
+    """The chunk take's entry in the generation's costs (a redelivery overwrites it; each take is priced; a later
+    version has its own)."""
     take = f":t{event.take}" if event.take else ""
-    return f"chunk:{chunk_item(event.beat_index, event.chunk_index)}{take}"
+    return keys.cost_key(f"chunk:{chunk_item(event.beat_index, event.chunk_index)}{take}", event.ad_version)
 
 
 def take_seed(seed: int, take: int) -> int:
@@ -36,8 +38,8 @@ def video_request(event: ChunkRequested, init_png: bytes, workdir: Path) -> Vide
     return VideoRequest(
         init_frame_png=init_png, prompt=event.prompt, camera_movement=event.camera_movement,
         duration_s=event.requested_duration_s, size=spec.size, fps=spec.fps,
-        seed=take_seed(spec.seed, event.take), energy=event.energy, beat_offset_s=event.beat_offset_s,
-        beat_length_s=event.beat_length_s,
+        seed=take_seed(event.seed if event.seed is not None else spec.seed, event.take),
+        energy=event.energy, beat_offset_s=event.beat_offset_s, beat_length_s=event.beat_length_s,
         workdir=workdir, needed_duration_s=event.needed_duration_s, beat_index=event.beat_index,
     )
 

@@ -7,6 +7,7 @@ deterministic, so the stream drops true duplicates).
 
 from admint.contracts.export import ExportCompleted
 from admint.contracts.generation import GenerationCompleted
+from admint.contracts.interactive import VersionCompleted
 from admint.contracts.stitch import StitchCompleted
 from admint.core.service import Infra, Route, ServiceSpec
 from admint.exporter.config import ExporterSettings
@@ -24,5 +25,5 @@ SERVICE = ServiceSpec(
     settings=ExporterSettings,
     routes={StitchCompleted: Route(handle_stitch_completed, skip_terminal=False)},
     ports=build_ports,
-    produces=(ExportCompleted, GenerationCompleted),
+    produces=(ExportCompleted, GenerationCompleted, VersionCompleted),
 )

@@ -15,6 +15,7 @@ from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.envelope import Event
 from admint.contracts.export import ExportCompleted, Rendition, SpecCheck
 from admint.contracts.generation import GenerationCompleted, RenditionSummary
+from admint.contracts.interactive import VersionCompleted
 from admint.contracts.stages import PIPELINE
 from admint.contracts.stitch import StitchCompleted
 from admint.core import keys
@@ -59,6 +60,8 @@ class Built:
 
 async def handle_stitch_completed(event: StitchCompleted, ports: Ports) -> list[Event]:
     gid = event.generation_id
+    if event.ad_version > 1:
+        return await _export_version(event, ports)
     status = await ports.docs.status(gid)
     if status == "completed":
         return await _replay(event, ports)
@@ -105,14 +108,15 @@ async def _build(event: StitchCompleted, ports: Ports, master: Path, workdir: Pa
 
 
 async def _store(event: StitchCompleted, ports: Ports, built: list[Built], pictures: PosterImages) -> ExportsSection:
-    """Upload poster, thumbnail and renditions (with fresh links): the exports section to record."""
-    gid, expiry_s = event.generation_id, ports.settings.presign_expiry_s
-    poster = await ports.blobs.put_bytes(keys.poster_key(gid), pictures.poster, "image/jpeg")
-    thumb = await ports.blobs.put_bytes(keys.thumbnail_key(gid), pictures.thumbnail, "image/jpeg")
+    """Upload poster, thumbnail and renditions (with fresh links): the exports section to record (a later version's
+    under its own keys)."""
+    gid, expiry_s, v = event.generation_id, ports.settings.presign_expiry_s, event.ad_version
+    poster = await ports.blobs.put_bytes(keys.poster_key(gid, v), pictures.poster, "image/jpeg")
+    thumb = await ports.blobs.put_bytes(keys.thumbnail_key(gid, v), pictures.thumbnail, "image/jpeg")
     expires = datetime.now(UTC) + timedelta(seconds=expiry_s)
     renditions = []
     for b in built:
-        key = keys.export_key(gid, b.plan.aspect)
+        key = keys.export_key(gid, b.plan.aspect, v)
         ref = await ports.blobs.put_file(key, b.path, "video/mp4")
         url = await ports.blobs.presign_get(key, expiry_s)
         renditions.append(rendition(b.plan, ref, url, expires, b.check))
@@ -158,6 +162,53 @@ async def _replay(event: StitchCompleted, ports: Ports) -> list[Event]:
         for r in doc.exports.renditions
     ]
     return list(_events(event, renditions, doc.exports.poster, doc.exports.thumbnail, doc.cost_total()))
+
+
+async def _export_version(event: StitchCompleted, ports: Ports) -> list[Event]:
+    """A later version: its renditions, poster and links under its own keys; then it is the ad's newest version."""
+    gid, version = event.generation_id, event.ad_version
+    doc = await ports.docs.get(gid)
+    section = doc.ad_version(version) if doc is not None else None
+    if doc is None or section is None:
+        return []
+    if section.state == "completed" and section.exports is not None:
+        return list(_version_events(event, await _fresh(section.exports.renditions, ports), section.exports,
+                                    doc.version_cost(version)))
+    if section.state != "rendering":
+        log.info("version %d of %s is %s; nothing to export", version, gid, section.state)
+        return []
+    first_beat = first_beat_s(section.plan, event.duration_s)
+    async with scratch_dir(ports.settings.workdir, PRODUCER, gid, event.id) as workdir:
+        master = await ports.blobs.get_file(event.master.key, workdir / "master.mp4")
+        built, pictures = await _make(event, ports, master, first_beat, workdir)
+        exports = await _store(event, ports, built, pictures)
+        await ports.docs.record_version_exports(gid, version, exports)
+        failure = spec_failure(exports.renditions)
+        if failure is not None:
+            raise failure
+    cost = (await ports.docs.get(gid) or doc).version_cost(version)
+    if not await ports.docs.complete_version(gid, version, cost):
+        log.info("version %d of %s ended while it was exported; not announcing it", version, gid)
+        return []
+    log.info("version %d exported: %s", version, ", ".join(r.aspect for r in exports.renditions))
+    return list(_version_events(event, exports.renditions, exports, cost))
+
+
+def _version_events(event: StitchCompleted, renditions: list[Rendition], exports: ExportsSection,
+                    cost: float) -> tuple[ExportCompleted, VersionCompleted]:
+    exported = follow(event, ExportCompleted, PRODUCER, renditions=renditions, poster=exports.poster,
+                      thumbnail=exports.thumbnail)
+    done = follow(event, VersionCompleted, PRODUCER, master=event.master,
+                  renditions=[RenditionSummary(aspect=r.aspect, video=r.video) for r in renditions],
+                  duration_s=event.duration_s, cost_usd=cost)
+    return exported, done
+
+
+async def _fresh(renditions: list[Rendition], ports: Ports) -> list[Rendition]:
+    expiry_s = ports.settings.presign_expiry_s
+    expires = datetime.now(UTC) + timedelta(seconds=expiry_s)
+    return [r.model_copy(update={"url": await ports.blobs.presign_get(r.video.key, expiry_s),
+                                 "url_expires_at": expires}) for r in renditions]
 
 
 async def cleanup(generation_id: str, blobs: ObjectStore) -> int:

@@ -1,10 +1,23 @@
 """The planner, declared: settings, one route, and its ports (the planner model chosen from settings)."""
 
 from admint.contracts.generation import GenerationRequested
-from admint.contracts.storyboard import PlanCompleted
-from admint.core.service import Infra, ServiceSpec
+from admint.contracts.interactive import (
+    BeatUpdated,
+    CheckpointReached,
+    FeedbackInterpreted,
+    FeedbackRequested,
+    GenerationExpired,
+    MoodsRequested,
+    PlanChanged,
+    VersionFailed,
+    VersionRequested,
+)
+from admint.contracts.storyboard import FrameRequested, PlanCompleted
+from admint.core.service import Infra, Route, ServiceSpec
 from admint.planner.config import PlannerSettings
-from admint.planner.fallback import FallbackPlanner
+from admint.planner.fallback import FallbackFeedbackInterpreter, FallbackPlanner
+from admint.planner.feedback import FeedbackInterpreter, OfflineFeedbackInterpreter
+from admint.planner.feedback_flow import handle_feedback_requested
 from admint.planner.handlers import Ports, handle_generation_requested
 from admint.planner.offline import OfflinePlanner
 from admint.planner.openai_planner import OpenAIPlanner
@@ -28,14 +41,29 @@ def build_planner(settings: PlannerSettings) -> PlannerModel:
     return FallbackPlanner(primary, offline)
 
 
+def build_interpreter(settings: PlannerSettings) -> FeedbackInterpreter:
+    """The offline rules by default; the OpenAI planner (the rules standing in when it is unavailable) on request."""
+    planner = build_planner(settings)
+    if isinstance(planner, FallbackPlanner) and isinstance(planner.primary, OpenAIPlanner):
+        return FallbackFeedbackInterpreter(planner.primary, OfflineFeedbackInterpreter())
+    return OfflineFeedbackInterpreter()
+
+
 def build_ports(settings: PlannerSettings, infra: Infra) -> Ports:
-    return Ports(docs=infra.docs, planner=build_planner(settings))
+    return Ports(docs=infra.docs, planner=build_planner(settings), interpreter=build_interpreter(settings),
+                 deadline_s=settings.approval_deadline_s)
 
 
 SERVICE = ServiceSpec(
     name="planner",
     settings=PlannerSettings,
-    routes={GenerationRequested: handle_generation_requested},
+    routes={
+        GenerationRequested: handle_generation_requested,
+        # feedback may come after completion (a new version): the handler checks where the generation is
+        FeedbackRequested: Route(handle_feedback_requested, skip_terminal=False),
+    },
     ports=build_ports,
-    produces=(PlanCompleted,),
+    produces=(PlanCompleted, MoodsRequested, CheckpointReached, BeatUpdated, FeedbackInterpreted, PlanChanged,
+              FrameRequested, VersionRequested, VersionFailed, GenerationExpired),
+    sweeps_checkpoints=True,
 )

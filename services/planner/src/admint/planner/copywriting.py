@@ -6,10 +6,8 @@ from string import Formatter
 
 from admint.planner.brief import BriefFacts
 from admint.planner.library import FrameworkDef, Lexicon, placeholders
+from admint.plans.limits import CAPTION_MAX, CTA_MAX
 
-CAPTION_MAX = 48
-"""Two short lines on a 9:16 frame; the contract allows 120 but on-screen copy must stay glanceable."""
-CTA_MAX = 32
 _BREAKS = re.compile(r"\s+(?:without|with|for|in|by|while|so|of|to|on|at|from|because|when|and)\s+", re.I)
 
 

@@ -13,7 +13,7 @@ Reading order, and why:
 import asyncio
 import re
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from admint.contracts.common import FrameSize
 from admint.contracts.feedback import BeatEdit, BeatRegeneration, FeedbackIntent, FeedbackKind, RenderHints
@@ -21,9 +21,10 @@ from admint.contracts.plan import Plan
 from admint.planner.beat_refs import EVERY, MISSING, TOKEN, mark_references, references_in
 from admint.planner.copy_statements import CLAUSE_BREAK, CopyStatement, take_copy_statements
 from admint.planner.feedback_lexicon import FeedbackLexicon, load_feedback_lexicon, phrase_key
-from admint.planner.plan_edits import PlanEditError, apply_plan_edits, beat_label
+from admint.planner.interpreter import FeedbackInterpreter as FeedbackInterpreter  # the port, re-exported
 from admint.planner.retiming import Retimed, retime, step
-from admint.planner.steering import merge_hints
+from admint.plans.plan_edits import PlanEditError, apply_plan_edits, beat_label
+from admint.plans.steering import merge_hints
 
 OFFLINE_INTERPRETER = "offline-rules"
 CALL_TO_ACTION = -3
@@ -35,16 +36,6 @@ WORD = re.compile(r"[\w']+")
 NUMBER_WORDS = {"five": 5, "ten": 10, "fifteen": 15, "twenty": 20}
 SPELLING = {"color": "colour", "colors": "colours", "colorful": "colourful", "gray": "grey", "dont": "don't"}
 SPELLING_WORD = re.compile(rf"\b(?:{'|'.join(SPELLING)})\b")
-
-
-class FeedbackInterpreter(Protocol):
-    """Port of the planner: a message about a plan → what it asks for (never applied by the interpreter)."""
-
-    name: str
-
-    async def interpret_feedback(
-        self, plan: Plan, message: str, beat: int | None = None, *, size: FrameSize | None = None
-    ) -> FeedbackIntent: ...
 
 
 class OfflineFeedbackInterpreter:

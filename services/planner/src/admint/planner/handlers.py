@@ -1,4 +1,5 @@
-"""Planner handler: generation.requested.v1 → plan stored on the generation → plan.completed.v1."""
+"""Planner handler: generation.requested.v1 → plan stored on the generation → plan.completed.v1 (or, for an
+interactive generation, its first checkpoint: after_plan.py)."""
 
 import logging
 from collections.abc import Callable
@@ -7,11 +8,11 @@ from dataclasses import dataclass, field
 from admint.contracts.common import CostEntry
 from admint.contracts.envelope import Event
 from admint.contracts.generation import GenerationRequested, StageProgress
-from admint.contracts.plan import Plan
-from admint.contracts.storyboard import PlanCompleted
 from admint.core.errors import PermanentError
 from admint.core.events import follow
 from admint.core.stores import GenerationStore
+from admint.planner.after_plan import after_planning
+from admint.planner.interpreter import FeedbackInterpreter
 from admint.providers.ports import PlannerModel
 from admint.providers.registry import load_registry
 
@@ -30,6 +31,10 @@ class Ports:
     docs: GenerationStore
     planner: PlannerModel
     price: Callable[[str], float] = field(default=registry_price)
+    interpreter: FeedbackInterpreter | None = None
+    """Reads the owner's feedback (feedback_flow.py; None: the offline rules)."""
+    deadline_s: float = 7 * 24 * 3600
+    """Approval deadline announced with a checkpoint (ADMINT_APPROVAL_DEADLINE_S)."""
 
 
 async def handle_generation_requested(event: GenerationRequested, ports: Ports) -> list[Event]:
@@ -39,9 +44,9 @@ async def handle_generation_requested(event: GenerationRequested, ports: Ports) 
         raise PermanentError("The generation record does not exist, so it cannot be planned.",
                              detail=f"no document for generation {gid}")
     if doc.plan is not None:
-        # redelivery after the plan was stored: republish that plan (same msg id), never re-plan — a cloud
-        # planner would answer differently and the two plans would race through the pipeline
-        return [_completed(event, doc.plan)]
+        # redelivery after the plan was stored: republish what followed it (same msg ids), never re-plan — a
+        # cloud planner would answer differently and the two plans would race through the pipeline
+        return await after_planning(event, doc.plan, ports.docs, ports.deadline_s)
     if not await ports.docs.enter(gid, "planning"):
         log.info("generation %s is past planning (status %s); nothing to do", gid, doc.status)
         return []
@@ -56,9 +61,5 @@ async def handle_generation_requested(event: GenerationRequested, ports: Ports) 
     if plan.fallback_reason:
         out.append(follow(event, StageProgress, PRODUCER, stage="planning", done=1, total=1, item="fallback",
                           message=f"Planned with {plan.planner_model}: {plan.fallback_reason}"[:500]))
-    out.append(_completed(event, plan))
+    out += await after_planning(event, plan, ports.docs, ports.deadline_s)
     return out
-
-
-def _completed(event: GenerationRequested, plan: Plan) -> PlanCompleted:
-    return follow(event, PlanCompleted, PRODUCER, spec=event.spec, plan=plan)

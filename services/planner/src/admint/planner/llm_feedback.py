@@ -18,10 +18,10 @@ from pydantic import ValidationError
 from admint.contracts.common import FrameSize
 from admint.contracts.feedback import FeedbackIntent
 from admint.contracts.plan import Plan
-from admint.planner.copywriting import CAPTION_MAX
 from admint.planner.llm_plan import strip_unsupported
-from admint.planner.plan_edits import PlanEditError, beat_label
-from admint.planner.steering import apply_intent
+from admint.plans.limits import CAPTION_MAX
+from admint.plans.plan_edits import PlanEditError, beat_label
+from admint.plans.steering import apply_intent
 
 PROMPTS_FILE = Path(__file__).with_name("data") / "feedback_prompts.yaml"
 OURS = ("interpreter", "fallback_reason")

@@ -7,7 +7,7 @@ further out), so the change stays local to where the user pointed.
 
 from dataclasses import dataclass
 
-from admint.planner.plan_edits import ALLOWED_DURATIONS, allowed_durations
+from admint.plans.plan_edits import ALLOWED_DURATIONS, allowed_durations
 
 STEP = min(ALLOWED_DURATIONS)
 SHORTEST, LONGEST = min(ALLOWED_DURATIONS), max(ALLOWED_DURATIONS)

@@ -35,5 +35,5 @@ class FfmpegStitchEncoder:
         return await stitch(
             job.clips, job.targets, job.overlap, width=job.width, height=job.height, fps=job.fps, out=job.out,
             workdir=job.workdir, music=music, transition=self.transition, concurrency=self.concurrency,
-            max_fit=job.max_fit,
+            max_fit=job.max_fit, reuse=job.reuse,
         )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.chunks import ChunksCompleted
-from admint.core.document import MasterSection
+from admint.core.document import MasterSection, WindowRecord
 from admint.core.errors import PermanentError
 from admint.stitcher.ports import StitchResult
 from admint.stitcher.timeline import beat_targets
@@ -83,4 +83,6 @@ def master_section(
         has_audio=result.has_audio, music_model=bed.model, music_error=bed.error,
         copied_frames=result.copied_frames, encoded_frames=result.encoded_frames,
         transition_windows=result.windows, normalised_chunks=result.normalised,
+        reused_windows=result.reused_windows,
+        windows=[WindowRecord(fingerprint=w.fingerprint, start=w.start, frames=w.frames) for w in result.placed],
     )

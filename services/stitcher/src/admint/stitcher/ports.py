@@ -18,6 +18,8 @@ class ClipFile:
     beat: int
     chunk: int
     path: Path
+    sha256: str = ""
+    """Its content hash, when known (the chunk's ArtifactRef): part of the fingerprint of the windows it feeds."""
 
     @property
     def id(self) -> str:
@@ -39,6 +41,25 @@ class RenderJob:
     workdir: Path
     max_fit: int | None = None
     """A beat whose chunks miss its target by more frames than this is refused (TimelineError)."""
+    reuse: "ReusedWindows | None" = None
+    """Windows an earlier master of the same ad already holds: copied from it instead of encoded again."""
+
+
+@dataclass(frozen=True)
+class PlacedWindow:
+    """A transition window in a master: what it was made from (fingerprint) and where its frames are."""
+
+    fingerprint: str
+    start: int
+    frames: int
+
+
+@dataclass(frozen=True)
+class ReusedWindows:
+    """An earlier master (a previous version of the ad) and the windows it holds, by fingerprint."""
+
+    master: Path
+    windows: Sequence[PlacedWindow]
 
 
 @dataclass(frozen=True)
@@ -54,6 +75,10 @@ class StitchResult:
     """Chunks that were not stream-compatible and had to be re-encoded first."""
     assembled_by: str = ""
     """How the master was written: "sample-tables" (join_mp4) or "ffmpeg-concat" (the fallback)."""
+    placed: Sequence[PlacedWindow] = ()
+    """Every window of this master, where it sits (so a later version can reuse it)."""
+    reused_windows: int = 0
+    """Windows copied from an earlier master instead of encoded."""
 
 
 BedSource = Callable[[], Awaitable[Path | None]]

@@ -13,6 +13,7 @@ Only the windows are decoded and encoded; everything else moves as compressed pa
 
 import asyncio
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -26,8 +27,8 @@ from admint.media.ffmpeg import MediaToolError, ffmpeg, ffprobe_binary, run_tool
 from admint.media.house import HOUSE, HouseFormat
 from admint.media.mp4 import read_track
 from admint.media.mp4_join import JoinUnsupported, Span, join_mp4
-from admint.stitcher.ports import BedSource, ClipFile, StitchResult
-from admint.stitcher.timeline import BeatClips, Clip, Piece, Timeline, Window, plan_timeline
+from admint.stitcher.ports import BedSource, ClipFile, PlacedWindow, ReusedWindows, StitchResult
+from admint.stitcher.timeline import BeatClips, Clip, Piece, Segment, Timeline, Window, plan_timeline
 
 log = logging.getLogger(__name__)
 
@@ -273,23 +274,31 @@ async def count_frames(path: Path) -> int:
 
 async def assemble(
     timeline: Timeline, clips: dict[str, Clip], paths: dict[str, Path], window_paths: dict[int, Path],
-    audio: Path | None, out: Path, workdir: Path,
+    audio: Path | None, out: Path, workdir: Path, reused: dict[int, Span] | None = None,
 ) -> str:
-    """Write the master from the copied pieces and the encoded windows, with the bed muxed in.
+    """Write the master from the copied pieces and the windows (encoded now, or `reused` spans of an earlier
+    master), with the bed muxed in.
 
     Straight from the MP4 sample tables when the files allow it (no process, nothing decoded: ~0.05 s for a
     30 s 1080p master); otherwise ffmpeg splits the chunks at keyframes and its concat demuxer joins the parts
-    (~1.5 s of CPU, most of it decoding frames to probe each part). Returns which way was taken.
+    (~1.5 s of CPU, most of it decoding frames to probe each part). Returns which way was taken. The fallback
+    needs every window as a file: the caller encodes reused windows after all before taking it (JoinUnsupported
+    is raised to it when `reused` is given).
     """
-    spans = [
-        Span(paths[s.piece.clip], s.piece.start, s.piece.end) if s.piece
-        else Span(window_paths[timeline.window_of(s).index], 0, timeline.window_of(s).out_frames)
-        for s in timeline.segments
-    ]
+    reused = reused or {}
+
+    def window_span(segment: Segment) -> Span:
+        window = timeline.window_of(segment)
+        return reused.get(window.index) or Span(window_paths[window.index], 0, window.out_frames)
+
+    spans = [Span(paths[s.piece.clip], s.piece.start, s.piece.end) if s.piece else window_span(s)
+             for s in timeline.segments]
     try:
         await asyncio.to_thread(join_mp4, spans, audio, out)
         return "sample-tables"
     except JoinUnsupported as exc:
+        if reused:
+            raise
         log.info("joining by sample tables is not possible (%s); using ffmpeg's concat", exc)
     pieces = await split_clips(timeline, clips, paths, workdir)
     segments = [pieces[s.piece] if s.piece else window_paths[timeline.window_of(s).index] for s in timeline.segments]
@@ -345,6 +354,52 @@ async def extradata_of(path: Path) -> str:
     return out.decode().strip().split(":")[-1]
 
 
+def window_fingerprint(window: Window, hashes: dict[str, str], *, fps: int, width: int, height: int,
+                       transition: str, fast: bool) -> str:
+    """What a window is made of — its kind, the exact frames of the chunks it blends (by content), its length,
+    the transition and the encoder settings — as one hash: equal fingerprints, equal windows."""
+    parts = {
+        "kind": window.kind, "a_frames": window.a_frames, "overlap": window.overlap,
+        "a": [(hashes[p.clip], p.start, p.end) for p in window.a],
+        "b": [(hashes[p.clip], p.start, p.end) for p in window.b],
+        "fps": fps, "size": [width, height], "transition": transition, "fast": fast,
+        "house": dataclasses.asdict(house_at(fps)),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def content_hashes(files: Sequence[ClipFile]) -> dict[str, str]:
+    """Each chunk's content hash: the one it was stored with, else hashed from the file."""
+    async def one(f: ClipFile) -> str:
+        return f.sha256 or await asyncio.to_thread(lambda: hashlib.sha256(f.path.read_bytes()).hexdigest())
+
+    return {f.id: h for f, h in zip(files, await asyncio.gather(*(one(f) for f in files)), strict=True)}
+
+
+def placed_windows(timeline: Timeline, fingerprints: dict[int, str]) -> list[PlacedWindow]:
+    """Where each window sits in the master (its first frame and length), with its fingerprint."""
+    out, at = [], 0
+    for segment in timeline.segments:
+        frames = timeline.frames_of(segment)
+        if segment.window is not None:
+            out.append(PlacedWindow(fingerprints[segment.window], at, frames))
+        at += frames
+    return out
+
+
+def reusable(timeline: Timeline, fingerprints: dict[int, str], reuse: ReusedWindows | None) -> dict[int, Span]:
+    """The windows an earlier master already holds (same fingerprint, same length), as spans of that master."""
+    if reuse is None:
+        return {}
+    held = {w.fingerprint: w for w in reuse.windows}
+    spans = {}
+    for window in timeline.windows:
+        found = held.get(fingerprints[window.index])
+        if found is not None and found.frames == window.out_frames:
+            spans[window.index] = Span(reuse.master, found.start, found.start + found.frames)
+    return spans
+
+
 async def stitch(
     files: Sequence[ClipFile],
     beat_targets: Sequence[int],
@@ -359,6 +414,7 @@ async def stitch(
     transition: str = "fade",
     concurrency: int | None = None,
     max_fit: int | None = None,
+    reuse: ReusedWindows | None = None,
 ) -> StitchResult:
     """Join house-format chunks into a master of exactly sum(targets) - overlap * (beats - 1) frames.
 
@@ -371,26 +427,51 @@ async def stitch(
     cores = concurrency or max(1, os.cpu_count() or 1)
     expected = sum(beat_targets) - overlap_frames * (len(beat_targets) - 1)
     paths, probes, normalised = await _house_inputs(files, workdir, width, height, fps)
+    hashes = await content_hashes(files)
+    reused: dict[int, Span] = {}
     for attempt in (0, 1):
         timeline = plan_timeline(beats_of(probes, files, beat_targets), overlap_frames, max_fit)
         if timeline.total_frames != expected:
             raise MediaToolError(f"internal: planned {timeline.total_frames} frames, expected {expected}")
         clips = {p.clip.id: p.clip for p in probes}
-        groups = window_groups(len(timeline.windows), cores)
-        batches = [timeline.windows[g::groups] for g in range(groups)]
-        jobs = [encode_windows(batch, paths, workdir, fps, transition, fast=not attempt) for batch in batches]
-        encoded = await asyncio.gather(*jobs)
-        window_paths = {i: p for batch in encoded for i, p in batch.items()}
-        if not window_paths or attempt or await extradata_of(window_paths[0]) == probes[0].extradata:
+        fingerprints = {w.index: window_fingerprint(w, hashes, fps=fps, width=width, height=height,
+                                                    transition=transition, fast=not attempt)
+                        for w in timeline.windows}
+        reused = reusable(timeline, fingerprints, reuse) if not normalised else {}
+        window_paths = await _encode(timeline.windows, reused, paths, workdir, fps, transition, cores, attempt)
+        if not window_paths or attempt or await extradata_of(next(iter(window_paths.values()))) == \
+                probes[0].extradata:
             break
         # the chunks were encoded with other parameter sets than ours: bring them all to ours (and encode the
         # windows with the plain house settings), once
         paths, probes, normalised = await _house_inputs(files, workdir, width, height, fps, everything=True)
     audio = await music() if music is not None else None
-    assembled_by = await assemble(timeline, clips, paths, window_paths, audio, out, workdir)
+    try:
+        assembled_by = await assemble(timeline, clips, paths, window_paths, audio, out, workdir, reused)
+    except JoinUnsupported as exc:  # the fallback needs every window as a file: encode the reused ones after all
+        log.info("reused windows cannot be joined by sample tables (%s); encoding them", exc)
+        window_paths |= await _encode([w for w in timeline.windows if w.index in reused], {}, paths, workdir, fps,
+                                      transition, cores, 0)
+        reused = {}
+        assembled_by = await assemble(timeline, clips, paths, window_paths, audio, out, workdir)
     frames = await count_frames(out)
+    encoded_frames = sum(w.out_frames for w in timeline.windows if w.index not in reused)
     return StitchResult(
         path=out, frames=frames, expected_frames=expected, copied_frames=timeline.copied_frames,
-        encoded_frames=timeline.encoded_frames, windows=len(timeline.windows), has_audio=audio is not None,
-        normalised=normalised, assembled_by=assembled_by,
+        encoded_frames=encoded_frames, windows=len(timeline.windows), has_audio=audio is not None,
+        normalised=normalised, assembled_by=assembled_by, placed=placed_windows(timeline, fingerprints),
+        reused_windows=len(reused),
     )
+
+
+async def _encode(windows: Sequence[Window], reused: dict[int, Span], paths: dict[str, Path], workdir: Path, fps: int,
+                  transition: str, cores: int, attempt: int) -> dict[int, Path]:
+    """Encode the windows not reused, spread over a few ffmpeg runs."""
+    todo = [w for w in windows if w.index not in reused]
+    if not todo:
+        return {}
+    groups = window_groups(len(todo), cores)
+    batches = [todo[g::groups] for g in range(groups)]
+    encoded = await asyncio.gather(*(encode_windows(batch, paths, workdir, fps, transition, fast=not attempt)
+                                     for batch in batches))
+    return {i: p for batch in encoded for i, p in batch.items()}

@@ -1,5 +1,7 @@
-"""The storyboard, declared: settings, three routes (fan-out, one frame, fan-in) and their ports."""
+"""The storyboard, declared: settings, its routes (fan-out, one frame, fan-in; mood boards and a new version's
+frames: studio.py) and their ports."""
 
+from admint.contracts.interactive import BeatUpdated, CheckpointReached, MoodsRequested, VersionRequested
 from admint.contracts.storyboard import (
     FrameCompleted,
     FrameRequested,
@@ -14,12 +16,13 @@ from admint.storyboard.handlers import handle_frame_completed, handle_frame_requ
 from admint.storyboard.heal import heal_storyboard
 from admint.storyboard.offline_image import OfflineImageModel
 from admint.storyboard.ports import Ports
+from admint.storyboard.studio import handle_moods_requested, handle_version_requested
 
 
 def build_ports(settings: StoryboardSettings, infra: Infra) -> Ports:
     image = build_image_model(settings, OfflineImageModel, shared_slots=infra.slots.hold)
     return Ports(docs=infra.docs, blobs=infra.blobs, image=image, codec=OpenCVFrameCodec(),
-                 frame_lock=lambda name: infra.slots.hold(name, 1))
+                 frame_lock=lambda name: infra.slots.hold(name, 1), deadline_s=settings.approval_deadline_s)
 
 
 SERVICE = ServiceSpec(
@@ -29,8 +32,10 @@ SERVICE = ServiceSpec(
         PlanCompleted: handle_plan_completed,
         FrameRequested: handle_frame_requested,
         FrameCompleted: handle_frame_completed,
+        MoodsRequested: handle_moods_requested,
+        VersionRequested: handle_version_requested,
     },
     ports=build_ports,
     heal=heal_storyboard,
-    produces=(FrameRequested, FrameCompleted, StoryboardCompleted),
+    produces=(FrameRequested, FrameCompleted, StoryboardCompleted, CheckpointReached, BeatUpdated),
 )

@@ -6,12 +6,14 @@ Kept apart from the handlers so the fan-out/fan-in logic is testable without sto
 
 import hashlib
 import json
+from collections.abc import Mapping
 
 from admint.contracts.common import CostEntry
 from admint.contracts.generation import GenerationSpec, StageProgress
-from admint.contracts.plan import Plan
+from admint.contracts.plan import Plan, Style
 from admint.contracts.stages import Stage
 from admint.contracts.storyboard import FrameCompleted, FrameRef, FrameRequested, PlanCompleted
+from admint.core import keys
 from admint.core.document import FrameEntry, GenerationDoc
 from admint.core.events import follow
 from admint.providers.ports import ImageRequest
@@ -24,8 +26,9 @@ class IncompleteStoryboard(Exception):
     """The fan-in count says complete but a frame or the plan is not recorded (should not happen; retried)."""
 
 
-def frame_requests(event: PlanCompleted) -> list[FrameRequested]:
-    """One work item per beat: frames render in parallel across storyboard replicas."""
+def frame_requests(event: PlanCompleted, beat_styles: Mapping[str, Style] | None = None) -> list[FrameRequested]:
+    """One work item per beat: frames render in parallel across storyboard replicas. A beat with its own look
+    (interactive feedback such as "beat 1 warmer") renders with it instead of the plan's style."""
     plan = event.plan
     return [
         follow(
@@ -34,7 +37,7 @@ def frame_requests(event: PlanCompleted) -> list[FrameRequested]:
             PRODUCER,
             beat=beat,
             beat_count=len(plan.beats),
-            style=plan.style,
+            style=(beat_styles or {}).get(str(beat.index), plan.style),
             spec=event.spec,
             product=plan.product,
         )
@@ -61,7 +64,7 @@ def image_request(event: FrameRequested, product_image: bytes | None) -> ImageRe
         beat=event.beat,
         style=event.style,
         size=event.spec.size,
-        seed=event.spec.seed,
+        seed=event.seed if event.seed is not None else event.spec.seed,
         product=event.product,
         product_image=product_image,
     )
@@ -83,9 +86,12 @@ def frame_fingerprint(event: FrameRequested, model: str) -> str:
     return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def frame_cost(beat: int, frame: FrameEntry) -> CostEntry:
-    """One entry per beat: a re-render overwrites it, so costs never double."""
-    return CostEntry(key=f"storyboard:{beat}", stage=STAGE, model=frame.model, units=1, usd=frame.cost_usd)
+def frame_cost(beat: int, frame: FrameEntry, version: int = 1) -> CostEntry:
+    """One entry per beat and take: a re-render of the same take overwrites it (costs never double), a new take
+    is a new cost (of the version it is made for)."""
+    key = f"storyboard:{beat}" + (f":t{frame.take}" if frame.take else "")
+    return CostEntry(key=keys.cost_key(key, version), stage=STAGE, model=frame.model, units=1,
+                     usd=frame.cost_usd)
 
 
 def frame_completed(event: FrameRequested, frame: FrameEntry) -> FrameCompleted:
@@ -99,12 +105,14 @@ def frame_completed(event: FrameRequested, frame: FrameEntry) -> FrameCompleted:
         model=frame.model,
         cost_usd=frame.cost_usd,
         reused_from=frame.reused_from,
+        take=event.take,
     )
 
 
-def recorded(event: FrameCompleted) -> FrameEntry:
+def recorded(event: FrameCompleted, seed: int | None = None) -> FrameEntry:
     """What the fan-in records for a completed frame."""
-    return FrameEntry(image=event.image, model=event.model, cost_usd=event.cost_usd, reused_from=event.reused_from)
+    return FrameEntry(image=event.image, model=event.model, cost_usd=event.cost_usd, take=event.take, seed=seed,
+                      reused_from=event.reused_from)
 
 
 def progress(event: FrameCompleted, count: int) -> StageProgress:

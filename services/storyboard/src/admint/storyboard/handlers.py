@@ -17,9 +17,10 @@ from admint.core.errors import PermanentError, TransientError
 from admint.core.events import follow
 from admint.providers.pricing import call_price
 from admint.providers.registry import load_registry
-from admint.storyboard import board
+from admint.storyboard import board, studio
 from admint.storyboard.board import PRODUCER, IncompleteStoryboard
 from admint.storyboard.ports import NotAnImage, Ports
+from admint.storyboard.product import product_image
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +30,14 @@ async def handle_plan_completed(event: PlanCompleted, ports: Ports) -> list[Even
     if not await ports.docs.start_storyboard(gid, len(event.plan.beats), ports.image.name):
         log.info("generation %s is past storyboarding; not fanning out again", gid)
         return []
-    return [board.started(event), *board.frame_requests(event)]
+    styles = (await ports.docs.get(gid) or None) if event.spec.interactive else None
+    return [board.started(event), *board.frame_requests(event, styles.beat_styles if styles else None)]
 
 
 async def handle_frame_requested(event: FrameRequested, ports: Ports) -> list[Event]:
     gid, beat = event.generation_id, event.beat.index
+    if event.take or event.ad_version > 1:
+        return await studio.render_take(event, ports, _render)
     key = keys.storyboard_key(gid, beat)
     doc = await ports.docs.get(gid)
     stored = doc.storyboard.frame(beat) if doc is not None else None
@@ -74,14 +78,21 @@ async def _copy_shared(event: FrameRequested, key: str, group: str, fingerprint:
 
 async def handle_frame_completed(event: FrameCompleted, ports: Ports) -> list[Event]:
     gid, total = event.generation_id, event.beat_count
+    if event.take or event.ad_version > 1:
+        return await studio.take_done(event, ports)
     count = await ports.docs.frame_done(gid, event.beat_index, board.recorded(event))
     out: list[Event] = [board.progress(event, count)]
+    doc = await ports.docs.get(gid)  # (the event carries no spec: the document says whether it is interactive)
+    if doc is not None and doc.spec.interactive:
+        out += await studio.frame_ready(event, doc, ports)
     if count < total:
         return out
     try:
-        spec, plan, frames = board.assemble(await ports.docs.get(gid), total)
+        spec, plan, frames = board.assemble(doc, total)
     except IncompleteStoryboard as exc:
         raise TransientError(f"storyboard of {gid} counted complete but {exc}") from exc
+    if spec.interactive:
+        return out + await studio.storyboard_done(event, spec, plan, frames, ports)
     out.append(follow(event, StoryboardCompleted, PRODUCER, spec=spec, plan=plan, frames=frames))
     return out
 
@@ -89,7 +100,7 @@ async def handle_frame_completed(event: FrameCompleted, ports: Ports) -> list[Ev
 async def _render(event: FrameRequested, key: str, ports: Ports, share_as: str | None = None) -> FrameEntry:
     """Render the beat's frame, conform it to the spec's size and store it (not yet recorded); `share_as`: also
     where the other members of its group will find it."""
-    result = await ports.image.render(board.image_request(event, await _product_image(event, ports)))
+    result = await ports.image.render(board.image_request(event, await product_image(event.spec, ports)))
     try:
         png = await ports.codec.conform(result.png, event.spec.size)
     except NotAnImage as exc:
@@ -99,24 +110,4 @@ async def _render(event: FrameRequested, key: str, ports: Ports, share_as: str |
     ref = await ports.blobs.put_bytes(key, png, "image/png")
     if share_as is not None:
         await ports.blobs.put_bytes(share_as, png, "image/png")
-    return FrameEntry(image=ref, model=result.model, cost_usd=result.cost_usd)
-
-
-async def _product_image(event: FrameRequested, ports: Ports) -> bytes | None:
-    asset = event.spec.product_asset
-    if asset is None:
-        return None
-    try:
-        data = await ports.blobs.get_bytes(asset.key)
-    except FileNotFoundError:
-        raise PermanentError(
-            "The product image is missing from storage; upload it again.",
-            detail=f"{asset.bucket}/{asset.key}",
-        ) from None
-    try:
-        await ports.codec.check(data)
-    except NotAnImage as exc:
-        raise PermanentError(
-            "The product image could not be read; upload a PNG or JPEG.", detail=str(exc)
-        ) from exc
-    return data
+    return FrameEntry(image=ref, model=result.model, cost_usd=result.cost_usd, take=event.take, seed=event.seed)

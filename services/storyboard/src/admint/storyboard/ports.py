@@ -48,3 +48,5 @@ class Ports:
     codec: FrameCodec
     frame_lock: FrameLock = field(default=no_lock)
     """Members of a group that need the same frame take turns: the first renders it, the others copy it."""
+    deadline_s: float = 7 * 24 * 3600
+    """Approval deadline announced with a checkpoint (ADMINT_APPROVAL_DEADLINE_S)."""

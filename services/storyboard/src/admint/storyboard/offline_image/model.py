@@ -17,6 +17,7 @@ from admint.storyboard.offline_image.canvas import (
     vignette,
 )
 from admint.storyboard.offline_image.cutout import Cutout, load_cutout
+from admint.storyboard.offline_image.grading import prompt_grade
 from admint.storyboard.offline_image.scenes import Scene, compose
 from admint.storyboard.offline_image.shapes import shape_for
 
@@ -55,6 +56,7 @@ def render_frame(request: ImageRequest, cutout: Cutout | None = None) -> np.ndar
         vignette(img, 0.35)
         if palette.dark_backdrop:
             bloom(img, strength=0.25 + 0.2 * energy)
+    prompt_grade(img, request.beat.prompt)  # "warm colour grade" and the like, as a cloud model reads them
     grain(img, rng, 0.004)  # dithers gradients (no banding) yet keeps the PNG compressible
     out = to_uint8(img)
     assert out.shape == (request.size.height, request.size.width, 3)

@@ -4,25 +4,22 @@ Plan edits go through `apply_plan_edits`, the one validation shared with hand ed
 written into the plan itself (prompt terms, energy, camera move, and a global palette shift into the Style),
 because the plan is what every later stage and every later version follows: a hint that lived only in one
 render request would be lost the next time that beat is rendered. A per-beat palette shift cannot live in the
-plan-wide Style, so it travels in that beat's `BeatRender`, and as words in its prompt (cloud image models read
-the prompt, not the palette).
+plan-wide Style, so it travels in that beat's `BeatRender` (the generation document keeps it as the beat's own
+look), and as words in its prompt (cloud image models read the prompt, not the palette).
 """
 
-import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from admint.contracts.common import FrameSize
 from admint.contracts.feedback import FeedbackIntent, PaletteShift, PlanEditProblem, RenderHints
+from admint.contracts.interactive import Redo
+from admint.contracts.interactive import take_seed as take_seed  # re-exported: the seed of a beat's nth take
 from admint.contracts.plan import Beat, Plan, Style
-from admint.planner.palette import shift_palette
-from admint.planner.plan_edits import PlanEditError, apply_plan_edits
+from admint.plans.palette import shift_palette
+from admint.plans.plan_edits import PlanEditError, apply_plan_edits
 
-Redo = Literal["frame", "video", "caption"]
-"""What a changed beat needs again, most to least: a new storyboard frame (and so new video), new video from the
-kept frame, or only the chunk encode that burns in the caption."""
 FRAME_FIELDS = ("beat_id", "role", "shot_type", "action", "prompt", "energy")
 """Beat fields the storyboard frame depends on (the offline renderer reads energy and role too)."""
 VIDEO_FIELDS = ("duration_s", "camera_movement")
@@ -164,10 +161,26 @@ def redo_needed(old: Beat, new: Beat) -> Redo | None:
     return "caption" if old.caption != new.caption else None
 
 
-def take_seed(seed: int, beat_index: int, take: int) -> int:
-    """The seed of a beat's nth take: take 0 is the original render's seed, every later take a different,
-    reproducible one (so 'another take' is repeatable in tests and replays)."""
-    if take == 0:
-        return seed
-    digest = hashlib.sha256(f"take:{seed}:{beat_index}:{take}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+REDO_ORDER: dict[Redo, int] = {"caption": 1, "video": 2, "frame": 3}
+
+
+def redo_between(old: Plan, new: Plan) -> dict[int, Redo]:
+    """What each beat needs rendered again to go from `old` to `new` (a hand edit): its own fields (`redo_needed`),
+    a new call to action (burnt into the last beat's chunks) and a new palette (every frame). Beats that need
+    nothing are left out."""
+    out: dict[int, Redo] = {}
+
+    def need(index: int, redo: Redo) -> None:
+        if index not in out or REDO_ORDER[redo] > REDO_ORDER[out[index]]:
+            out[index] = redo
+
+    for before, after in zip(old.beats, new.beats, strict=True):
+        redo = redo_needed(before, after)
+        if redo is not None:
+            need(after.index, redo)
+    if old.style != new.style:
+        for beat in new.beats:
+            need(beat.index, "frame")
+    if old.call_to_action != new.call_to_action and new.beats:
+        need(new.beats[-1].index, "caption")
+    return out

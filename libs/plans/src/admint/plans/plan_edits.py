@@ -6,8 +6,8 @@ sent), captions short enough to glance at and set inside the safe zone at the ge
 (measured with the renderer's own layout), a call to action that fits its card. Every problem is collected
 with a JSON pointer into the patch body, so the API can answer one 422 listing them all.
 
-Depends only on contracts, the planner's copy limits and the caption layout, so it can move to a shared
-package if the gateway ever needs to run it itself.
+Depends only on contracts, the copy limits and the caption layout: the gateway runs it to answer a
+`PATCH …/plan` synchronously, the planner to check what its feedback interpreters understood.
 """
 
 from collections.abc import Callable
@@ -19,7 +19,7 @@ from admint.contracts.common import BeatDuration, FrameSize
 from admint.contracts.feedback import BeatEdit, PlanEditProblem, PlanPatch
 from admint.contracts.plan import Plan
 from admint.media.captions import TextLayout, caption_layout, cta_layout
-from admint.planner.copywriting import CAPTION_MAX
+from admint.plans.limits import CAPTION_MAX
 
 ALLOWED_DURATIONS: tuple[int, ...] = get_args(BeatDuration)
 Report = Callable[[str, str, str], None]

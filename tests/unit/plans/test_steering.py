@@ -6,9 +6,9 @@ import colorsys
 import pytest
 
 from admint.contracts.feedback import FeedbackIntent, RenderHints
-from admint.planner.palette import hue_distance, shift_colour, shift_palette
-from admint.planner.plan_edits import PlanEditError
-from admint.planner.steering import (
+from admint.plans.palette import hue_distance, shift_colour, shift_palette
+from admint.plans.plan_edits import PlanEditError
+from admint.plans.steering import (
     apply_hints,
     apply_intent,
     merge_hints,
@@ -220,3 +220,22 @@ def test_takes_have_distinct_reproducible_seeds() -> None:
     seeds = {take_seed(7, 2, t) for t in range(1, 6)} | {take_seed(7, 3, 1)}
     assert len(seeds) == 6 and 7 not in seeds and take_seed(7, 2, 1) == take_seed(7, 2, 1)
     assert all(0 <= s < 2**31 for s in seeds)
+
+
+def test_redo_between_hand_edits() -> None:
+    from admint.contracts.feedback import BeatEdit, PlanPatch
+    from admint.plans.plan_edits import apply_plan_edits
+    from admint.plans.steering import redo_between
+
+    old = plan_of(5, 5, 10, 5, 5)
+    caption = apply_plan_edits(old, PlanPatch(beats=[BeatEdit(index=1, caption="Cold for 24 hours")]), size=VERTICAL)
+    assert redo_between(old, caption) == {1: "caption"}
+    longer = apply_plan_edits(old, PlanPatch(beats=[BeatEdit(index=0, duration_s=10), BeatEdit(index=2, duration_s=5)]),
+                              size=VERTICAL)
+    assert redo_between(old, longer) == {0: "video", 2: "video"}
+    cta = apply_plan_edits(old, PlanPatch(call_to_action="Shop the drop"), size=VERTICAL)
+    assert redo_between(old, cta) == {4: "caption"}
+    palette = apply_plan_edits(old, PlanPatch(palette=["#112233", "#445566"], beats=[BeatEdit(index=4, caption="x")]),
+                               size=VERTICAL)
+    assert redo_between(old, palette) == dict.fromkeys(range(5), "frame")
+    assert redo_between(old, old) == {}

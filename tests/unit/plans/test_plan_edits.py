@@ -7,7 +7,7 @@ import pytest
 
 from admint.contracts.common import FrameSize
 from admint.contracts.feedback import BeatEdit, PlanPatch
-from admint.planner.plan_edits import PlanEditError, apply_plan_edits
+from admint.plans.plan_edits import PlanEditError, apply_plan_edits
 from tests.unit.planner.plans import LANDSCAPE, SMALL, VERTICAL, plan_of
 
 pytestmark = pytest.mark.unit
