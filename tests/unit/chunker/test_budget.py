@@ -9,7 +9,7 @@ from admint.chunker.handlers import Ports
 from admint.contracts.common import CostEntry
 from admint.contracts.storyboard import FrameRef, StoryboardCompleted
 from admint.core import keys
-from admint.core.budget import BudgetExceeded, budget_problem
+from admint.core.budget import BudgetExceeded, budget_problem, ensure_budget
 from admint.providers.registry import load_registry
 from tests.support import builders
 from tests.support.fakes import FakeGenerationStore, FakeObjectStore
@@ -57,3 +57,15 @@ def test_a_rerender_of_a_recorded_item_is_not_counted_twice() -> None:
     doc.costs["chunk:0-0"] = CostEntry(key="chunk:0-0", stage="chunking", model="wan-i2v", units=5, usd=0.9)
     assert budget_problem(doc, key="chunk:0-0", next_usd=0.9, what="chunk 0-0") is None
     assert budget_problem(doc, key="chunk:0-1", next_usd=0.2, what="chunk 0-1") is not None
+
+
+async def test_a_call_under_way_counts_before_it_returns() -> None:
+    """Two beats' chunks checked side by side: the second sees the first's reservation, not an empty bill."""
+    docs = FakeGenerationStore()
+    await docs.create(builders.generation(GID, spec=builders.spec(15).model_copy(update={"max_cost_usd": 1.0})))
+    await ensure_budget(docs, GID, key="chunk:0-0", next_usd=0.6, what="chunk 0-0")  # allowed, now under way
+    with pytest.raises(BudgetExceeded, match=r"0\.6000 USD is spent already"):
+        await ensure_budget(docs, GID, key="chunk:1-0", next_usd=0.6, what="chunk 1-0")
+    await ensure_budget(docs, GID, key="chunk:0-0", next_usd=0.6, what="chunk 0-0")  # its own retry still may
+    await docs.record_cost(GID, CostEntry(key="chunk:0-0", stage="chunking", model="m", units=5, usd=0.3))
+    await ensure_budget(docs, GID, key="chunk:1-0", next_usd=0.6, what="chunk 1-0")  # the real price counts

@@ -2,8 +2,10 @@
 
 The limit is the client's (GenerationSpec.max_cost_usd). A call whose price would take the recorded spend past
 it is not made: the handler raises `BudgetExceeded` (a PermanentError), and the worker fails the generation
-with the reason, so nothing more is spent on it. Calls of other beats already under way at that moment finish
-(parallel work is not reserved ahead), so the recorded total may pass the limit by at most those calls.
+with the reason, so nothing more is spent on it. A call that may run is reserved at its price before it is
+made (`budget_reserved.<key>`, replaced by its recorded cost when it returns), so calls of other beats running
+side by side count against the limit while they are under way: the total passes the limit only when two checks
+meet within the few milliseconds between one's read and its reservation.
 """
 
 from admint.core.document import GenerationDoc
@@ -20,18 +22,28 @@ def budget_problem(doc: GenerationDoc | None, *, key: str, next_usd: float, what
     limit = doc.spec.max_cost_usd if doc is not None else None
     if doc is None or limit is None or next_usd <= 0:
         return None
-    safe_key = key.replace(".", "_").replace("$", "_")
+    safe_key = cost_field(key)
+    reserved = {k: usd for k, usd in doc.budget_reserved.items() if k not in doc.costs}
     spent = sum(entry.usd for k, entry in doc.costs.items() if k != safe_key)  # a re-render replaces its entry
+    spent += sum(usd for k, usd in reserved.items() if k != safe_key)  # calls under way (or that failed)
     if spent + next_usd <= limit + 1e-9:
         return None
     return (f"stopped before {what}: it costs {next_usd:.4f} USD and {spent:.4f} USD is spent already, which would "
             f"pass max_cost_usd {limit:g}")
 
 
+def cost_field(key: str) -> str:
+    """A cost key as a document field name (no dots or dollars)."""
+    return key.replace(".", "_").replace("$", "_")
+
+
 async def ensure_budget(docs: GenerationStore, generation_id: str, *, key: str, next_usd: float, what: str) -> None:
-    """Raise BudgetExceeded when the next priced call would pass the generation's max_cost_usd."""
+    """Raise BudgetExceeded when the next priced call would pass the generation's max_cost_usd; else reserve it."""
     if next_usd <= 0:
         return
-    reason = budget_problem(await docs.get(generation_id), key=key, next_usd=next_usd, what=what)
+    doc = await docs.get(generation_id)
+    reason = budget_problem(doc, key=key, next_usd=next_usd, what=what)
     if reason:
         raise BudgetExceeded(reason)
+    if doc is not None and doc.spec.max_cost_usd is not None:
+        await docs.reserve_cost(generation_id, cost_field(key), next_usd)

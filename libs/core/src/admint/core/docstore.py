@@ -160,6 +160,10 @@ class GenerationRepository:
         await self._set(generation_id, {f"costs.{safe_key}": _json(entry)})
         COST_USD.labels(entry.stage, entry.model).inc(entry.usd)
 
+    async def reserve_cost(self, generation_id: str, field: str, usd: float) -> None:
+        """budget_reserved.<field>: a priced call allowed under max_cost_usd counts before it returns."""
+        await self._set(generation_id, {f"budget_reserved.{field}": usd})
+
     async def mark_published(self, generation_id: str) -> None:
         """The gateway published generation.requested.v1 for it."""
         await self._set(generation_id, {"request.published_at": now()})

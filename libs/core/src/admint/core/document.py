@@ -347,6 +347,9 @@ class GenerationDoc(Section):
     exports: ExportsSection | None = None
     quality: QualitySection = Field(default_factory=QualitySection)
     costs: dict[str, CostEntry] = Field(default_factory=dict)
+    budget_reserved: dict[str, float] = Field(
+        default_factory=dict, description="Price of each priced call allowed under max_cost_usd, by cost key, "
+                                          "from before it is made (core/budget.py).")
     total_cost_usd: float | None = None
     error: ErrorInfo | None = None
     previous_errors: list[ErrorInfo] = Field(default_factory=list)
