@@ -18,7 +18,6 @@ from rich.console import Console
 
 from admint.cli import integrations
 from admint.cli.batch import finished_keys, read_lines, run_batch
-from admint.cli.feeds import follow_feed
 from admint.cli.groups import GroupProgress, MemberBars, member_label, ranked_table
 from admint.cli.progress import GenerationProgress
 from admint.cli.studio import Studio, plan_table, run_studio
@@ -326,13 +325,13 @@ def variants(
             state = GroupProgress.of(group, labels)
             path = f"/v1/generation-groups/{group['id']}/events"
             if as_json:
-                for event in follow_feed(client, path):
+                for event in client.follow_feed(path):
                     state.apply(event.type, event.data)
                     _print_json({"seq": event.seq, "type": event.type, "event": event.data})
             else:
                 err.print(f"group [bold]{group['id']}[/] accepted: {len(group['members'])} members")
                 with MemberBars(err, state) as bars:
-                    for event in follow_feed(client, path):
+                    for event in client.follow_feed(path):
                         state.apply(event.type, event.data)
                         bars.update()
             view = client.group(group["id"])

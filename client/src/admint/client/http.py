@@ -201,11 +201,14 @@ class AdmintClient:
 
     def events(self, generation_id: str, last_event_id: int | None = None) -> Iterator[FeedEvent]:
         """One SSE connection: history (or what follows `last_event_id`), then live events until the end."""
+        return self.feed(f"/v1/generations/{generation_id}/events", last_event_id)
+
+    def feed(self, path: str, last_event_id: int | None = None) -> Iterator[FeedEvent]:
+        """One SSE connection to any feed of the API (a generation's, a group's) until the server ends it."""
         headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
         timeout = httpx.Timeout(30.0, read=120.0)  # keep-alives arrive every 15 s
         try:
-            with connect_sse(self.http, "GET", f"/v1/generations/{generation_id}/events", headers=headers,
-                             timeout=timeout) as source:
+            with connect_sse(self.http, "GET", path, headers=headers, timeout=timeout) as source:
                 if source.response.status_code != 200:
                     source.response.read()
                     raise _error_of(source.response)
@@ -220,17 +223,26 @@ class AdmintClient:
                until: Callable[[FeedEvent], bool] | None = None) -> Iterator[FeedEvent]:
         """Events (after sequence `after`) until a terminal one — or until `until` says so — reconnecting with
         Last-Event-ID (nothing lost or repeated) on drops."""
+        return self.follow_feed(f"/v1/generations/{generation_id}/events", max_reconnects=max_reconnects,
+                                sleep=sleep, after=after, until=until or (lambda e: e.terminal))
+
+    def follow_feed(self, path: str, *, max_reconnects: int = 20, sleep: Callable[[float], None] = time.sleep,
+                    after: int | None = None,
+                    until: Callable[[FeedEvent], bool] | None = None) -> Iterator[FeedEvent]:
+        """Every event of a feed exactly once, reconnecting with Last-Event-ID after drops, until `until` says
+        so (then a feed the server ends early is joined again) or, without `until`, until the server ends it."""
         last: int | None = after
         failures = 0
-        ends = until or (lambda e: e.terminal)
         while True:
             try:
-                for event in self.events(generation_id, last):
+                for event in self.feed(path, last):
                     failures = 0
                     last = event.seq
                     yield event
-                    if ends(event):
+                    if until is not None and until(event):
                         return
+                if until is None:
+                    return
             except ApiError as exc:
                 if exc.status not in (429, 502, 503, 504):
                     raise
@@ -243,7 +255,7 @@ class AdmintClient:
             except (Unreachable, SSEError) as exc:
                 failures += 1
                 if failures > max_reconnects:
-                    raise Unreachable(f"lost the event feed of {generation_id}: {exc}") from exc
+                    raise Unreachable(f"lost the feed {path}: {exc}") from exc
             sleep(min(5.0, 0.5 * (failures + 1)))
 
     def download(self, generation_id: str, out: Path, rendition: str | None = None,
