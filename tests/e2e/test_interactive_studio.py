@@ -9,6 +9,7 @@ windows are the first version's exactly (framemd5) and whose music bed is the sa
 import hashlib
 import io
 import json
+import os
 import subprocess
 import threading
 import time
@@ -90,6 +91,28 @@ def image(url: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(httpx.get(url, timeout=30).content)).convert("RGB"), dtype=np.float32)
 
 
+ARTIFACTS = Path(os.environ.get("ADMINT_TEST_ARTIFACTS", Path(__file__).parents[2] / "out" / "test-artifacts"))
+
+
+def keep(name: str, *urls_or_arrays: "str | np.ndarray") -> None:
+    """A contact sheet (side by side) of images, as a test artifact to look at."""
+    tiles = [Image.fromarray(image(u).astype(np.uint8)) if isinstance(u, str) else Image.fromarray(u)
+             for u in urls_or_arrays]
+    sheet = Image.new("RGB", (sum(t.width for t in tiles) + 4 * len(tiles), max(t.height for t in tiles)), "white")
+    x = 0
+    for tile in tiles:
+        sheet.paste(tile, (x, 0))
+        x += tile.width + 4
+    (ARTIFACTS / "interactive").mkdir(parents=True, exist_ok=True)
+    sheet.save(ARTIFACTS / "interactive" / f"{name}.png")
+
+
+def frame_at(path: Path, second: float) -> np.ndarray:
+    out = subprocess.run(["ffmpeg", "-v", "error", "-ss", str(second), "-i", str(path), "-frames:v", "1", "-f",
+                          "image2pipe", "-vcodec", "png", "-"], check=True, capture_output=True).stdout
+    return np.asarray(Image.open(io.BytesIO(out)).convert("RGB"))
+
+
 def warmth(pixels: np.ndarray) -> float:
     """Mean red minus blue: a warmer grade raises it."""
     return float((pixels[..., 0] - pixels[..., 2]).mean())
@@ -134,6 +157,8 @@ def test_interactive_generation_with_every_checkpoint_then_a_second_version(
     view = api.get(root).json()
     assert view["status"] == "awaiting_approval" and view["studio"]["checkpoint"] == "moods"
     chosen = boards[1]
+    for board_ in boards:
+        keep(f"mood-board-{board_['index']}", *(i["url"] for i in board_["images"]))
     post(api, f"{root}/approve", {"checkpoint": "moods", "mood": 2}, key=f"{gid}-moods")
 
     # ------------------------------------------------------------------------------------------------- plan
@@ -170,6 +195,7 @@ def test_interactive_generation_with_every_checkpoint_then_a_second_version(
     assert feed.index(interpreted) < feed.index(warmer)  # the interpretation was shown before the new frame
     before, after = image(first[0]["url"]), image(warmer["frame"]["url"])
     assert warmth(after) > warmth(before) + 2, (warmth(before), warmth(after))
+    keep("beat-1-before-and-after-warmer", first[0]["url"], warmer["frame"]["url"])
     again = post(api, f"{root}/beats/1/regenerate", {"what": "frame"})
     assert again["beats"] == [1]
     busy = api.post(f"{root}/beats/1/regenerate", json={"what": "frame"})
@@ -177,6 +203,7 @@ def test_interactive_generation_with_every_checkpoint_then_a_second_version(
     retaken = feed.wait_for(lambda e: e["type"] == "beat.updated.v1" and e["beat_index"] == 1
                             and e["state"] == "frame_ready" and e["take"] >= 1)
     assert httpx.get(retaken["frame"]["url"]).content != httpx.get(first[1]["url"]).content
+    keep("beat-2-first-take-and-regenerated", first[1]["url"], retaken["frame"]["url"])
     post(api, f"{root}/approve", {"checkpoint": "storyboard"})
     done = feed.wait_for(lambda e: e["type"] in ("generation.completed.v1", "generation.failed.v1"), 400)
     assert done["type"] == "generation.completed.v1", done
@@ -199,6 +226,7 @@ def test_interactive_generation_with_every_checkpoint_then_a_second_version(
     v2 = download(api, gid, out_dir / "v2.mp4")  # the newest by default
     assert download(api, gid, out_dir / "v1-again.mp4", version=1).read_bytes() == v1.read_bytes()
 
+    keep("v1-and-v2-at-4s-12s-22s", *(frame_at(v, t) for t in (4, 12, 22) for v in (v1, v2)))
     a, b = framemd5(v1), framemd5(v2)
     assert len(a) == len(b) == 25 * FPS
     beat3 = (10 * FPS, 20 * FPS)  # beats 1 and 2 last 5 s each; beat 3 lasts 10 s
