@@ -67,6 +67,26 @@ class Publisher(Protocol):
 
 
 @dataclass
+class Timing:
+    """Wall-clock stamps of one delivery (epoch seconds), logged with its outcome: what the breakdown tools
+    (bench/) build per-hop latency and the critical path from. `stored_at` is the stream's timestamp of the
+    message (publish), `started_at` when the handler began, `handled_at` when it returned its outputs."""
+
+    received_at: float
+    stored_at: float | None = None
+    started_at: float | None = None
+    handled_at: float | None = None
+
+    def fields(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"received_at": round(self.received_at, 6)}
+        for name in ("stored_at", "started_at", "handled_at"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = round(value, 6)
+        return out
+
+
+@dataclass
 class RetryPolicy:
     base_s: float = 1.0
     cap_s: float = 30.0
@@ -96,6 +116,7 @@ class Worker:
     async def deliver(self, sub: Subscription, msg: Delivery, event: Event) -> str:
         """Handle one decoded delivery; returns the outcome label (also counted in metrics)."""
         event_type = sub.consumer.event_type
+        timing = Timing(time.time(), getattr(msg, "stored_at", None))
         if self.draining:
             await msg.nak(1.0)
             return self._count(event_type, "drained")
@@ -114,8 +135,8 @@ class Worker:
                 return self._count(event_type, "dead_lettered")
             if sub.skip_terminal and await self.docs.status(event.generation_id) in PIPELINE.terminal:
                 await msg.ack()
-                return self._count(event_type, "skipped_terminal")
-            return await self._run(sub, msg, event)
+                return self._count(event_type, "skipped_terminal", event, timing)
+            return await self._run(sub, msg, event, timing)
         finally:
             generation_id_var.reset(token)
             self.handling.discard(ident)
@@ -129,16 +150,17 @@ class Worker:
         await self._dead_letter(sub, msg, gid, f"undecodable {sub.consumer.event_type}: {error}")
         return self._count(sub.consumer.event_type, "dead_lettered")
 
-    async def _run(self, sub: Subscription, msg: Delivery, event: Event) -> str:
+    async def _run(self, sub: Subscription, msg: Delivery, event: Event, timing: Timing) -> str:
         """The handler as a span of its own (its MongoDB, S3, ffmpeg and model calls are children; so are the
         publishes of its outputs), named after the service and the event it handles."""
         with span(f"{self.service} handle {sub.consumer.event_type}", generation_id=event.generation_id,
                   stage=sub.stage, durable=sub.consumer.durable, delivery=msg.deliveries, attempt=event.attempt,
                   event_id=event.id):
-            return await self._run_handler(sub, msg, event)
+            return await self._run_handler(sub, msg, event, timing)
 
-    async def _run_handler(self, sub: Subscription, msg: Delivery, event: Event) -> str:
+    async def _run_handler(self, sub: Subscription, msg: Delivery, event: Event, timing: Timing) -> str:
         event_type = sub.consumer.event_type
+        timing.started_at = time.time()
         work: asyncio.Task[list[Event]] = asyncio.create_task(sub.handler(event))
         self.inflight[work] = event.generation_id
         IN_FLIGHT.labels(self.service).inc()
@@ -146,11 +168,12 @@ class Worker:
         started = time.perf_counter()
         try:
             outputs = await work
+            timing.handled_at = time.time()
             for output in outputs:
                 await self.publisher.publish(output)
             await msg.ack()
             await self._observe_stages(outputs)
-            return self._count(event_type, "ok")
+            return self._count(event_type, "ok", event, timing)
         except PermanentError as exc:
             log.warning("permanent failure: %s", exc.reason, extra={"detail": exc.detail, "stage": sub.stage})
             add_event("permanent failure", reason=exc.reason, retryable=exc.retryable)
@@ -159,7 +182,7 @@ class Worker:
                 event, sub.stage, exc.reason, retryable=exc.retryable, detail=exc.detail
             )
             await msg.ack()
-            return self._count(event_type, "failed")
+            return self._count(event_type, "failed", event, timing)
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if work.cancelled() and not self.draining and not (current and current.cancelling()):
@@ -269,9 +292,15 @@ class Worker:
             t.cancel()
         return len(tasks)
 
-    def _count(self, event_type: str, outcome: str) -> str:
+    def _count(self, event_type: str, outcome: str, event: Event | None = None, timing: Timing | None = None) -> str:
         """Count the outcome and log it: one line per delivery, with the generation and (when tracing is on)
-        the trace it belongs to, so every message a service handled can be found from the generation."""
+        the trace it belongs to, so every message a service handled can be found from the generation; the
+        event's id and the delivery's timing when it got that far (the benchmarks' breakdown reads them)."""
         EVENTS_CONSUMED.labels(self.service, event_type, outcome).inc()
-        log.info("%s: %s", event_type, outcome, extra={"event_type": event_type, "outcome": outcome})
+        extra: dict[str, Any] = {"event_type": event_type, "outcome": outcome}
+        if event is not None:
+            extra["event_id"] = event.id
+        if timing is not None:
+            extra.update(timing.fields())
+        log.info("%s: %s", event_type, outcome, extra=extra)
         return outcome

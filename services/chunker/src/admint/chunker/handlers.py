@@ -81,10 +81,11 @@ async def handle_chunk_requested(event: ChunkRequested, ports: Ports) -> list[Ev
     async with scratch_dir(ports.settings.workdir, gid, f"chunk-{item}") as workdir:
         result = await _animate(event, ports, await _init_frame(event, ports), workdir)
         skip = skip_frames(event, result.repeats_init_frame)
-        check_length(event, await ports.encoder.measure(result.path), skip,
+        clip = result.frames or result.path  # frames: a local model renders them into the one encode
+        check_length(event, await ports.encoder.measure(clip), skip,
                      max_short_s=ports.settings.max_short_s, model=result.model)
         job = chunk_job(event, skip, cta_duration_s=ports.settings.cta_duration_s)
-        video, last = await _store(event, ports, await ports.encoder.encode(result.path, job, workdir))
+        video, last = await _store(event, ports, await ports.encoder.encode(clip, job, workdir))
     await ports.docs.record_cost(gid, CostEntry(key=cost_key(event), stage=STAGE, model=result.model,
                                                 units=event.requested_duration_s, usd=result.cost_usd))
     completed = chunk_completed(event, video, last, result.model, result.cost_usd)
