@@ -116,7 +116,8 @@ async def test_streamed_frames_encode_to_the_same_chunk_as_the_intermediate_file
     streamed_frames = await read_frames(streamed.video, 180, 320)
     assert streamed_frames.shape == file_frames.shape and streamed_frames.shape[0] >= 15
     assert np.array_equal(streamed_frames, file_frames)
-    assert streamed.last_frame.read_bytes() == via_file.last_frame.read_bytes()
+    clean = decode_image(via_file.last_frame.read_bytes())
+    assert np.array_equal(decode_image(streamed.last_frame.read_bytes()), clean)
     assert keyframes(streamed.video) == keyframes(via_file.video)
 
 

@@ -185,12 +185,30 @@ async def normalise(job: NormaliseJob, *, timeout_s: float = 600.0, feed: FrameF
 async def _encode_piped(job: NormaliseJob, source: RawInput, feed: FrameFeed, timeout_s: float) -> None:
     """The encode with the feed writing into ffmpeg's stdin, in a thread; a cancel stops the feed and kills
     ffmpeg before it returns."""
+    pipe: FramePipe
     stop = threading.Event()
+    encode = dataclasses.replace(job, last_frame_png=None)
+    last: list[Any] = []
+    last_index = job.skip_frames + job.frames - 1
+    """The source frame that ends the chunk (or the final one, which the encode pads with, when short)."""
+
+    def write(frame: Any) -> None:
+        if pipe.frames <= last_index:
+            last[:] = [frame]
+        pipe.write_bytes(frame)
 
     def run() -> None:
-        with FramePipe(job.output, source.width, source.height, source.fps, _after_source(job),
+        nonlocal pipe
+        with FramePipe(job.output, source.width, source.height, source.fps, _after_source(encode),
                        timeout_s) as pipe:
-            feed(pipe.write_bytes, stop)
+            feed(write, stop)
+        if job.last_frame_png is not None and last:
+            # the clean last frame, straight from the frame in hand: a split in the filtergraph would copy
+            # every frame to keep one
+            with FramePipe(job.last_frame_png, source.width, source.height, source.fps,
+                           ["-frames:v", "1", "-pix_fmt", "rgb24", "-update", "1", str(job.last_frame_png)],
+                           timeout_s) as png:
+                png.write_bytes(last[0])
 
     with _tracer.start_as_current_span("ffmpeg", attributes={"process.executable.name": "ffmpeg",
                                                              "process.command_args": ffmpeg_args(job)[:64]}):
