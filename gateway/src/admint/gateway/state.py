@@ -11,6 +11,7 @@ from admint.core.docstore import GenerationRepository
 from admint.core.mongo import MongoClient
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
+from admint.gateway.hub import SseHub
 from admint.gateway.limits import SharedRateLimiter, StreamCounter
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
 
@@ -32,6 +33,15 @@ class Gateway:
     limiter: SharedRateLimiter
     streams: StreamCounter = field(default_factory=StreamCounter)
     """Open SSE streams per key in this process (the per-key cap)."""
+    hub: SseHub | None = None
+    """The SSE feeds: one consumer per generation followed, shared by its watchers (hub.py)."""
+
+    def sse_hub(self) -> SseHub:
+        if self.hub is None:
+            s = self.settings
+            self.hub = SseHub(self.nc, self.js, s.stream_name, keepalive_s=s.sse_keepalive_s, retry_ms=s.sse_retry_ms,
+                              backlog=s.sse_client_backlog, linger_s=s.sse_channel_linger_s)
+        return self.hub
 
     @property
     def base_url(self) -> str:

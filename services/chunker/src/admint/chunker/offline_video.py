@@ -182,8 +182,8 @@ class LightSweep:
 
     def apply(self, base: np.ndarray, p: float) -> np.ndarray:
         """base × (1 + amount × band), in saturating uint8 arithmetic (a few ms at 1080×1920)."""
-        band = self.grid.upsample(self.band(p) * 255.0)
-        band3 = cv2.merge([band, band, band]).astype(np.uint8)
+        band = self.grid.upsample(self.band(p) * 255.0).astype(np.uint8)  # one channel converted, then spread
+        band3 = cv2.merge([band, band, band])
         return cv2.add(base, cv2.multiply(base, band3, scale=self.amount / 255.0))
 
     def remove(self, frame: np.ndarray, p: float) -> np.ndarray:
