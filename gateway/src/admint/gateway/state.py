@@ -13,6 +13,7 @@ from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
 from admint.gateway.hub import SseHub
 from admint.gateway.limits import SharedRateLimiter, StreamCounter
+from admint.gateway.presign import PresignCache
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
 
 
@@ -47,5 +48,10 @@ class Gateway:
     def base_url(self) -> str:
         return (self.settings.public_url or "").rstrip("/")
 
+    links: PresignCache | None = None
+
     async def presign(self, key: str) -> str:
-        return await self.blobs.presign_get(key, self.settings.presign_expiry_s)
+        """A link valid for at least presign_expiry_s from now (reused for a few minutes: presign.py)."""
+        if self.links is None:
+            self.links = PresignCache(self.blobs.presign_get, self.settings.presign_expiry_s)
+        return await self.links(key)
