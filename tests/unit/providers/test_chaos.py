@@ -64,3 +64,32 @@ def test_factory_reads_chaos_from_settings() -> None:
     settings = ProviderSettings(chaos={"video": {"transient_rate": 1.0}})
     model = build_video_model(settings, OfflineVideoModel)
     assert isinstance(model, ChaosModel) and model.chunk_duration_s == 5.0
+
+
+async def test_latency_waits_without_cpu_while_holding_a_shared_slot() -> None:
+    """A simulated remote model: every call waits `latency_s` (asleep, not busy) inside one of `slots` leases
+    of the shared limiter, then delegates."""
+    import asyncio
+    import contextlib
+    import time
+
+    held: list[tuple[str, int]] = []
+    inside = {"now": 0, "peak": 0}
+
+    @contextlib.asynccontextmanager
+    async def hold(name: str, capacity: int):  # type: ignore[no-untyped-def]
+        held.append((name, capacity))
+        inside["now"] += 1
+        inside["peak"] = max(inside["peak"], inside["now"])
+        try:
+            yield
+        finally:
+            inside["now"] -= 1
+
+    model = apply_chaos(Model(), "image", {"image": {"latency_s": 0.2, "slots": 3}}, shared_slots=hold)
+    cpu, began = time.process_time(), time.perf_counter()
+    results = await asyncio.gather(*(model.render(Request(1, Beat(i))) for i in range(4)))
+    wall = time.perf_counter() - began
+    assert results == [f"ok {i}" for i in range(4)]
+    assert 0.2 <= wall < 0.6 and time.process_time() - cpu < 0.1  # waited, in parallel, without working
+    assert held == [("simulated:fake-image", 3)] * 4 and inside["peak"] == 4  # the fake does not limit
