@@ -97,6 +97,52 @@ class RetryPolicy:
         return round(step * (0.5 + random.random()), 3)
 
 
+class StatusCache:
+    """What the skip-terminal check knows without reading the document again.
+
+    Every delivery used to read the generation's status (a third of all document reads). Here a status read is
+    trusted for `ttl_s` when it was not terminal (the events of one generation come in bursts: a fan-out, a
+    fan-in), and a generation known to have ended — read so, or heard on the bus (every process hears the
+    terminal events, `ended()`) — stays ended for the events of that retry round or an earlier one. A cancel is
+    heard at once (and cancels in-flight work as before); an event of a later round always reads again.
+    """
+
+    def __init__(self, ttl_s: float = 2.0, clock: Callable[[], float] = time.monotonic, size: int = 10_000) -> None:
+        self.ttl_s, self.clock, self.size = ttl_s, clock, size
+        self._live: dict[str, float] = {}
+        """Generation → when it was last read as not terminal."""
+        self._ended: dict[str, int] = {}
+        """Generation → the latest retry round known to have ended."""
+
+    def ended(self, generation_id: str, attempt: int) -> None:
+        self._live.pop(generation_id, None)
+        self._ended[generation_id] = max(attempt, self._ended.get(generation_id, -1))
+        if len(self._ended) > self.size:
+            self._ended.pop(next(iter(self._ended)))
+
+    def knows(self, generation_id: str, attempt: int) -> bool | None:
+        """True: ended for this round; False: read as live less than ttl_s ago; None: read the document."""
+        ended = self._ended.get(generation_id)
+        if ended is not None:
+            if attempt <= ended:
+                return True
+            del self._ended[generation_id]  # a retry round began: what happens now is read from the document
+        seen = self._live.get(generation_id)
+        if seen is not None and self.clock() - seen < self.ttl_s:
+            return False
+        return None
+
+    def read(self, generation_id: str, attempt: int, status: str | None) -> bool:
+        """Record a status just read; whether it is terminal."""
+        if status in PIPELINE.terminal:
+            self.ended(generation_id, attempt)
+            return True
+        if len(self._live) > self.size:
+            self._live.clear()
+        self._live[generation_id] = self.clock()
+        return False
+
+
 class Worker:
     """Runs subscriptions' handlers for one service with the delivery semantics above."""
 
@@ -112,6 +158,13 @@ class Worker:
         """(durable, stream sequence) of messages being handled here: a redelivery of one of them (ack wait
         passed while the loop was busy) must not start a second, concurrent run of the same work."""
         self.draining = False
+        self.statuses = StatusCache()
+
+    async def is_terminal(self, event: Event) -> bool:
+        known = self.statuses.knows(event.generation_id, event.attempt)
+        if known is not None:
+            return known
+        return self.statuses.read(event.generation_id, event.attempt, await self.docs.status(event.generation_id))
 
     async def deliver(self, sub: Subscription, msg: Delivery, event: Event) -> str:
         """Handle one decoded delivery; returns the outcome label (also counted in metrics)."""
@@ -133,7 +186,7 @@ class Worker:
                 await self._dead_letter(sub, msg, event.generation_id,
                                         f"delivered {msg.deliveries} times without an ack")
                 return self._count(event_type, "dead_lettered")
-            if sub.skip_terminal and await self.docs.status(event.generation_id) in PIPELINE.terminal:
+            if sub.skip_terminal and await self.is_terminal(event):
                 await msg.ack()
                 return self._count(event_type, "skipped_terminal", event, timing)
             return await self._run(sub, msg, event, timing)
@@ -230,6 +283,7 @@ class Worker:
         self, cause: Event, stage: Stage, reason: str, *, retryable: bool = False, detail: str | None = None
     ) -> None:
         moved = await self.docs.fail(cause.generation_id, stage, reason, retryable=retryable, detail=detail)
+        self.statuses.ended(cause.generation_id, cause.attempt)
         if moved or await self.docs.status(cause.generation_id) is None:
             await self.publisher.publish(
                 GenerationFailed(
@@ -285,8 +339,9 @@ class Worker:
                     seconds = (output.occurred_at - entered).total_seconds()
                     STAGE_SECONDS.labels(stage.name).observe(max(0.0, seconds))
 
-    def cancel_generation(self, generation_id: str) -> int:
+    def cancel_generation(self, generation_id: str, attempt: int = 0) -> int:
         """Cancel in-flight handlers of a cancelled generation; returns how many were cancelled."""
+        self.statuses.ended(generation_id, attempt)
         tasks = [t for t, gid in self.inflight.items() if gid == generation_id]
         for t in tasks:
             t.cancel()

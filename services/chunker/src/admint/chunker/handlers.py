@@ -37,7 +37,7 @@ from admint.contracts.envelope import Event
 from admint.contracts.stages import PIPELINE
 from admint.contracts.storyboard import StoryboardCompleted
 from admint.core import keys
-from admint.core.document import ChunkingSection, chunk_item
+from admint.core.document import ChunkingSection, GenerationDoc, chunk_item
 from admint.core.errors import PermanentError, TransientError, TransientProviderError
 from admint.core.scratch import scratch_dir
 from admint.providers.ports import VideoResult
@@ -72,10 +72,11 @@ async def handle_storyboard_completed(event: StoryboardCompleted, ports: Ports) 
 
 async def handle_chunk_requested(event: ChunkRequested, ports: Ports) -> list[Event]:
     gid, item = event.generation_id, chunk_item(event.beat_index, event.chunk_index)
-    if await ports.docs.status(gid) not in (STATUS, None):
+    doc = await ports.docs.get(gid)  # one read: the status and whether this chunk is stored already
+    if doc is not None and doc.status != STATUS:
         log.info("chunk %s requested for a generation past chunking: nothing to do", item)
         return []
-    stored = await _already_stored(event, ports)
+    stored = await _already_stored(event, ports, doc)
     if stored is not None:
         return [stored]
     async with scratch_dir(ports.settings.workdir, gid, f"chunk-{item}") as workdir:
@@ -94,12 +95,11 @@ async def handle_chunk_requested(event: ChunkRequested, ports: Ports) -> list[Ev
     return [completed]
 
 
-async def _already_stored(event: ChunkRequested, ports: Ports) -> ChunkCompleted | None:
+async def _already_stored(event: ChunkRequested, ports: Ports, doc: GenerationDoc | None) -> ChunkCompleted | None:
     """A redelivered request (or a retry round) whose chunk is stored already: announce it again instead of
     paying for a second render. The document entry is written once both objects are stored; without it, the
     objects themselves count (the last frame is stored before the video, so a stored video implies both)."""
     gid, b, c = event.generation_id, event.beat_index, event.chunk_index
-    doc = await ports.docs.get(gid)
     entry = doc.chunking.chunks.get(chunk_item(b, c)) if doc is not None else None
     if entry is not None:
         log.info("chunk %s is already stored: re-announcing it", entry.item)
