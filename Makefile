@@ -6,7 +6,7 @@ RUN := $(UV) run --frozen
 PYTEST := $(RUN) pytest
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup tools up demo test test-unit test-contract test-integration test-e2e test-faults lint \
+.PHONY: help setup tools up demo test test-unit test-contract test-integration test-e2e test-faults soak lint \
 	k8s-validate bench schemas asyncapi dashboard clean
 
 help: ## list the targets
@@ -49,6 +49,9 @@ test-integration: setup ## adapters and services against the real local servers
 
 test-e2e: setup ## the whole system as processes + gateway
 	@$(PYTEST) -q -m e2e tests
+
+soak: setup ## the ~10 minute chaos soak: kill -9 anything every few seconds under load, then audit everything
+	@ADMINT_SOAK_SECONDS=600 $(PYTEST) -q -s -m soak tests/soak
 
 test-faults: setup ## fault-injection suite on the real local stack
 	@$(PYTEST) -q -m faults tests

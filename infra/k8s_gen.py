@@ -1,6 +1,6 @@
 """Generate k8s/base/workers/<service>.yaml (Deployment, PodDisruptionBudget, KEDA ScaledObject) per worker.
 
-Why generated: the five workers differ only in a few numbers, and their ScaledObjects must name exactly the
+Why generated: the workers differ only in a few numbers, and their ScaledObjects must name exactly the
 durable consumers the code declares (admint.core.topology). Writing them from one table keeps the names in
 one place; `--check` (run by infra/k8s_validate.py) fails when the committed files drift from this script.
 
@@ -62,6 +62,9 @@ PROFILES: dict[str, WorkerProfile] = {
         "1", "2", "1Gi", "3Gi", "8Gi", 240, 1, 6, (("ADMINT_ENCODE_CONCURRENCY", "2"),)
     ),
     "exporter": WorkerProfile("1", "2", "1Gi", "2Gi", "8Gi", 240, 1, 6),
+    "scorer": WorkerProfile("500m", "1", "512Mi", "1Gi", "2Gi", 120, 1, 8),
+    # webhooks are I/O: small pods; two at least, so a receiver that hangs never holds every sender
+    "notifier": WorkerProfile("100m", "500m", "128Mi", "256Mi", "64Mi", 40, 2, 6),
 }
 
 

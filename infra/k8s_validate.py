@@ -29,7 +29,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import asyncapi_gen
 import dashboard_gen
 import k8s_gen
-from deploycheck import compose, dockerfile, natsconf, observability, references, schemas, topology, workloads
+from deploycheck import (
+    compose,
+    dockerfile,
+    natsconf,
+    network,
+    observability,
+    references,
+    schemas,
+    topology,
+    workloads,
+)
 from deploycheck.envkeys import unknown_keys
 from deploycheck.render import Doc, RenderError, Target, render, targets
 
@@ -53,6 +63,7 @@ def check_docs(
     problems += topology.check_workers(docs)
     problems += topology.check_trigger_auth(docs)
     problems += workloads.check_workloads(docs)
+    problems += network.check_network(docs)
     problems += references.check_config_refs(docs)
     problems += references.check_selectors(docs)
     problems += references.check_no_secret_values(docs, is_dev)

@@ -4,6 +4,8 @@ under an autoscaler."""
 
 from __future__ import annotations
 
+from admint.core.topology import SERVICES
+
 from .render import Doc, ref
 
 DRAIN_MARGIN_S = 15
@@ -23,7 +25,8 @@ def _admint_image(image: str) -> bool:
     return any(name == f"admint/{svc}" or name.endswith(f"/admint/{svc}") for svc in IMAGES)
 
 
-IMAGES = ("planner", "storyboard", "chunker", "stitcher", "exporter", "gateway")
+IMAGES = (*SERVICES, "gateway")
+"""Our images: one per worker service of the topology, and the gateway."""
 
 
 def pod_spec(doc: Doc) -> Doc | None:
@@ -58,6 +61,8 @@ def check_pod(doc: Doc) -> list[str]:
     problems: list[str] = []
     if not spec.get("securityContext", {}).get("runAsNonRoot"):
         problems.append(f"{where}: pod securityContext.runAsNonRoot must be true")
+    if spec.get("securityContext", {}).get("seccompProfile", {}).get("type") != "RuntimeDefault":
+        problems.append(f"{where}: pod securityContext.seccompProfile must be RuntimeDefault")
     volumes = {v["name"]: v for v in spec.get("volumes", [])}
     for c in spec.get("containers", []):
         cwhere = f"{where} container {c['name']}"

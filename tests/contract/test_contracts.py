@@ -85,7 +85,8 @@ def test_subjects() -> None:
     assert parse_subject("gen.G1.chunk.requested.v1") == ("G1", "chunk.requested.v1")
     with pytest.raises(ValueError):
         parse_subject("other.G1")
-    assert TERMINAL_TYPES == {"generation.completed.v1", "generation.failed.v1", "generation.cancelled.v1"}
+    assert TERMINAL_TYPES == {"generation.completed.v1", "generation.failed.v1", "generation.cancelled.v1",
+                              "generation.deleted.v1"}
 
 
 def test_derived_events_have_deterministic_msg_ids() -> None:

@@ -17,7 +17,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     stack = DevStack(
         tmp_path_factory.mktemp("e2e"),
         env={"ADMINT_RENDER_LONG_SIDE": "320", "ADMINT_DEV_API_KEY": API_KEY, "ADMINT_ENVIRONMENT": "test",
-             "ADMINT_SSE_KEEPALIVE_S": "1"},
+             "ADMINT_SSE_KEEPALIVE_S": "1", "ADMINT_MAX_ACTIVE_GENERATIONS": "8"},
         replicas={"chunker": 2},
     )
     try:

@@ -39,7 +39,10 @@ def test_brief_to_ad_with_live_feed_and_resume(api: httpx.Client, system: DevSta
 
     events = read_events(api, events_url)
     types = [e.event for e in events]
-    assert types[-1] == "generation.completed.v1", types
+    end = types.index("generation.completed.v1")
+    assert set(types[end + 1:]) <= {"quality.scored.v1"}, types  # the scores that arrive after the end
+    assert {(e.data["kind"], e.data["item"]) for e in events if e.event == "quality.scored.v1"} >= {
+        ("master", "master"), ("rendition", "1x1")}
     milestones = [t for t in types if t in STAGE_ORDER]
     assert milestones == STAGE_ORDER, milestones
     assert types.count("frame.completed.v1") == 3

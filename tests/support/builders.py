@@ -5,13 +5,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from admint.contracts.artifacts import ArtifactRef
-from admint.contracts.chunks import ChunkCompleted, ChunkRef, ChunkRequested, ChunksCompleted
+from admint.contracts.chunks import CaptionShown, ChunkCompleted, ChunkRef, ChunkRequested, ChunksCompleted
 from admint.contracts.common import frame_size
 from admint.contracts.envelope import Event
 from admint.contracts.export import ExportCompleted, Rendition, SpecCheck
 from admint.contracts.generation import (
     GenerationCancelled,
     GenerationCompleted,
+    GenerationDeleted,
     GenerationFailed,
     GenerationRequested,
     GenerationSpec,
@@ -20,6 +21,7 @@ from admint.contracts.generation import (
     StageProgress,
 )
 from admint.contracts.plan import Beat, MusicSpec, Plan, Style
+from admint.contracts.quality import QualityScored, QualityScores
 from admint.contracts.stitch import StitchCompleted
 from admint.contracts.storyboard import (
     FrameCompleted,
@@ -191,6 +193,7 @@ def every_event() -> list[Event]:
             requested_duration_s=5.0,
             actual_duration_s=5.5,
             model="offline-video",
+            caption=CaptionShown(text="Caption 0", start_s=0.45, end_s=4.7),
         ),
         ChunksCompleted(
             **envelope(producer="chunker"),
@@ -227,6 +230,7 @@ def every_event() -> list[Event]:
             detail="HTTP 422 from provider",
         ),
         GenerationCancelled(**envelope(producer="gateway"), reason="cancelled by owner", requested_by="acme"),
+        GenerationDeleted(**envelope(producer="gateway", causation_id=None), requested_by="acme", objects_deleted=17),
         StageProgress(
             **envelope(producer="storyboard"),
             stage="storyboard",
@@ -243,4 +247,21 @@ def every_event() -> list[Event]:
             deliveries=8,
             error="ValueError: boom",
         ),
+        QualityScored(
+            **envelope(producer="scorer"),
+            kind="chunk",
+            item="0-0",
+            take=1,
+            video=chunk,
+            scores=quality_scores(),
+            threshold=60.0,
+        ),
     ]
+
+
+def quality_scores(overall: float = 78.4, **dimensions: float) -> QualityScores:
+    """A scorer's verdict on one clip (a realistic spread of dimensions unless given)."""
+    dims = dimensions or {"sharpness": 81.2, "exposure": 96.0, "contrast": 74.5, "colourfulness": 62.0,
+                          "temporal_flicker": 99.1, "motion_smoothness": 92.3, "subject_consistency": 88.0,
+                          "frozen_segments": 100.0, "black_segments": 100.0, "caption_legibility": 71.0}
+    return QualityScores(overall=overall, dimensions=dims, sampled_frames=165, seconds=1.9, cpu_s=1.7)

@@ -42,3 +42,15 @@ async def test_presigned_url_downloads_and_tampered_is_refused(blobs: BlobStore,
         assert (await client.get(tampered)).status_code == 403
         bad_sig = url[:-4] + ("0000" if not url.endswith("0000") else "1111")
         assert (await client.get(bad_sig)).status_code == 403
+
+
+async def test_a_crashed_writers_multipart_upload_is_aborted(blobs) -> None:  # type: ignore[no-untyped-def]
+    """A process killed mid-upload leaves an incomplete multipart upload (storage nobody can see or delete);
+    a starting service aborts the stale ones (issue 17)."""
+    key = f"generations/crashed-{os.urandom(4).hex()}/master.mp4"
+    upload_id = blobs.client._create_multipart_upload(blobs.bucket, key, {})
+    listed = blobs.client._list_multipart_uploads(blobs.bucket, prefix=key).uploads
+    assert [u.upload_id for u in listed] == [upload_id]
+    assert await blobs.abort_stale_uploads(3600, prefix=key) == 0  # started a moment ago: maybe still writing
+    assert await blobs.abort_stale_uploads(0, prefix=key) == 1
+    assert blobs.client._list_multipart_uploads(blobs.bucket, prefix=key).uploads == []

@@ -112,3 +112,25 @@ async def test_acknowledged_writes_survive_a_kill_9_right_after(stack, bootstrap
         assert len(doc.storyboard.frames) == 25
     finally:
         await client.close()
+
+
+async def test_takes_and_scores_are_recorded_per_video_and_a_completed_generation_still_takes_scores(
+    docs: GenerationRepository, gid: str
+) -> None:
+    from admint.core.document import ScoreEntry
+
+    await docs.create(builders.generation(gid, owner="o"))
+    take = ChunkEntry(beat_index=1, chunk_index=0, chunk_count=1, video=builders.ref("c1.mp4"),
+                      last_frame=builders.ref("c1.png", "image/png"), duration_s=5, requested_duration_s=5,
+                      model="offline-video", take=1)
+    await docs.record_take(gid, take)
+    score = ScoreEntry(video=take.video, scores=builders.quality_scores(41.5), scored_at=now())
+    await docs.record_score(gid, "chunk", "1-0", 1, score)
+    await docs.enter(gid, "completed")
+    await docs.record_score(gid, "master", "master", 0, score)
+    await docs.record_score(gid, "rendition", "1x1", 0, ScoreEntry(video=take.video, error="no frames"))
+    doc = await docs.get(gid)
+    assert doc is not None and doc.chunking.take("1-0", 1) == take and doc.chunking.chunks == {}
+    assert doc.quality.entry("chunk", "1-0", 1) == score and doc.quality.entry("chunk", "1-0", 0) is None
+    assert doc.quality.master == score and doc.quality.entry("rendition", "1x1").error == "no frames"
+    assert doc.unscored() == []

@@ -125,7 +125,8 @@ async def test_create_read_and_list(gateway: RunningGateway, key: str) -> None:
         assert spec["size"] == {"width": 320, "height": 180}
         assert spec["renditions"] == ["9:16"]
         assert (spec["duration_s"], spec["framework"], spec["seed"], spec["fps"]) == (15, "PAS", 7, 30)
-        assert view["costs"] == {"total_usd": 0.0, "entries": []}
+        assert view["costs"] == {"total_usd": 0.0, "entries": [], "by_stage": [], "by_model": [],
+                                 "estimated_usd": 0.0, "projected_usd": None, "max_cost_usd": None}
         assert "owner" not in view and "request_hash" not in view
 
         second = (await create(client)).json()["id"]

@@ -51,3 +51,19 @@ async def test_development_key_is_ensured_at_start(stack) -> None:
         finally:
             server.should_exit = True
             await task
+
+
+async def test_admin_actions_are_in_the_audit_log(gateway: RunningGateway) -> None:
+    owner = f"audited-{uuid.uuid4().hex[:8]}"
+    async with gateway.client(ADMIN_TOKEN) as admin:
+        created = (await admin.post("/v1/admin/keys", json={"owner": owner, "name": "ci", "rate_limit_per_minute": 9}))
+        key_id = created.json()["id"]
+        assert (await admin.delete(f"/v1/admin/keys/{key_id}")).status_code == 204
+        page = (await admin.get("/v1/admin/audit", params={"limit": 200})).json()
+    mine = [e for e in page["items"] if e["target"] == key_id]
+    assert [e["action"] for e in mine] == ["key.revoked", "key.created"]  # newest first
+    assert mine[1]["details"]["owner"] == owner and mine[1]["details"]["rate_limit_per_minute"] == 9
+    assert all(e["actor"] == "admin" and e["client"] == "127.0.0.1" for e in mine)
+    assert "api_key" not in str(mine)  # the secret itself is never logged
+    async with gateway.client(await gateway.new_key()) as user:
+        assert (await user.get("/v1/admin/audit")).status_code == 401

@@ -7,7 +7,8 @@ import httpx
 import pytest
 
 from admint.contracts.generation import GenerationCompleted
-from admint.contracts.subjects import generation_filter
+from admint.contracts.quality import QualityScored
+from admint.contracts.subjects import generation_filter, subject_for
 from admint.gateway.hub import SseHub
 from tests.integration.gateway.conftest import RunningGateway
 from tests.integration.gateway.test_sse import BRIEF, MASTER, progress, read_feed
@@ -77,3 +78,57 @@ async def test_a_client_that_falls_behind_gets_a_retry_hint_and_the_end_the_othe
     slow_ids = [int(line[4:]) for chunk in slow_frames for line in chunk.splitlines() if line.startswith("id: ")]
     assert slow_ids == ids[:len(slow_ids)] and len(slow_ids) < len(ids)  # what it had, in order, no more
     assert slow_frames[-1] == "retry: 250\n\n"  # then a hint to come back with Last-Event-ID
+
+
+def frame_ids(frames: list[str]) -> list[tuple[int, str]]:
+    out, seq = [], 0
+    for line in "".join(frames).splitlines():
+        if line.startswith("id: "):
+            seq = int(line[4:])
+        elif line.startswith("event: "):
+            out.append((seq, line[7:]))
+    return out
+
+
+async def test_scores_after_the_completion_reach_every_watcher_then_the_streams_end(
+        gateway: RunningGateway) -> None:
+    """Work beside the pipeline publishes after the terminal event: each watcher (live, and one resuming after
+    the end) stays open for it, shows only those events after the end, and ends once nothing more is awaited."""
+    state = gateway.state
+    gid = "01JD3Z8K7Q2W4E6R8T0Y2U4S2X"
+    hub = SseHub(state.nc, state.js, "ADMINT", keepalive_s=0.3, retry_ms=250, more_wait_s=30.0)
+    pending = [True]
+
+    async def attempt() -> int:
+        return 0
+
+    async def more() -> bool:
+        return pending[0]
+
+    def scored(item: str) -> QualityScored:
+        return QualityScored(generation_id=gid, producer="test", kind="master" if item == "master" else "chunk",
+                             item=item, video=MASTER)
+
+    async def read(watcher) -> list[str]:  # type: ignore[no-untyped-def]
+        return [chunk async for chunk in watcher.stream_text()]
+
+    try:
+        await state.publisher.publish(progress(gid, 0))
+        live = asyncio.create_task(read(await hub.watch(gid, 0, attempt, more)))
+        await state.publisher.publish(GenerationCompleted(generation_id=gid, producer="test", master=MASTER,
+                                                          renditions=[], duration_s=30.0))
+        await state.publisher.publish(progress(gid, 9))  # not beside the pipeline: not shown after the end
+        await asyncio.sleep(1.5)
+        assert not live.done()  # the master's score is still to come
+        completed_seq = (await state.js.get_last_msg("ADMINT", subject_for(gid, "generation.completed.v1"))).seq
+        resumed = asyncio.create_task(read(await hub.watch(gid, completed_seq, attempt, more)))
+        await state.publisher.publish(scored("0-0"))
+        pending[0] = False  # recorded just before its event is published: one more quiet wait, then the end
+        await state.publisher.publish(scored("master"))
+        live_frames, resumed_frames = await asyncio.wait_for(asyncio.gather(live, resumed), timeout=20)
+    finally:
+        await hub.close()
+    assert [t for _, t in frame_ids(live_frames)] == ["stage.progress.v1", "generation.completed.v1",
+                                                      "quality.scored.v1", "quality.scored.v1"]
+    assert [t for _, t in frame_ids(resumed_frames)] == ["quality.scored.v1", "quality.scored.v1"]
+    assert frame_ids(resumed_frames) == frame_ids(live_frames)[2:]

@@ -164,7 +164,9 @@ async def test_a_request_becomes_a_storyboard_rendered_by_both_workers(
     }
 
     handled = {name: frames_handled(workers[name]) - before[name] for name in before}
-    assert sum(handled.values()) == n
+    # at least once: a redelivery (an ack lost on a loaded machine) may render a frame twice; the next test
+    # shows a second run adds no object and no event
+    assert sum(handled.values()) >= n
     assert all(count >= 1 for count in handled.values()), f"frames were not split: {handled}"
 
 

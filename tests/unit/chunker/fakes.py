@@ -33,7 +33,8 @@ class FakeVideo:
         frames = self.frames if self.frames is not None else round(request.duration_s * request.fps) + 1
         path = request.workdir / "clip.json"
         path.write_text(json.dumps({"frames": frames, "fps": request.fps, "beat": request.beat_index,
-                                    "offset_s": request.beat_offset_s, "init": len(request.init_frame_png)}))
+                                    "offset_s": request.beat_offset_s, "init": len(request.init_frame_png),
+                                    "seed": request.seed}))
         return VideoResult(model=self.name, cost_usd=self.cost_usd, path=path,
                            repeats_init_frame=self.repeats_init_frame)
 

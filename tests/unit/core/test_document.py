@@ -41,3 +41,18 @@ def test_unknown_fields_from_a_newer_writer_are_ignored_and_round_trip_is_stable
     assert GenerationDoc.from_mongo(newer).to_mongo() == {**raw, "storyboard": raw["storyboard"]}
     built = builders.generation("G2", chunking={"chunks": {}, "total": 3})
     assert built.chunking.total == 3  # built in code: never mistaken for an old stored document
+
+
+def test_unscored_lists_every_stored_video_without_a_score() -> None:
+    from admint.core.document import ScoreEntry
+
+    doc = GenerationDoc.from_mongo(V1)
+    assert doc.quality.started is False
+    missing = doc.unscored()
+    assert missing[:3] == ["chunk 0-0#0", "chunk 1-0#0", "chunk 2-0#0"] and "master" in missing
+    assert not any(m.startswith("rendition 9x16") for m in missing)  # the master's own rendition is the master
+    assert doc.master is not None
+    entry = ScoreEntry(video=doc.master.video, scores=builders.quality_scores())
+    scored = doc.model_copy(update={"quality": doc.quality.model_copy(update={
+        "master": entry, "chunks": {item: {"0": entry} for item in doc.chunking.chunks}})})
+    assert scored.quality.started and [m for m in scored.unscored() if not m.startswith("rendition")] == []

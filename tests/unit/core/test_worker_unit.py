@@ -4,6 +4,8 @@ import asyncio
 from dataclasses import dataclass, field
 
 import pytest
+from nats.errors import NoServersError
+from pymongo.errors import AutoReconnect
 
 from admint.contracts.generation import StageProgress
 from admint.core.topology import ConsumerSpec
@@ -77,3 +79,89 @@ def test_status_cache_trusts_a_live_read_briefly_and_an_end_until_a_later_round(
     assert cache.knows("G", 1) is None  # a retry round's event always reads the document
     assert cache.knows("G", 0) is None  # …and from then on the document decides
     assert cache.read("H", 2, "failed") is True and cache.knows("H", 2) is True
+
+
+@pytest.mark.parametrize("outage", [AutoReconnect("connection reset"), ConnectionRefusedError(111, "refused"),
+                                    NoServersError()])
+async def test_a_backing_server_that_is_away_is_retried_not_parked(outage: Exception) -> None:
+    """MongoDB or NATS restarting must never turn good messages into poison (they count as transient)."""
+
+    async def unlucky(event: StageProgress) -> list:
+        raise outage
+
+    event = StageProgress(generation_id="G1", producer="t", stage="chunking", done=0, total=1)
+    spec = ConsumerSpec("svc", "svc-work", "stage.progress.v1", max_deliver=3, max_transient_deliver=40)
+    worker = Worker("svc", FakeGenerationStore(), Published())
+    delivery = FakeDelivery(event.subject, deliveries=10)  # far past max_deliver
+    sub = Subscription(spec, StageProgress, unlucky, stage="chunking")
+    assert await worker.deliver(sub, delivery, event) == "retry"
+    assert delivery.log == ["nak"]
+
+
+async def test_a_service_beside_the_pipeline_never_fails_a_generation() -> None:
+    """The notifier's subscriptions have no stage: a permanent error or a poison message is dropped or parked,
+    and the generation goes on untouched; a pipeline stage's permanent error fails it with the reason."""
+    from admint.contracts.generation import GenerationFailed
+    from admint.core.budget import BudgetExceeded
+    from tests.support import builders
+
+    async def refuse(event: StageProgress) -> list:
+        raise BudgetExceeded("stopped before chunk 2-0: it costs 0.46 USD")
+
+    docs = FakeGenerationStore()
+    await docs.create(builders.generation("G1", status="chunking"))
+    event = StageProgress(generation_id="G1", producer="t", stage="chunking", done=0, total=1)
+    published = Published()
+    worker = Worker("svc", docs, published)
+    beside = Subscription(ConsumerSpec("notifier", "n", "stage.progress.v1", max_deliver=1), StageProgress, refuse,
+                          stage=None, skip_terminal=False)
+    assert await worker.deliver(beside, FakeDelivery(event.subject), event) == "given_up"
+    assert await docs.status("G1") == "chunking" and published.events == []
+
+    async def crash(event: StageProgress) -> list:
+        raise RuntimeError("boom")
+
+    poison = Subscription(ConsumerSpec("notifier", "n", "stage.progress.v1", max_deliver=1), StageProgress, crash,
+                          stage=None, skip_terminal=False)
+    assert await worker.deliver(poison, FakeDelivery(event.subject), event) == "dead_lettered"
+    assert await docs.status("G1") == "chunking"
+    assert [e.type for e in published.events] == ["message.deadlettered.v1"]
+
+    stage = Subscription(ConsumerSpec("chunker", "c", "stage.progress.v1"), StageProgress, refuse, stage="chunking")
+    assert await worker.deliver(stage, FakeDelivery(event.subject), event) == "failed"
+    doc = await docs.get("G1")
+    assert doc is not None and doc.status == "failed" and doc.error is not None
+    assert doc.error.reason.startswith("stopped before chunk 2-0")
+    assert isinstance(published.events[-1], GenerationFailed)
+
+
+async def test_work_beside_the_pipeline_never_fails_the_generation() -> None:
+    """A route declared with fails_generation=False (the scorer) gives up and parks, the generation goes on."""
+    from admint.core.errors import PermanentError
+    from tests.support import builders
+
+    async def broken(event: StageProgress) -> list:
+        raise PermanentError("cannot score this video")
+
+    async def crashing(event: StageProgress) -> list:
+        raise RuntimeError("decoder crashed")
+
+    store = FakeGenerationStore()
+    await store.create(builders.generation("G1", status="chunking"))
+    published = Published()
+    worker = Worker("scorer", store, published)
+    event = StageProgress(generation_id="G1", producer="t", stage="chunking", done=0, total=1)
+    spec = ConsumerSpec("scorer", "scorer-x", "stage.progress.v1", max_deliver=2)
+    gave_up = FakeDelivery(event.subject)
+    assert await worker.deliver(Subscription(spec, StageProgress, broken, None, False, False), gave_up,
+                                event) == "given_up"
+    parked = FakeDelivery(event.subject, deliveries=2)
+    assert await worker.deliver(Subscription(spec, StageProgress, crashing, None, False, False), parked,
+                                event) == "dead_lettered"
+    assert gave_up.log == ["ack"] and parked.log == ["ack"]
+    assert [e.type for e in published.events] == ["message.deadlettered.v1"]  # and no generation.failed
+    assert await store.status("G1") == "chunking"
+    # the same failure on a pipeline route fails the generation
+    assert await worker.deliver(Subscription(spec, StageProgress, broken, "chunking"), FakeDelivery(event.subject),
+                                event) == "failed"
+    assert await store.status("G1") == "failed"

@@ -36,7 +36,7 @@ def test_repository_compose_file_passes() -> None:
 def test_every_app_container_gets_the_example_environment_and_waits_for_bootstrap() -> None:
     config, problems = resolved_config(ROOT / "docker-compose.yml")
     assert problems == [] and config is not None
-    for name in ("planner", "storyboard", "chunker", "stitcher", "exporter", "gateway", "bootstrap"):
+    for name in ("planner", "storyboard", "chunker", "stitcher", "exporter", "scorer", "gateway", "bootstrap"):
         env = config["services"][name]["environment"]
         assert env["ADMINT_NATS_URL"] == "nats://nats:4222"
         assert env["ADMINT_S3_ENDPOINT"] == "minio:9000"

@@ -56,7 +56,7 @@ def test_one_build_argument_selects_every_service_and_ffmpeg_goes_only_to_media_
     assert allowed is not None
     assert set(allowed.group(1).split("|")) == {*SERVICES, "gateway"}
     ffmpeg = re.search(r"case \"\$\{SERVICE\}\" in ([a-z|]+)\) pkgs\+=\(ffmpeg\)", text)
-    assert ffmpeg is not None and set(ffmpeg.group(1).split("|")) == {"chunker", "stitcher", "exporter"}
+    assert ffmpeg is not None and set(ffmpeg.group(1).split("|")) == {"chunker", "stitcher", "exporter", "scorer"}
     assert 'uv sync --frozen --no-dev --no-editable --package "admint-${SERVICE}"' in text
     assert re.search(r"^USER 10001", text, flags=re.MULTILINE)
     assert re.search(r"^HEALTHCHECK .*healthcheck\.py", text, flags=re.MULTILINE)

@@ -135,7 +135,57 @@ def hpa_target_missing(docs: list[Doc]) -> None:
     find(docs, "HorizontalPodAutoscaler", "gateway")["spec"]["scaleTargetRef"]["name"] = "api"
 
 
+def worker_open_to_all(docs: list[Doc]) -> None:
+    find(docs, "NetworkPolicy", "workers-metrics-ingress")["spec"]["ingress"][0]["from"] = []
+
+
+def no_default_deny(docs: list[Doc]) -> None:
+    docs.remove(find(docs, "NetworkPolicy", "admint-default-deny"))
+    find(docs, "NetworkPolicy", "admint-egress")["spec"]["policyTypes"] = ["Egress"]
+    for name in ("gateway-ingress", "workers-metrics-ingress"):
+        docs.remove(find(docs, "NetworkPolicy", name))
+
+
+def egress_anywhere(docs: list[Doc]) -> None:
+    find(docs, "NetworkPolicy", "admint-egress")["spec"]["egress"].append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]})
+
+
+def webhooks_into_private_networks(docs: list[Doc]) -> None:
+    find(docs, "NetworkPolicy", "notifier-webhooks-egress")["spec"]["egress"][0]["to"][0]["ipBlock"]["except"] = []
+
+
+def gateway_open_to_all(docs: list[Doc]) -> None:
+    find(docs, "NetworkPolicy", "gateway-ingress")["spec"]["ingress"][0]["from"] = [
+        {"ipBlock": {"cidr": "0.0.0.0/0"}}]
+
+
+def metrics_public(docs: list[Doc]) -> None:
+    paths = find(docs, "Ingress", "gateway")["spec"]["rules"][0]["http"]["paths"]
+    paths[0] = {**paths[0], "path": "/", "pathType": "Prefix"}
+
+
+def no_seccomp(docs: list[Doc]) -> None:
+    del find(docs, "Deployment", "chunker")["spec"]["template"]["spec"]["securityContext"]["seccompProfile"]
+
+
+def runs_as_root(docs: list[Doc]) -> None:
+    find(docs, "Deployment", "gateway")["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] = False
+
+
+def keeps_capabilities(docs: list[Doc]) -> None:
+    container(docs, "exporter")["securityContext"]["capabilities"] = {"drop": ["NET_RAW"]}
+
+
 BREAKAGES: dict[str, tuple[Callable[[list[Doc]], None], str]] = {
+    "worker reachable from anywhere": (worker_open_to_all, "takes traffic from beyond the namespaces ['monitoring']"),
+    "no default deny": (no_default_deny, "no NetworkPolicy denies its ['Ingress'] by default"),
+    "egress to anywhere": (egress_anywhere, "egress to every port is beyond DNS"),
+    "webhooks may reach private networks": (webhooks_into_private_networks, "egress to [80] is beyond"),
+    "gateway open to every address": (gateway_open_to_all, "gateway via NetworkPolicy/gateway-ingress: takes traffic"),
+    "/metrics on the public Ingress": (metrics_public, "exposes /metrics, /healthz, /readyz to the public"),
+    "no seccomp profile": (no_seccomp, "seccompProfile must be RuntimeDefault"),
+    "runs as root": (runs_as_root, "runAsNonRoot must be true"),
+    "keeps capabilities": (keeps_capabilities, "capabilities must drop ALL"),
     "consumer renamed": (rename_consumer, "'chunker-jobs' is not a durable consumer of chunker"),
     "lag threshold drift": (change_lag, "lagThreshold '7', topology.py says 1"),
     "ScaledObject missing": (drop_scaledobject, "worker exporter: no ScaledObject"),

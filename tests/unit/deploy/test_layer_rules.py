@@ -62,6 +62,7 @@ def test_the_clean_tree_keeps_every_contract(pristine: Path) -> None:
     ("admint.gateway.views", "import admint.chunker.planning  # noqa", "never import each other"),
     ("admint.media.probe", "import nats  # noqa", "media knows no bus"),
     ("admint.exporter.app", "import admint.devstack.localstack  # noqa", "the dev stack is imported by nothing"),
+    ("admint.scorer.handlers", "import admint.scorer.measure  # noqa", "handlers and domain modules"),
 ])
 def test_a_deliberately_wrong_import_fails_lint(pristine: Path, tmp_path: Path, module: str, line: str,
                                                 contract: str) -> None:

@@ -32,6 +32,10 @@ def size(w: int, h: int) -> FrameSize:
         (LANDSCAPE, "1:1", size(1080, 1080)),
         (size(180, 320), "1:1", size(180, 180)),
         (size(180, 320), "16:9", size(320, 180)),
+        (size(1080, 1080), "1:1", size(1080, 1080)),  # a square master: the platform's square, not 1920×1920
+        (size(1080, 1080), "9:16", size(1080, 1920)),
+        (size(1080, 1080), "16:9", size(1920, 1080)),
+        (size(180, 180), "9:16", size(180, 320)),
     ],
 )
 def test_platform_sizes_at_the_masters_scale(master: FrameSize, aspect: str, expected: FrameSize) -> None:

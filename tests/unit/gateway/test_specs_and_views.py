@@ -38,6 +38,21 @@ def test_spec_resolves_size_renditions_and_transition() -> None:
     default = build_spec(GenerationCreate(brief="x"), long_side=1920, fps=30)
     assert (default.size.width, default.size.height) == (1080, 1920)
     assert default.transition.kind == "crossfade" and default.duration_s == 30
+    assert default.quality_threshold is None
+
+
+def test_every_aspect_has_one_platform_size_for_masters_and_renditions() -> None:
+    sizes = {aspect: build_spec(GenerationCreate(brief="x", aspect=aspect), long_side=1920, fps=30).size
+             for aspect in ("9:16", "1:1", "16:9")}
+    assert {a: (s.width, s.height) for a, s in sizes.items()} == {
+        "9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
+
+
+def test_the_quality_threshold_is_carried_into_the_spec_and_bounded() -> None:
+    assert build_spec(GenerationCreate(brief="x", quality_threshold=55), long_side=320, fps=30).quality_threshold == 55
+    for bad in (-1, 100.5):
+        with pytest.raises(ValidationError):
+            GenerationCreate(brief="x", quality_threshold=bad)
 
 
 def test_seed_is_random_when_omitted_and_explicit_wins() -> None:
@@ -174,3 +189,21 @@ def test_validation_errors_are_json_safe() -> None:
     ])
     assert errors[0]["pointer"] == "/duration_s" and errors[0]["ctx"] == {"error": "x"}
     assert errors[1]["pointer"] is None
+
+
+async def test_costs_show_subtotals_limits_and_what_retention_removed() -> None:
+    from admint.core.document import RetentionInfo
+
+    doc = completed()
+    doc.request.estimated_cost_usd = 0.3
+    doc.spec = doc.spec.model_copy(update={"max_cost_usd": 1.0})
+    view = await generation_view(doc, fake_presign, "", datetime(2030, 1, 1, tzinfo=UTC))
+    assert {s.stage: s.usd for s in view.costs.by_stage} == pytest.approx(
+        {e.stage: e.usd for e in view.costs.entries})
+    assert sum(m.usd for m in view.costs.by_model) == pytest.approx(view.costs.total_usd)
+    assert view.costs.estimated_usd == 0.3 and view.costs.max_cost_usd == 1.0 and view.media_removed is None
+    stamp = datetime(2030, 1, 2, tzinfo=UTC)
+    doc.retention = RetentionInfo(intermediates_deleted_at=stamp)
+    later = await generation_view(doc, fake_presign, "", datetime(2030, 1, 1, tzinfo=UTC))
+    assert later.media_removed is not None and later.media_removed.intermediates_at == stamp
+    assert later.media_removed.videos_at is None

@@ -86,7 +86,8 @@ class Bus:
         self.consumers.append(consumer)
         for seq, subject in self.messages:
             consumer.push(seq, subject)
-        return SimpleNamespace(name=f"C{len(self.consumers)}")
+        return SimpleNamespace(name=f"C{len(self.consumers)}",
+                               num_pending=sum(1 for seq, _ in self.messages if seq >= start))
 
     async def delete_consumer(self, stream: str, name: str) -> bool:
         self.deleted.append(name)
@@ -177,4 +178,58 @@ async def test_a_message_lost_on_the_way_is_fetched_again_in_order(lost_at_the_e
     bus.publish(4, "generation.completed.v1")
     await asyncio.wait_for(reading, 5)
     assert ids == [1, 2, 4] if lost_at_the_end else [1, 2, 3, 4]
+    bus.beating.cancel()
+
+
+async def scored_feed(bus: Bus, pending: list[bool], wait_s: float = 5.0) -> tuple[list[int], asyncio.Task[None]]:
+    async def attempt() -> int:
+        return 0
+
+    async def more() -> bool:
+        return pending[0]
+
+    feed = EventFeed(bus, bus, "ADMINT", GID, 0, keepalive_s=HB, retry_ms=100,  # type: ignore[arg-type]
+                     current_attempt=attempt, heartbeat_s=HB, more_after_end=more, more_wait_s=wait_s)
+    await feed.open()
+    ids: list[int] = []
+
+    async def read() -> None:
+        async for chunk in feed.stream_text():
+            ids.extend(int(n) for n in re.findall(r"^id: (\d+)$", chunk, re.M))
+
+    return ids, asyncio.create_task(read())
+
+
+async def test_scores_published_after_completion_still_reach_the_feed() -> None:
+    bus = Bus([1])
+    pending = [True]
+    ids, reading = await scored_feed(bus, pending)
+    bus.publish(2, "generation.completed.v1")
+    await until(lambda: ids == [1, 2])
+    await asyncio.sleep(5 * HB)
+    assert not reading.done()  # the master's score is still to come
+    bus.publish(3, "quality.scored.v1")
+    pending[0] = False  # recorded just before its event is published: the feed reads once more
+    bus.publish(4, "quality.scored.v1")
+    await asyncio.wait_for(reading, 5)
+    assert ids == [1, 2, 3, 4]
+    bus.beating.cancel()
+
+
+async def test_a_score_that_never_comes_ends_the_feed_after_the_wait() -> None:
+    bus = Bus([1])
+    ids, reading = await scored_feed(bus, [True], wait_s=10 * HB)
+    bus.publish(2, "generation.completed.v1")
+    await asyncio.wait_for(reading, 5)
+    assert ids == [1, 2]
+    bus.beating.cancel()
+
+
+async def test_with_nothing_pending_the_feed_ends_after_one_quiet_read() -> None:
+    bus = Bus([1])
+    ids, reading = await scored_feed(bus, [False])
+    bus.publish(2, "generation.completed.v1")
+    bus.publish(3, "quality.scored.v1")  # published right after completion: still delivered
+    await asyncio.wait_for(reading, 5)
+    assert ids == [1, 2, 3]
     bus.beating.cancel()

@@ -54,3 +54,15 @@ async def test_crops_are_exact_pixels_even_at_odd_offsets(tmp_path: Path) -> Non
         assert np.abs(crop.astype(int) - original).mean() < 10  # the lossy encode, not a shifted window
         shifted = frames[i * video.crop_step, 202:235, 32:109].astype(int)
         assert np.abs(crop.astype(int) - original).mean() < np.abs(crop.astype(int) - shifted).mean()
+
+
+async def test_crops_can_be_limited_to_a_window_of_the_clip(tmp_path: Path) -> None:
+    """A caption a chunk shows for part of its length is read only while it is shown."""
+    frames = steady_pan(frames=30)
+    path = encode(frames, tmp_path / "pan.mp4")
+    box = Box(0, 0, 40, 40)
+    video = await sample_video(path, Sampling(), crop=box, crops=4, crop_window_s=(0.5, 0.9))  # frames 15..26
+    assert video.crops is not None and video.crop_step == 3 and len(video.crops) == 4
+    for i, crop in enumerate(video.crops):
+        source = frames[15 + i * 3, :40, :40].astype(int)
+        assert np.abs(crop.astype(int) - source).mean() < 10

@@ -234,3 +234,25 @@ async def test_a_master_finished_after_a_cancel_is_listed_but_not_announced(tmp_
     doc = await w.docs.get(GID)
     assert doc is not None and doc.status == "cancelled"
     assert doc.master is not None and doc.master.video.key == keys.master_key(GID)  # no orphan object
+
+
+class StoreAway(FakeGenerationStore):
+    async def record_cost(self, generation_id, entry):  # type: ignore[no-untyped-def]
+        raise ConnectionError("the document store is restarting")
+
+
+@pytest.mark.parametrize("trouble", ["store", "model"])
+async def test_a_transient_trouble_on_the_music_path_retries_instead_of_a_silent_ad(tmp_path: Path,
+                                                                                    trouble: str) -> None:
+    """Found by the chaos soak: a MongoDB restart during the music bed's cost record shipped an ad without music."""
+    from admint.core.errors import TransientProviderError
+
+    music = FakeMusic(TransientProviderError("music model busy")) if trouble == "model" else "default"
+    w = World(tmp_path, music=music)
+    event = await w.start()
+    if trouble == "store":
+        w.ports.docs = StoreAway()
+        w.ports.docs.docs = w.docs.docs
+    with pytest.raises((ConnectionError, TransientProviderError)):
+        await handle_chunks_completed(event, w.ports)
+    assert not await w.blobs.exists(keys.master_key(GID))

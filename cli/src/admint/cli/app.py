@@ -1,4 +1,5 @@
-"""The `admint` command: generate an ad and watch it being made, inspect, list, download, manage keys.
+"""The `admint` command: generate an ad and watch it being made, inspect, list, download, manage keys; webhooks,
+estimates, usage and deletion (integrations.py).
 
 Exit codes: 0 done, 1 the generation failed or was cancelled, 2 usage error, 3 the API refused the request,
 4 the gateway could not be reached.
@@ -15,6 +16,10 @@ import httpx
 import typer
 from rich.console import Console
 
+from admint.cli import integrations
+from admint.cli.batch import finished_keys, read_lines, run_batch
+from admint.cli.feeds import follow_feed
+from admint.cli.groups import GroupProgress, MemberBars, member_label, ranked_table
 from admint.cli.progress import GenerationProgress
 from admint.cli.view import ProgressBars, generation_table, list_table
 from admint.client import DEFAULT_API_URL, ApiClient, ApiError, Unreachable
@@ -129,6 +134,10 @@ def generate(
     no_download: Annotated[bool, typer.Option("--no-download", help="Do not download the result.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print events as JSON lines instead of bars.")] = False,
     idempotency_key: Annotated[str | None, typer.Option(help="Retry-safe key (default: a fresh one).")] = None,
+    max_cost: Annotated[float | None, typer.Option(help="Spend limit, USD (refused up front when estimated "
+                                                        "higher; stopped before crossing it).")] = None,
+    webhook_url: Annotated[str | None, typer.Option(help="Also send this generation's webhooks here.")] = None,
+    quality_threshold: Annotated[float | None, typer.Option(help="Re-render chunks scoring under it.")] = None,
 ) -> None:
     """Ask for an ad, watch it being made, download it, print its path."""
     with ctx.obj.client() as client:
@@ -139,6 +148,12 @@ def generate(
                 body["creativity"] = creativity
             if seed is not None:
                 body["seed"] = seed
+            if max_cost is not None:
+                body["max_cost_usd"] = max_cost
+            if webhook_url is not None:
+                body["webhook_url"] = webhook_url
+            if quality_threshold is not None:
+                body["quality_threshold"] = quality_threshold
             if product is not None:
                 asset = client.upload_asset(product)
                 body["product_asset_id"] = asset.id
@@ -179,7 +194,7 @@ def status(
     generation_id: Annotated[str, typer.Argument(help="Generation id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole document as JSON.")] = False,
 ) -> None:
-    """Show one generation: status, stage, plan, counts, cost, error."""
+    """Show one generation: status, stage, plan, counts, cost, quality scores, error."""
     with ctx.obj.client() as client:
         try:
             view = client.generation(generation_id).model_dump(mode="json")
@@ -247,6 +262,103 @@ def retry(ctx: typer.Context, generation_id: Annotated[str, typer.Argument(help=
         except (ApiError, Unreachable) as exc:
             raise _fail(exc) from exc
     out.print(f"{generation_id} retrying ({answer.status}); follow it with `admint watch {generation_id}`")
+
+
+@app.command()
+def variants(
+    ctx: typer.Context,
+    brief: Annotated[str, typer.Argument(help="What the ad is about: product, audience, tone.")],
+    count: Annotated[int, typer.Option("-n", "--count", help="How many variants (2–8): by framework, then seed.")] = 3,
+    variant: Annotated[list[str] | None, typer.Option(
+        "--variant", "-v", help='One member\'s overrides as JSON, e.g. \'{"framework": "PAS"}\' (repeatable; '
+                                'replaces -n).')] = None,
+    duration: Annotated[int, typer.Option("--duration", "-d", help="Seconds: 15–60, a multiple of 5.")] = 30,
+    aspect: Annotated[str, typer.Option("--aspect", "-a", help="9:16, 1:1 or 16:9.")] = "9:16",
+    seed: Annotated[int | None, typer.Option(help="Seed shared by the members (unless a member changes it).")] = None,
+    quality_threshold: Annotated[float | None, typer.Option(help="Re-render chunks scoring under it.")] = None,
+    winner: Annotated[bool, typer.Option("--pick-best", help="Record the best-scored member as the winner.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print events and the ranked group as JSON lines.")] = False,
+    idempotency_key: Annotated[str | None, typer.Option(help="Retry-safe key (default: a fresh one).")] = None,
+) -> None:
+    """A/B variants of one ad: live bars per member, then the members ranked by quality score."""
+    body: dict[str, Any] = {"brief": brief, "duration_s": duration, "aspect": aspect}
+    if seed is not None:
+        body["seed"] = seed
+    if quality_threshold is not None:
+        body["quality_threshold"] = quality_threshold
+    try:
+        body["variants"] = [json.loads(v) for v in variant] if variant else count
+    except json.JSONDecodeError as exc:
+        err.print(f"[red]error:[/] --variant is not JSON: {exc.msg}")
+        raise typer.Exit(2) from None
+    with ctx.obj.client() as client:
+        try:
+            group = client.create_group(body, idempotency_key)
+            overrides = body["variants"] if isinstance(body["variants"], list) else []
+            labels = {m["id"]: member_label(overrides[i]) if i < len(overrides) else ""
+                      for i, m in enumerate(group["members"])}
+            state = GroupProgress.of(group, labels)
+            path = f"/v1/generation-groups/{group['id']}/events"
+            if as_json:
+                for event in follow_feed(client, path):
+                    state.apply(event.type, event.data)
+                    _print_json({"seq": event.seq, "type": event.type, "event": event.data})
+            else:
+                err.print(f"group [bold]{group['id']}[/] accepted: {len(group['members'])} members")
+                with MemberBars(err, state) as bars:
+                    for event in follow_feed(client, path):
+                        state.apply(event.type, event.data)
+                        bars.update()
+            view = client.group(group["id"])
+            best = next((m for m in view["members"] if m.get("rank") == 1), None)
+            if winner and best is not None and best["status"] == "completed":
+                view = client.pick_winner(group["id"], best["generation_id"])
+        except (ApiError, Unreachable) as exc:
+            raise _fail(exc) from exc
+    if as_json:
+        _print_json({"type": "admint.cli.group", "group": view})
+    else:
+        out.print(ranked_table(view))
+    if not any(m["status"] == "completed" for m in view["members"]):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def batch(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         help="JSON lines: one request body per line (with `variants`: a group).")],
+    concurrency: Annotated[int, typer.Option(help="Lines in flight at once.", min=1, max=16)] = 2,
+    results: Annotated[Path | None, typer.Option("--out", "-o", help="Append each finished line here; lines "
+                                                                      "already finished there are skipped.")] = None,
+    poll_s: Annotated[float, typer.Option("--poll", help="Seconds between status checks.", min=0.1)] = 2.0,
+) -> None:
+    """Many generations or groups from a file, a few at a time; one JSON line out per input line; resumable."""
+    parsed = list(read_lines(path))
+    done = finished_keys(results)
+    todo = [line for line in parsed if not isinstance(line, tuple) and line.key not in done]
+    skipped = sum(1 for line in parsed if not isinstance(line, tuple) and line.key in done)
+    bad = [line for line in parsed if isinstance(line, tuple)]
+    for number, reason in bad:
+        _print_json({"line": number, "status": "invalid", "error": reason})
+    if skipped:
+        err.print(f"skipping {skipped} line(s) already finished in {results}")
+    sink = results.open("a") if results is not None else None
+    ctx.obj.client().close()  # fail fast (exit 2) when there is no API key
+
+    def emit(record: dict[str, Any]) -> None:
+        _print_json(record)
+        if sink is not None:
+            sink.write(json.dumps(record) + "\n")
+            sink.flush()
+
+    try:
+        finished = run_batch(ctx.obj.client, todo, concurrency=concurrency, poll_s=poll_s, emit=emit)
+    finally:
+        if sink is not None:
+            sink.close()
+    if bad or any(r["status"] not in ("completed",) for r in finished):
+        raise typer.Exit(EXIT_FAILED)
 
 
 @assets_app.command("upload")
@@ -322,3 +434,6 @@ def keys_revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="
             raise _fail(exc) from exc
     out.print(f"{key_id} revoked")
 
+
+
+integrations.install(app)

@@ -15,6 +15,7 @@ from rich.progress import (
 from rich.table import Table
 
 from admint.cli.progress import STEPS, GenerationProgress
+from admint.cli.quality_view import quality_rows
 
 
 class ProgressBars:
@@ -68,6 +69,8 @@ def generation_table(view: dict[str, Any]) -> Table:
         table.add_row("renditions", " · ".join(rendition_note(r) for r in renditions))
     costs = view.get("costs") or {}
     table.add_row("cost", f"${costs.get('total_usd', 0):.4f}")
+    for label, text in quality_rows(view):
+        table.add_row(label, text)
     table.add_row("created", str(view.get("created_at", "")))
     if view.get("error"):
         error = view["error"]

@@ -206,6 +206,19 @@ class AdmintClient:
         os.replace(partial, out)
         return out
 
+    # generation groups (A/B variants) ---------------------------------------------------------------------
+    def create_group(self, body: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
+        headers = {"Idempotency-Key": idempotency_key or f"cli-{uuid.uuid4()}"}
+        return dict(self.request("POST", "/v1/generation-groups", json=body, headers=headers,
+                                 expect=(200, 202)).json())
+
+    def group(self, group_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"/v1/generation-groups/{group_id}").json())
+
+    def pick_winner(self, group_id: str, generation_id: str) -> dict[str, Any]:
+        return dict(self.request("POST", f"/v1/generation-groups/{group_id}/winner",
+                                 json={"generation_id": generation_id}).json())
+
     # assets and keys ---------------------------------------------------------------------------------------
     def upload_asset(self, path: Path) -> Asset:
         with path.open("rb") as fh:

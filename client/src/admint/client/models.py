@@ -117,6 +117,9 @@ class GenerationRequest(BaseModel):
     seed: int | None = None
     transition: dict[str, Any] | None = None
     music: bool | None = None
+    max_cost_usd: float | None = None
+    quality_threshold: float | None = None
+    webhook_url: str | None = None
 
     def body(self) -> dict[str, Any]:
         """The JSON body: what was set (the gateway's defaults fill the rest)."""

@@ -38,9 +38,23 @@ class ChunkRequested(Event):
     caption: str = Field(default="", description="Caption burnt in during this chunk.")
     call_to_action: str = Field(default="", description="CTA card text (last beat only).")
     spec: GenerationSpec = Field(description="Size, fps, seed.")
+    take: int = Field(
+        default=0, description="Render of this chunk: 0 first, then one more per re-render below the request's "
+                               "quality_threshold (each with a new seed).", ge=0,
+    )
 
     def dedup_parts(self) -> tuple[object, ...]:
-        return (self.beat_index, self.chunk_index)
+        return (self.beat_index, self.chunk_index, *((self.take,) if self.take else ()))
+
+
+class CaptionShown(BaseModel):
+    """A caption burnt into a chunk, and when it is fully shown (chunk time): what the scorer reads it by."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = Field(description="The caption's text, as burnt in.", min_length=1)
+    start_s: float = Field(description="Chunk time from which it is fully shown, seconds.", ge=0)
+    end_s: float = Field(description="Chunk time until which it is fully shown, seconds.", gt=0)
 
 
 class ChunkCompleted(Event):
@@ -58,9 +72,11 @@ class ChunkCompleted(Event):
     actual_duration_s: float = Field(description="Length of the stored, cut chunk.", gt=0)
     model: str = Field(description="Video model that made it.")
     cost_usd: float = Field(default=0.0, description="Price of this chunk.", ge=0)
+    take: int = Field(default=0, description="Render of this chunk (0 first; see chunk.requested).", ge=0)
+    caption: CaptionShown | None = Field(default=None, description="The caption burnt in, if any.")
 
     def dedup_parts(self) -> tuple[object, ...]:
-        return (self.beat_index, self.chunk_index)
+        return (self.beat_index, self.chunk_index, *((self.take,) if self.take else ()))
 
 
 class ChunkRef(BaseModel):

@@ -36,6 +36,24 @@ def frame_size(aspect: str, long_side: int = 1920) -> FrameSize:
     return FrameSize(width=short, height=long_side) if h > w else FrameSize(width=long_side, height=short)
 
 
+def platform_size(aspect: str, long_side: int = 1920) -> FrameSize:
+    """The size placements expect for an aspect, at a scale given by the long side of its tall and wide frames:
+    9:16 → 1080×1920, 16:9 → 1920×1080 and 1:1 → 1080×1080 at 1920 (a square takes the others' short side).
+    Masters and renditions of one aspect have this one size."""
+    if ASPECT_RATIOS[aspect] == (1, 1):
+        side = frame_size("9:16", long_side).width
+        return FrameSize(width=side, height=side)
+    return frame_size(aspect, long_side)
+
+
+def platform_long_side(size: FrameSize) -> int:
+    """The long side `platform_size` was given for a frame of this size (a 1080×1080 square → 1920)."""
+    if size.width != size.height:
+        return max(size.width, size.height)
+    guess = round(size.width * 16 / 9 / 2) * 2
+    return next((g for g in (guess - 2, guess, guess + 2) if platform_size("1:1", g).width == size.width), guess)
+
+
 class CostEntry(BaseModel):
     """One priced provider call; `key` makes recording it idempotent."""
 

@@ -50,6 +50,15 @@ class GenerationSpec(BaseModel):
     product_asset_id: str | None = Field(default=None, description="Id of an uploaded product image, if any.")
     product_asset: ArtifactRef | None = Field(default=None, description="Where that product image is stored.")
     music: bool = Field(default=True, description="Whether to add a music bed.")
+    max_cost_usd: float | None = Field(
+        default=None, gt=0, description="Spend limit in US dollars: a stage stops the generation before a priced "
+                                        "call that would cross it (None = no limit).",
+    )
+    quality_threshold: float | None = Field(
+        default=None, description="Chunks scoring below this overall quality (0–100) are rendered again with a "
+                                  "new seed (a few times at most; the best take is kept). None: no gate.",
+        ge=0, le=100,
+    )
 
     @field_validator("duration_s")
     @classmethod
@@ -133,6 +142,17 @@ class GenerationCancelled(Event):
     )
     reason: str = Field(default="cancelled by owner", description="Why it was cancelled.")
     requested_by: str = Field(default="", description="Who cancelled it.")
+
+
+class GenerationDeleted(Event):
+    """The owner deleted the generation: its media is gone and its events were purged (a privacy request)."""
+
+    TERMINAL: ClassVar[bool] = True
+    type: Literal["generation.deleted.v1"] = Field(
+        default="generation.deleted.v1", description="Event type and version."
+    )
+    requested_by: str = Field(default="", description="Who deleted it.")
+    objects_deleted: int = Field(default=0, description="Stored objects removed with it.", ge=0)
 
 
 class MessageDeadLettered(Event):

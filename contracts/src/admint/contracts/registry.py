@@ -10,11 +10,13 @@ from admint.contracts.export import ExportCompleted
 from admint.contracts.generation import (
     GenerationCancelled,
     GenerationCompleted,
+    GenerationDeleted,
     GenerationFailed,
     GenerationRequested,
     MessageDeadLettered,
     StageProgress,
 )
+from admint.contracts.quality import QualityScored
 from admint.contracts.stitch import StitchCompleted
 from admint.contracts.storyboard import FrameCompleted, FrameRequested, PlanCompleted, StoryboardCompleted
 
@@ -32,8 +34,10 @@ EVENT_MODELS: tuple[type[Event], ...] = (
     GenerationCompleted,
     GenerationFailed,
     GenerationCancelled,
+    GenerationDeleted,
     StageProgress,
     MessageDeadLettered,
+    QualityScored,
 )
 
 AnyEvent = Annotated[
@@ -50,8 +54,10 @@ AnyEvent = Annotated[
     | GenerationCompleted
     | GenerationFailed
     | GenerationCancelled
+    | GenerationDeleted
     | StageProgress
-    | MessageDeadLettered,
+    | MessageDeadLettered
+    | QualityScored,
     Field(discriminator="type"),
 ]
 

@@ -47,6 +47,8 @@ class FrameCompleted(Event):
     image: ArtifactRef = Field(description="The stored PNG.")
     model: str = Field(description="Image model that rendered it.")
     cost_usd: float = Field(default=0.0, description="Price of this frame.", ge=0)
+    reused_from: str | None = Field(
+        default=None, description="Member of the same generation group whose identical frame was copied.")
 
     def dedup_parts(self) -> tuple[object, ...]:
         return (self.beat_index,)

@@ -21,17 +21,21 @@ from admint.core.mongo import connect
 from admint.core.service import retry_until_ready
 from admint.core.tracing import enabled as tracing_enabled
 from admint.core.tracing import setup_tracing, shutdown_tracing
+from admint.core.webhookstore import DeliveryRepository, EndpointRepository
+from admint.gateway.audit import AuditLog
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
 from admint.gateway.events import declare_publishers
+from admint.gateway.groups import GroupRepository
 from admint.gateway.limits import BodyLimitMiddleware, SharedRateLimiter
 from admint.gateway.metrics import MetricsMiddleware
 from admint.gateway.openapi_docs import complete, operation_id
 from admint.gateway.problems import install_problem_handlers, problem_media_types, problem_response
-from admint.gateway.routes import assets, docs, generations, health, keys
+from admint.gateway.routes import assets, costs, deletion, docs, generations, groups, health, keys, webhooks
 from admint.gateway.security import SecurityHeadersMiddleware
 from admint.gateway.state import Gateway
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
+from admint.gateway.usage import UsageQueries
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -64,7 +68,8 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
             settings=settings, publisher=EventPublisher(broker, settings, publishers), mongo=mongo,
             docs=GenerationRepository(db), generations=GenerationQueries(db), assets=AssetRepository(db),
             keys=ApiKeyRepository(db), idempotency=IdempotencyRecords(db), blobs=blobs, nc=nc, js=js,
-            limiter=SharedRateLimiter(db),
+            limiter=SharedRateLimiter(db), audit=AuditLog(db), endpoints=EndpointRepository(db),
+            deliveries=DeliveryRepository(db), usage=UsageQueries(db), groups=GroupRepository(db),
         )
         if settings.dev_api_key is not None:
             created = await gateway.keys.ensure(settings.dev_api_key.get_secret_value(), settings.dev_owner,
@@ -126,7 +131,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                        limits={"/v1/assets": settings.max_upload_bytes + 256 * 1024})
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, media_origins=[object_store_origin(settings)])
-    for router in (generations.router, assets.router, keys.me, keys.admin, health.router, docs.router):
+    for router in (costs.estimates, generations.router, groups.router, deletion.router, assets.router, keys.me,
+                   keys.admin, keys.audit, health.router, docs.router, webhooks.router, costs.usage, costs.admin_usage):
         app.include_router(router)
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
 

@@ -43,6 +43,10 @@ class Principal:
     owner: str
     max_active_generations: int
     rate_limit_per_minute: int
+    generations_per_day: int | None = None
+    """Quota of generations per UTC day (None: no quota)."""
+    spend_per_month_usd: float | None = None
+    """Quota of provider spend per UTC month, USD (None: no quota)."""
 
 
 class ApiKeyRepository:
@@ -64,6 +68,8 @@ class ApiKeyRepository:
         max_active_generations: int | None = None,
         rate_limit_per_minute: int | None = None,
         plaintext: str | None = None,
+        generations_per_day: int | None = None,
+        spend_per_month_usd: float | None = None,
     ) -> tuple[str, dict[str, Any]]:
         """Store a new key; returns (plaintext, record). The plaintext is never stored or shown again."""
         plaintext = plaintext or new_api_key()
@@ -77,6 +83,8 @@ class ApiKeyRepository:
             "revoked_at": None,
             "max_active_generations": max_active_generations,
             "rate_limit_per_minute": rate_limit_per_minute,
+            "generations_per_day": generations_per_day,
+            "spend_per_month_usd": spend_per_month_usd,
         }
         await self.collection.insert_one(record)
         return plaintext, record
@@ -117,10 +125,15 @@ class ApiKeyRepository:
         return result.matched_count == 1
 
 
-def principal_of(record: dict[str, Any], default_active: int, default_rate: int) -> Principal:
+def principal_of(record: dict[str, Any], default_active: int, default_rate: int, *,
+                 default_per_day: int | None = None, default_per_month_usd: float | None = None) -> Principal:
+    per_day = record.get("generations_per_day") or default_per_day
+    per_month = record.get("spend_per_month_usd") or default_per_month_usd
     return Principal(
         key_id=str(record["_id"]),
         owner=str(record["owner"]),
         max_active_generations=int(record.get("max_active_generations") or default_active),
         rate_limit_per_minute=int(record.get("rate_limit_per_minute") or default_rate),
+        generations_per_day=int(per_day) if per_day else None,
+        spend_per_month_usd=float(per_month) if per_month else None,
     )

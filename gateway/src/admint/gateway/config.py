@@ -1,14 +1,21 @@
 """Gateway settings (env prefix ADMINT_): ports, limits, the admin token and the development key."""
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, model_validator
 
 from admint.core.settings import CoreSettings
+from admint.core.webhook_settings import WebhookSafetySettings
+from admint.providers.settings import ProviderSettings
 
 DEV_ADMIN_TOKEN = "admint-dev-admin-token"
 """Development default of the admin token; refused in production like every other default secret."""
 
 
-class GatewaySettings(CoreSettings):
+class GatewaySettings(WebhookSafetySettings, ProviderSettings, CoreSettings):
+    """The provider settings are read only to price requests with the models the services run (same variables,
+    same values in a deployment); the gateway never calls a model."""
+
     service_name: str = Field(default="gateway", description="Name used in logs, metrics and event producers.")
     gateway_host: str = Field(default="127.0.0.1", description="Bind address of the HTTP API.")
     gateway_port: int = Field(default=8000, description="Port of the HTTP API.", ge=0, le=65535)
@@ -50,6 +57,21 @@ class GatewaySettings(CoreSettings):
     )
     thumbnail_side: int = Field(default=256, description="Long side of asset thumbnails.", ge=16, le=1024)
 
+    planner_provider: Literal["offline", "openai"] = Field(
+        default="offline", description="Planner model (the planner's setting; read here for cost estimates).")
+    openai_model: str = Field(default="gpt-4o-mini",
+                              description="OpenAI model for planning (the planner's setting; for estimates).")
+    offline_chunk_duration_s: float = Field(
+        default=5.0, description="Native chunk length of the offline video model (the chunker's; for estimates).",
+        gt=0, le=30)
+    generations_per_day: int | None = Field(
+        default=None, description="Default per-key quota of generations per UTC day (unset = none).", ge=1)
+    spend_per_month_usd: float | None = Field(
+        default=None, description="Default per-key quota of spend per UTC month, USD (unset = none).", gt=0)
+
+    max_webhooks_per_owner: int = Field(default=20, description="Webhook endpoints one owner may register.",
+                                        ge=1, le=1000)
+
     sse_keepalive_s: float = Field(default=15.0, description="Seconds between SSE keep-alive comments.", gt=0)
     sse_retry_ms: int = Field(default=3000, description="Reconnect delay suggested to SSE clients.", ge=0)
     max_streams_per_key: int = Field(
@@ -69,6 +91,10 @@ class GatewaySettings(CoreSettings):
         default=30.0, gt=0, description="A request body must arrive within this many seconds (slow clients).")
     max_connections: int = Field(
         default=2000, ge=16, description="Open connections one gateway process accepts; beyond it answers 503.")
+    sse_scores_wait_s: float = Field(
+        default=60.0, description="How long a generation's SSE feed stays open after completion for the quality "
+                                  "scores still to come (0: the feed ends with the generation).", ge=0, le=3600,
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> "GatewaySettings":

@@ -36,7 +36,9 @@ async def _authenticate(gw: Gateway, credentials: HTTPAuthorizationCredentials |
     record = await gw.keys.lookup(credentials.credentials)
     if record is None:
         raise _unauthorized("the API key is unknown or revoked", "invalid_token")
-    return principal_of(record, gw.settings.max_active_generations, gw.settings.rate_limit_per_minute)
+    return principal_of(record, gw.settings.max_active_generations, gw.settings.rate_limit_per_minute,
+                        default_per_day=gw.settings.generations_per_day,
+                        default_per_month_usd=gw.settings.spend_per_month_usd)
 
 
 async def _charge(gw: Gateway, bucket: str, limit: int, what: str, label: str) -> None:

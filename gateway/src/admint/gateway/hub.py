@@ -16,7 +16,11 @@ not a thousand of each (a consumer per client made NATS refuse some of them: 503
 * Frames are formatted once per event; a watcher that has several events waiting writes them in one chunk.
 
 The feed ends after the first terminal event of the current retry round, as `EventFeed` does; the round is read
-from the document at most once a second per channel, however many watchers reach that event at once.
+from the document at most once a second per channel, however many watchers reach that event at once. Like
+`EventFeed`, when work beside the pipeline (the scorer) still has events to publish after a completion, a watcher
+stays open after the terminal event and passes on only those (`AFTER_END`) until nothing more is awaited (then
+one more quiet wait) or `more_wait_s` has passed; whether more is awaited is also read at most once a second per
+channel.
 """
 
 import asyncio
@@ -39,14 +43,14 @@ from prometheus_client import Counter, Gauge
 from admint.contracts.registry import TERMINAL_TYPES
 from admint.contracts.subjects import parse_subject
 from admint.core.tracing import extract, tracer
-from admint.gateway.sse import SSE_CLIENTS, EventFeed, SequenceGate, format_event
+from admint.gateway.sse import AFTER_END, SSE_CLIENTS, EventFeed, SequenceGate, format_event
 
 log = logging.getLogger(__name__)
 SSE_CHANNELS = Gauge("admint_gateway_sse_channels", "Generations followed by this gateway (one consumer each).")
 SSE_SLOW_CLIENTS = Counter("admint_gateway_sse_slow_clients_total",
                            "SSE clients disconnected with a retry hint because they fell too far behind.")
 ATTEMPT_TTL_S = 1.0
-"""How long a channel trusts the retry round it read from the document."""
+"""How long a channel trusts what it read from the document: the retry round, whether more is awaited."""
 
 
 @dataclass(frozen=True)
@@ -76,10 +80,13 @@ class Item:
 class Channel:
     """One generation's events, read once from the stream and handed to every watcher."""
 
-    def __init__(self, hub: "SseHub", generation_id: str, current_attempt: Callable[[], Awaitable[int]]) -> None:
+    def __init__(self, hub: "SseHub", generation_id: str, current_attempt: Callable[[], Awaitable[int]],
+                 more_after_end: Callable[[], Awaitable[bool]] | None = None) -> None:
         self.hub = hub
         self.generation_id = generation_id
         self.current_attempt = current_attempt
+        self.more_after_end = more_after_end
+        """Whether events beside the pipeline are still to come after the end (scores of a completion)."""
         self.feed = EventFeed(hub.nc, hub.js, hub.stream, generation_id, 0, hub.keepalive_s, hub.retry_ms,
                               current_attempt, heartbeat_s=hub.heartbeat_s)
         self.history: list[Item] = []
@@ -91,6 +98,8 @@ class Channel:
         self.task: asyncio.Task[None] | None = None
         self._attempt: tuple[float, int] | None = None
         self._attempt_lock = asyncio.Lock()
+        self._more: tuple[float, bool] | None = None
+        self._more_lock = asyncio.Lock()
 
     async def open(self) -> None:
         await self.feed.open()
@@ -154,6 +163,21 @@ class Channel:
                 self._attempt = (now, await self.current_attempt())
             return self._attempt[1]
 
+    @property
+    def waits_after_end(self) -> bool:
+        """Whether a watcher stays open after the end for events beside the pipeline."""
+        return self.more_after_end is not None and self.hub.more_wait_s > 0
+
+    async def more_to_come(self) -> bool:
+        """Whether events beside the pipeline are still awaited, read at most once per ATTEMPT_TTL_S."""
+        if self.more_after_end is None or self.hub.more_wait_s <= 0:
+            return False
+        async with self._more_lock:
+            now = time.monotonic()
+            if self._more is None or now - self._more[0] > ATTEMPT_TTL_S:
+                self._more = (now, await self.more_after_end())
+            return self._more[1]
+
     async def ends_feed(self, item: Item) -> bool:
         return item.terminal and item.attempt >= await self.round_now()
 
@@ -175,6 +199,10 @@ class Watcher:
         self.overflowed = False
         self.closed = False
         self.finished = False
+        self.ended: float | None = None
+        """When the end went out while events beside the pipeline were still awaited (then only those pass)."""
+        self.settled = False
+        """Nothing more was awaited at the last look: one more quiet wait and the stream ends."""
 
     def offer(self, item: Item) -> None:
         """Called by the channel for every new event; never waits."""
@@ -208,15 +236,23 @@ class Watcher:
                     if self.closed:
                         return
                     self.wake.clear()
+                    wait_s = hub.poll_s if self.ended is not None else hub.keepalive_s - (time.monotonic() - said)
                     try:
-                        await asyncio.wait_for(self.wake.wait(), max(0.0, hub.keepalive_s - (time.monotonic() - said)))
+                        await asyncio.wait_for(self.wake.wait(), max(0.0, wait_s))
                     except TimeoutError:
-                        said = time.monotonic()
-                        yield ": keep-alive\n\n"
+                        if self.ended is not None:
+                            if self.settled or time.monotonic() - self.ended > hub.more_wait_s:
+                                return
+                            self.settled = not await self.channel.more_to_come()
+                        if time.monotonic() - said >= hub.keepalive_s:
+                            said = time.monotonic()
+                            yield ": keep-alive\n\n"
                     continue
-                frames, spans, end = [], [], False
+                frames, spans, end, look = [], [], False, False
                 while self.backlog and not end:
                     item = self.backlog.popleft()
+                    if self.ended is not None and item.type not in AFTER_END:
+                        continue  # after the end only what works beside the pipeline is shown
                     if not self.gate.admit(item.seq):
                         continue
                     frames.append(item.frame)
@@ -226,7 +262,13 @@ class Watcher:
                             f"gateway sse send {item.type}", context=carried, kind=SpanKind.PRODUCER,
                             attributes={"admint.generation_id": self.channel.generation_id,
                                         "admint.stream_sequence": item.seq}))
-                    end = await self.channel.ends_feed(item)
+                    if self.ended is not None:
+                        look = True
+                    elif await self.channel.ends_feed(item):
+                        if self.channel.waits_after_end:
+                            self.ended, look = time.monotonic(), True
+                        else:
+                            end = True
                 if frames:
                     said = time.monotonic()
                     yield "".join(frames)
@@ -234,6 +276,8 @@ class Watcher:
                     span.end()
                 if end:
                     return  # the end, unless a retry round (POST …/retry) followed it
+                if look:
+                    self.settled = not await self.channel.more_to_come()
         finally:
             SSE_CLIENTS.dec()
             self.channel.detach(self)
@@ -244,9 +288,11 @@ class SseHub:
 
     def __init__(self, nc: NatsClient, js: JetStreamContext, stream: str, *, keepalive_s: float, retry_ms: int,
                  backlog: int = 500, linger_s: float = 30.0, heartbeat_s: float | None = None,
-                 open_timeout_s: float = 10.0) -> None:
+                 open_timeout_s: float = 10.0, more_wait_s: float = 0.0) -> None:
         self.nc, self.js, self.stream = nc, js, stream
         self.keepalive_s, self.retry_ms = keepalive_s, retry_ms
+        self.more_wait_s = more_wait_s
+        """How long a watcher stays open after a completion for the events still to come beside the pipeline."""
         self.backlog, self.linger_s = backlog, linger_s
         self.heartbeat_s = heartbeat_s if heartbeat_s is not None else min(5.0, max(1.0, keepalive_s))
         self.poll_s = min(keepalive_s, self.heartbeat_s)
@@ -254,32 +300,40 @@ class SseHub:
         self.channels: dict[str, Channel] = {}
         self._opening: dict[str, asyncio.Task[Channel]] = {}
 
-    async def watch(self, generation_id: str, after_seq: int, current_attempt: Callable[[], Awaitable[int]]
-                    ) -> Watcher:
+    async def watch(self, generation_id: str, after_seq: int, current_attempt: Callable[[], Awaitable[int]],
+                    more_after_end: Callable[[], Awaitable[bool]] | None = None) -> Watcher:
         """A watcher of the generation after `after_seq`; raises when its channel cannot be opened (NATS away),
-        which the route answers with a 503."""
-        channel = await self._channel(generation_id, current_attempt)
+        which the route answers with a 503. `more_after_end` says whether events beside the pipeline are still
+        to come after a completion (the channel keeps the first one it is given)."""
+        channel = await self._channel(generation_id, current_attempt, more_after_end)
+        if channel.more_after_end is None:
+            channel.more_after_end = more_after_end
         if after_seq > 0:  # whether the client saw the end already needs the history up to now
             await asyncio.wait_for(channel.ready.wait(), self.open_timeout_s)
         watcher = channel.attach(after_seq)
         if after_seq > 0 and await channel.finished_before(after_seq):
-            watcher.finished = True
-            channel.detach(watcher)
+            if await channel.more_to_come():
+                watcher.ended = time.monotonic()  # it saw the end: only what is still to come beside it
+            else:
+                watcher.finished = True
+                channel.detach(watcher)
         return watcher
 
-    async def _channel(self, generation_id: str, current_attempt: Callable[[], Awaitable[int]]) -> Channel:
+    async def _channel(self, generation_id: str, current_attempt: Callable[[], Awaitable[int]],
+                       more_after_end: Callable[[], Awaitable[bool]] | None) -> Channel:
         channel = self.channels.get(generation_id)
         if channel is not None and not channel.closed:
             return channel
         opening = self._opening.get(generation_id)
         if opening is None:  # the first of a burst of clients opens it; the others wait for the same channel
-            opening = asyncio.create_task(self._open(generation_id, current_attempt))
+            opening = asyncio.create_task(self._open(generation_id, current_attempt, more_after_end))
             self._opening[generation_id] = opening
             opening.add_done_callback(lambda _: self._opening.pop(generation_id, None))
         return await asyncio.shield(opening)
 
-    async def _open(self, generation_id: str, current_attempt: Callable[[], Awaitable[int]]) -> Channel:
-        channel = Channel(self, generation_id, current_attempt)
+    async def _open(self, generation_id: str, current_attempt: Callable[[], Awaitable[int]],
+                    more_after_end: Callable[[], Awaitable[bool]] | None) -> Channel:
+        channel = Channel(self, generation_id, current_attempt, more_after_end)
         try:
             await asyncio.wait_for(channel.open(), self.open_timeout_s)
         except BaseException:

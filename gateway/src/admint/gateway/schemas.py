@@ -11,6 +11,7 @@ from admint.contracts.generation import GenerationSpec
 from admint.contracts.ids import ID_PATTERN
 from admint.contracts.plan import Plan
 from admint.contracts.stages import Stage, Status
+from admint.gateway.quality_schemas import QualityView
 
 MAX_SEED = 2**31 - 1
 OWNER_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -65,11 +66,66 @@ class GenerationCreate(BaseModel):
                              ge=0, le=MAX_SEED)
     transition: TransitionIn | None = Field(default=None, description="How beats join (default 0.5 s crossfade).")
     music: bool = Field(default=True, description="Whether to add a music bed.")
+    webhook_url: str | None = Field(
+        default=None, min_length=8, max_length=2048,
+        description="Also send this generation's webhooks here, signed with the owner's request secret "
+                    "(POST /v1/webhooks/request/rotate-secret makes it).",
+    )
+    max_cost_usd: float | None = Field(
+        default=None, gt=0, le=100_000,
+        description="Spend limit: refused up front (422, with the estimate) when the estimate is higher; stopped "
+                    "(failed) before a priced call would cross it.",
+    )
+    quality_threshold: float | None = Field(
+        default=None, ge=0, le=100,
+        description="Quality gate, 0–100: a chunk whose overall score is below it is rendered again with a new "
+                    "seed (at most ADMINT_QUALITY_MAX_RETAKES times; the best take is kept). Stitching then waits "
+                    "for the chunks' scores. Omit it and nothing waits for the scorer.",
+    )
 
     @field_validator("brief")
     @classmethod
     def _brief_text(cls, value: str) -> str:
         return _clean_text(value)
+
+
+class VariantOptions(BaseModel):
+    """What one member of a generation group changes from the group's options (omitted: the group's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    framework: Framework | None = Field(default=None, description="Copy framework of this member.")
+    creativity: float | None = Field(default=None, ge=0, le=1, description="Creativity of this member.")
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Seed of this member.")
+    transition: TransitionIn | None = Field(default=None, description="How this member's beats join.")
+    music: bool | None = Field(default=None, description="Whether this member has a music bed.")
+
+
+MAX_VARIANTS = 8
+
+
+class GroupCreate(GenerationCreate):
+    """A generation group: up to 8 generations of one brief (A/B variants), each an ordinary generation."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "brief": "A 30 second ad for a reusable steel water bottle that keeps drinks cold for 24 hours.",
+        "duration_s": 30, "variants": 3,
+    }, {"brief": "A 15 second ad for oat milk.", "duration_s": 15,
+        "variants": [{"framework": "PAS"}, {"creativity": 0.9, "seed": 7}]}]})
+
+    variants: int | list[VariantOptions] = Field(
+        description=f"How many members (2–{MAX_VARIANTS}; they differ by copy framework, then seed), or one set "
+                    f"of option overrides per member (1–{MAX_VARIANTS}).",
+    )
+
+    @field_validator("variants")
+    @classmethod
+    def _bounded(cls, value: int | list[VariantOptions]) -> int | list[VariantOptions]:
+        count = value if isinstance(value, int) else len(value)
+        low = 2 if isinstance(value, int) else 1
+        if not low <= count <= MAX_VARIANTS:
+            raise ValueError(f"a group has {low}–{MAX_VARIANTS} members")
+        return value
 
 
 class Public(BaseModel):
@@ -151,9 +207,26 @@ class CostItem(Public):
     usd: float = Field(description="Price in US dollars.", ge=0)
 
 
+class StageCost(Public):
+    stage: Stage = Field(description="Stage that spent it.")
+    usd: float = Field(description="Recorded spend, USD.", ge=0)
+
+
+class ModelCost(Public):
+    model: str = Field(description="Model registry name.")
+    usd: float = Field(description="Recorded spend, USD.", ge=0)
+
+
 class CostSummary(Public):
     total_usd: float = Field(description="Sum of every recorded provider cost.")
     entries: list[CostItem] = Field(default_factory=list, description="One entry per priced call, by key.")
+    by_stage: list[StageCost] = Field(default_factory=list, description="Recorded spend by stage.")
+    by_model: list[ModelCost] = Field(default_factory=list, description="Recorded spend by model.")
+    estimated_usd: float | None = Field(default=None, description="The estimate when the request was accepted.")
+    projected_usd: float | None = Field(default=None,
+                                        description="The cost of its plan with this deployment's models, once "
+                                                    "planned (what the run will record unless stopped or retried).")
+    max_cost_usd: float | None = Field(default=None, description="The request's spend limit, if any.")
 
 
 class ErrorView(Public):
@@ -162,6 +235,13 @@ class ErrorView(Public):
     retryable: bool = Field(description="Whether POST …/retry may help.")
     detail: str | None = Field(default=None, description="Technical detail (exception text, provider answer).")
     at: datetime | None = Field(default=None, description="When it failed.")
+
+
+class MediaRemoved(Public):
+    """What the retention policy has removed (links to those objects no longer work)."""
+
+    intermediates_at: datetime | None = Field(default=None, description="When frames, chunks and music were removed.")
+    videos_at: datetime | None = Field(default=None, description="When the finished videos were removed.")
 
 
 class GenerationView(Public):
@@ -185,6 +265,11 @@ class GenerationView(Public):
     thumbnail: ArtifactView | None = Field(default=None, description="Thumbnail JPEG, once exported.")
     costs: CostSummary = Field(description="Provider costs.")
     error: ErrorView | None = Field(default=None, description="Why it failed, when it failed.")
+    media_removed: MediaRemoved | None = Field(default=None,
+                                               description="Set once the retention policy removed some of its media.")
+    quality: QualityView = Field(default_factory=QualityView, description="Quality scores of its chunks, master "
+                                                                          "and renditions (issue 14).")
+    group_id: str | None = Field(default=None, description="The generation group (A/B variants) it belongs to.")
     links: GenerationLinks = Field(description="Related resources.")
     trace_id: str | None = Field(default=None, description="OpenTelemetry trace id of the request that created "
                                  "it (32 hex digits; null when tracing is off): find its spans in your tracing "
@@ -211,6 +296,9 @@ class GenerationPage(Public):
 class Limits(Public):
     max_active_generations: int = Field(description="Generations this key may run at once.")
     rate_limit_per_minute: int = Field(description="Requests this key may make per minute.")
+    generations_per_day: int | None = Field(default=None, description="Generations per UTC day (null: no quota).")
+    spend_per_month_usd: float | None = Field(default=None,
+                                              description="Provider spend per UTC month, USD (null: no quota).")
 
 
 class MeView(Public):
@@ -250,6 +338,31 @@ class KeyCreate(BaseModel):
                                                description="Override of the concurrent-generation limit.")
     rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000,
                                               description="Override of the request rate limit.")
+    generations_per_day: int | None = Field(default=None, ge=1, le=1_000_000,
+                                            description="Quota of generations per UTC day.")
+    spend_per_month_usd: float | None = Field(default=None, gt=0, le=10_000_000,
+                                              description="Quota of provider spend per UTC month, USD.")
+
+
+class AuditEntry(BaseModel):
+    """One admin action."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="Entry id (time-ordered).")
+    at: datetime = Field(description="When it happened.")
+    action: str = Field(description="What happened: key.created or key.revoked.")
+    actor: str = Field(description="Who did it (the admin token).")
+    target: str = Field(description="The key it concerns.")
+    client: str | None = Field(default=None, description="The client's address, as the gateway saw it.")
+    details: dict[str, str | int | None] = Field(default_factory=dict, description="Owner, name, limits.")
+
+
+class AuditPage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[AuditEntry] = Field(description="Newest first.")
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; null at the end.")
 
 
 class KeyView(BaseModel):
@@ -261,6 +374,8 @@ class KeyView(BaseModel):
     revoked_at: datetime | None = None
     max_active_generations: int | None = None
     rate_limit_per_minute: int | None = None
+    generations_per_day: int | None = None
+    spend_per_month_usd: float | None = None
 
 
 class KeyCreated(KeyView):

@@ -5,7 +5,7 @@ import json
 import secrets
 
 from admint.contracts.artifacts import ArtifactRef
-from admint.contracts.common import frame_size
+from admint.contracts.common import platform_size
 from admint.contracts.generation import GenerationSpec, Transition
 from admint.gateway.schemas import MAX_SEED, GenerationCreate
 
@@ -44,10 +44,12 @@ def build_spec(
         framework=body.framework,
         creativity=body.creativity,
         seed=body.seed if body.seed is not None else (seed if seed is not None else secrets.randbelow(MAX_SEED)),
-        size=frame_size(body.aspect, long_side),
+        size=platform_size(body.aspect, long_side),
         fps=fps,
         transition=transition,
         product_asset_id=body.product_asset_id,
         product_asset=product_asset,
         music=body.music,
+        max_cost_usd=body.max_cost_usd,
+        quality_threshold=body.quality_threshold,
     )

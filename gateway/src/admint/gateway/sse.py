@@ -21,7 +21,9 @@ callback) are private to nats-py, so the feed could not make its guarantee on to
 makes the restart point the feed's own, for the cost of the heartbeat and sequence checks in `_next`.
 
 The feed ends after the first terminal event of the current retry round; a client that resumes after it gets
-an empty, finished stream instead of waiting forever.
+an empty, finished stream instead of waiting forever. One exception: what works beside the pipeline (the scorer)
+publishes after completion, so when `more_after_end` says more is coming, the feed stays open after the terminal
+event until it says nothing is, or `more_wait_s` has passed.
 """
 
 import asyncio
@@ -90,6 +92,8 @@ class SequenceGate:
         return True
 
 
+AFTER_END = frozenset({"quality.scored.v1"})
+"""Events published after a generation's terminal event that its feed still shows: work beside the pipeline."""
 QUIET_HEARTBEATS = 2
 """Heartbeat periods without a word from the consumer after which the feed replaces it."""
 API_TIMEOUT_S = 2.0
@@ -102,8 +106,12 @@ class EventFeed:
 
     def __init__(self, nc: NatsClient, js: JetStreamContext, stream: str, generation_id: str, after_seq: int,
                  keepalive_s: float, retry_ms: int, current_attempt: Callable[[], Awaitable[int]],
-                 heartbeat_s: float | None = None) -> None:
+                 heartbeat_s: float | None = None, more_after_end: Callable[[], Awaitable[bool]] | None = None,
+                 more_wait_s: float = 0.0) -> None:
         self.current_attempt = current_attempt
+        self.more_after_end = more_after_end
+        """Whether events are still to come after the terminal one (scores of a completed generation)."""
+        self.more_wait_s = more_wait_s
         """The generation's retry round now: a terminal event of an older round does not end the feed."""
         self.nc = nc
         self.js = js
@@ -125,11 +133,22 @@ class EventFeed:
 
     async def open(self) -> None:
         await self._start()
-        if self.after_seq > 0:
-            done = await latest_terminal(self.js, self.stream, self.generation_id)
-            if done is not None and done[0] <= self.after_seq and done[1] >= await self.current_attempt():
-                self.finished = True  # the client already saw the end (and no retry round followed it)
-                await self.close()
+        if self.after_seq > 0 and await self._seen_the_end() and not await self._more():
+            self.finished = True  # the client already saw the end (and no retry round followed it)
+            await self.close()
+
+    async def _seen_the_end(self) -> bool:
+        """Whether the client resumed after the end (the latest terminal event of the current round)."""
+        done = await latest_terminal(self.js, self.stream, self.generation_id)
+        return done is not None and done[0] <= self.after_seq and done[1] >= await self.current_attempt()
+
+    def _filters(self) -> list[str]:
+        """The subjects the feed follows."""
+        return [generation_filter(self.generation_id)]
+
+    async def _is_end(self, subject: str, event_type: str, data: bytes) -> bool:
+        """Whether this event ends the feed: a terminal event of the current retry round."""
+        return event_type in TERMINAL_TYPES and _attempt(data) >= await self.current_attempt()
 
     async def close(self) -> None:
         await self._drop()
@@ -139,8 +158,10 @@ class EventFeed:
         await self._drop()
         inbox = self.nc.new_inbox()
         sub = await self.nc.subscribe(inbox)  # listen before the consumer exists: nothing is pushed unheard
+        filters = self._filters()
         config = ConsumerConfig(
-            deliver_subject=inbox, filter_subject=generation_filter(self.generation_id),
+            deliver_subject=inbox, **({"filter_subject": filters[0]} if len(filters) == 1
+                                      else {"filter_subjects": filters}),
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.gate.last + 1,
             ack_policy=AckPolicy.NONE, max_deliver=1, idle_heartbeat=self.heartbeat_s,
             inactive_threshold=INACTIVE_S, mem_storage=True, num_replicas=1,
@@ -172,6 +193,9 @@ class EventFeed:
                  reason, self.gate.last)
         SSE_CONSUMERS_REPLACED.labels(reason).inc()
         await self._drop()
+
+    async def _more(self) -> bool:
+        return self.more_after_end is not None and self.more_wait_s > 0 and await self.more_after_end()
 
     async def _next(self, timeout: float) -> Msg | None:
         """The consumer's next event message, else None within about `timeout`. Replaces the consumer (from
@@ -220,12 +244,24 @@ class EventFeed:
             if self.finished or self.sub is None:
                 return
             said = time.monotonic()
+            ended: float | None = None
+            """When the terminal event went out, while events beside the pipeline are still awaited."""
+            settled = False
+            """Nothing more was awaited at the last look: one more quiet read (the event written just before
+            that look is published right after it) and the feed ends."""
             while True:
                 try:
                     msg = await self._next(min(self.keepalive_s, self.heartbeat_s))
                 except nats.errors.ConnectionClosedError:
                     return  # the gateway is shutting down: the client reconnects elsewhere with Last-Event-ID
+                event_type = parse_subject(msg.subject)[1] if msg is not None else ""
+                if msg is not None and ended is not None and event_type not in AFTER_END:
+                    msg = None  # after the end only what works beside the pipeline is shown
                 if msg is None:
+                    if ended is not None:
+                        if settled or time.monotonic() - ended > self.more_wait_s:
+                            return
+                        settled = not await self._more()
                     if time.monotonic() - said >= self.keepalive_s:
                         said = time.monotonic()
                         yield ": keep-alive\n\n"
@@ -233,7 +269,6 @@ class EventFeed:
                 seq = int(msg.metadata.sequence.stream)
                 if not self.gate.admit(seq):
                     continue
-                _, event_type = parse_subject(msg.subject)
                 said = time.monotonic()
                 carried = extract(msg.headers)  # the producer's trace context (None when tracing is off)
                 sent = None if carried is None else tracer().start_span(
@@ -242,8 +277,12 @@ class EventFeed:
                 yield format_event(seq, event_type, msg.data)
                 if sent is not None:  # ends when the client took the frame
                     sent.end()
-                if event_type in TERMINAL_TYPES and _attempt(msg.data) >= await self.current_attempt():
-                    return  # the end, unless a retry round (POST …/retry) followed it
+                if ended is None and await self._is_end(msg.subject, event_type, msg.data):
+                    if self.more_after_end is None or self.more_wait_s <= 0:
+                        return  # the end, unless a retry round (POST …/retry) followed it
+                    ended, settled = time.monotonic(), not await self._more()
+                elif ended is not None:
+                    settled = not await self._more()
         finally:
             SSE_CLIENTS.dec()
             await self.close()

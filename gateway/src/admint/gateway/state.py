@@ -9,12 +9,16 @@ from admint.core.blobstore import BlobStore
 from admint.core.bus import EventPublisher
 from admint.core.docstore import GenerationRepository
 from admint.core.mongo import MongoClient
+from admint.core.webhookstore import DeliveryRepository, EndpointRepository
+from admint.gateway.audit import AuditLog
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
+from admint.gateway.groups import GroupRepository
 from admint.gateway.hub import SseHub
 from admint.gateway.limits import SharedRateLimiter, StreamCounter
 from admint.gateway.presign import PresignCache
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
+from admint.gateway.usage import UsageQueries
 
 
 @dataclass
@@ -32,6 +36,11 @@ class Gateway:
     """The broker's connection (the only one): SSE consumers and stream reads use it beside the publisher."""
     js: JetStreamContext
     limiter: SharedRateLimiter
+    audit: AuditLog
+    endpoints: EndpointRepository
+    deliveries: DeliveryRepository
+    usage: UsageQueries
+    groups: GroupRepository
     streams: StreamCounter = field(default_factory=StreamCounter)
     """Open SSE streams per key in this process (the per-key cap)."""
     hub: SseHub | None = None
@@ -41,7 +50,8 @@ class Gateway:
         if self.hub is None:
             s = self.settings
             self.hub = SseHub(self.nc, self.js, s.stream_name, keepalive_s=s.sse_keepalive_s, retry_ms=s.sse_retry_ms,
-                              backlog=s.sse_client_backlog, linger_s=s.sse_channel_linger_s)
+                              backlog=s.sse_client_backlog, linger_s=s.sse_channel_linger_s,
+                              more_wait_s=s.sse_scores_wait_s)
         return self.hub
 
     @property

@@ -58,7 +58,7 @@ class GenerationQueries:
     async def page(
         self, owner: str, *, status: str | None = None, before: str | None = None, limit: int = 20
     ) -> list[ListedGeneration]:
-        query: dict[str, Any] = {"owner": owner}
+        query: dict[str, Any] = {"owner": owner, "deletion": {"$exists": False}}
         if status:
             query["status"] = status
         if before:
@@ -137,6 +137,10 @@ class IdempotencyRecords:
         # records written before the typed document held it without its id (and in the version-1 shape)
         document = {**raw["document"], "_id": raw["generation_id"]}
         return IdempotencyRecord(request_hash=raw["request_hash"], document=GenerationDoc.from_mongo(document))
+
+    async def forget_generation(self, owner: str, generation_id: str) -> None:
+        """A deleted generation's claim goes too: it holds the whole request (the brief)."""
+        await self.collection.delete_many({"owner": owner, "generation_id": generation_id})
 
     async def release(self, owner: str, key: str) -> None:
         """Forget a claim whose request did not happen (the bus refused it), so a retry starts afresh."""

@@ -12,6 +12,7 @@ from datetime import datetime
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.stages import PIPELINE
 from admint.core.document import GenerationDoc
+from admint.gateway.quality_views import quality_view
 from admint.gateway.schemas import (
     ArtifactView,
     ChunkView,
@@ -24,8 +25,11 @@ from admint.gateway.schemas import (
     GenerationSummary,
     GenerationView,
     MasterView,
+    MediaRemoved,
+    ModelCost,
     RenditionView,
     SpecView,
+    StageCost,
 )
 from admint.gateway.stores import ListedGeneration
 
@@ -127,7 +131,17 @@ def renditions_view(doc: GenerationDoc, urls: Urls, expires_at: datetime) -> lis
 def cost_summary(doc: GenerationDoc) -> CostSummary:
     entries = [CostItem(key=e.key, stage=e.stage, model=e.model, units=e.units, usd=e.usd)
                for _, e in sorted(doc.costs.items())]
-    return CostSummary(total_usd=doc.cost_total(), entries=entries)
+    by_stage: dict[str, float] = {}
+    by_model: dict[str, float] = {}
+    for e in entries:
+        by_stage[e.stage] = round(by_stage.get(e.stage, 0.0) + e.usd, 6)
+        by_model[e.model] = round(by_model.get(e.model, 0.0) + e.usd, 6)
+    return CostSummary(
+        total_usd=doc.cost_total(), entries=entries,
+        by_stage=[StageCost(stage=stage, usd=usd) for stage, usd in by_stage.items()],
+        by_model=[ModelCost(model=model, usd=usd) for model, usd in sorted(by_model.items())],
+        estimated_usd=doc.request.estimated_cost_usd, max_cost_usd=doc.spec.max_cost_usd,
+    )
 
 
 def error_view(doc: GenerationDoc) -> ErrorView | None:
@@ -135,6 +149,13 @@ def error_view(doc: GenerationDoc) -> ErrorView | None:
         return None
     e = doc.error
     return ErrorView(stage=e.stage, reason=e.reason, retryable=e.retryable, detail=e.detail, at=e.at)
+
+
+def media_removed(doc: GenerationDoc) -> MediaRemoved | None:
+    kept = doc.retention
+    if kept.intermediates_deleted_at is None and kept.videos_deleted_at is None:
+        return None
+    return MediaRemoved(intermediates_at=kept.intermediates_deleted_at, videos_at=kept.videos_deleted_at)
 
 
 def build_view(doc: GenerationDoc, urls: Urls, base: str, expires_at: datetime) -> GenerationView:
@@ -147,7 +168,8 @@ def build_view(doc: GenerationDoc, urls: Urls, base: str, expires_at: datetime) 
         master=master_view(doc, urls), renditions=renditions_view(doc, urls, expires_at),
         poster=artifact(exports.poster, urls) if exports else None,
         thumbnail=artifact(exports.thumbnail, urls) if exports else None,
-        costs=cost_summary(doc), error=error_view(doc), links=links(doc.id, base), trace_id=doc.request.trace_id,
+        costs=cost_summary(doc), error=error_view(doc), quality=quality_view(doc), group_id=doc.group_id,
+        media_removed=media_removed(doc), links=links(doc.id, base), trace_id=doc.request.trace_id,
     )
 
 

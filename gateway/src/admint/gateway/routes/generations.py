@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
@@ -10,18 +10,23 @@ from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.envelope import utcnow
-from admint.contracts.generation import GenerationCancelled, GenerationRequested
+from admint.contracts.generation import GenerationCancelled, GenerationRequested, GenerationSpec
 from admint.contracts.ids import ID_PATTERN, new_id
 from admint.contracts.stages import PIPELINE, Status
 from admint.core import recovery
 from admint.core.document import CancelInfo, GenerationDoc, RequestRecord
 from admint.core.tracing import current_trace_id
 from admint.gateway.auth import Principal
+from admint.gateway.costs import estimate_spec
 from admint.gateway.deps import GatewayDep, PrincipalDep, StreamPrincipalDep
 from admint.gateway.downloads import available_aspects, find_rendition_key, normalize_aspect
 from admint.gateway.metrics import GENERATIONS_ACCEPTED, RATE_LIMITED
+from admint.gateway.outbound import check_webhook_url, url_problem
 from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
 from admint.gateway.problems import ProblemError, problems
+from admint.gateway.quality_views import scores_to_come
+from admint.gateway.quotas import check_quotas
+from admint.gateway.routes.deletion import gone
 from admint.gateway.schemas import GenerationAccepted, GenerationCreate, GenerationPage, GenerationView
 from admint.gateway.specs import build_spec, request_hash
 from admint.gateway.sse import SSE_HEADERS
@@ -90,6 +95,28 @@ async def _product_asset(gw: Gateway, who: Principal, asset_id: str) -> Artifact
     return ArtifactRef.model_validate(asset["image"])
 
 
+async def _request_callback(gw: Gateway, who: Principal, url: str) -> None:
+    """A per-request webhook URL: safe to call, and signed with a secret the owner already has."""
+    await check_webhook_url(gw, url, "webhook_url")
+    if await gw.endpoints.request_endpoint(who.owner) is None:
+        raise url_problem("webhook_url callbacks are signed with the owner's request secret, which does not exist "
+                          "yet: create it once with POST /v1/webhooks/request/rotate-secret", "webhook_url")
+
+
+async def _affordable(gw: Gateway, who: Principal, spec: GenerationSpec, at: datetime) -> float:
+    """The request's estimate, when it fits the request's max_cost_usd (else 422 with the estimate) and the
+    key's quotas (else 429 naming the quota)."""
+    estimate = estimate_spec(spec, gw.settings)
+    if spec.max_cost_usd is not None and estimate.total_usd > spec.max_cost_usd:
+        raise ProblemError(
+            422, f"estimated at {estimate.total_usd:.4f} USD, more than max_cost_usd {spec.max_cost_usd:g}",
+            title="Over the cost limit", kind="over-max-cost", max_cost_usd=spec.max_cost_usd,
+            estimate=estimate.model_dump(mode="json"),
+        )
+    await check_quotas(gw.usage, who, estimate.total_usd, at)
+    return estimate.total_usd
+
+
 _ID_LINK = {"generation_id": "$response.body#/id"}
 _CREATED_LINKS = {
     "GetGeneration": {"operationId": "getGeneration", "parameters": _ID_LINK},
@@ -111,6 +138,8 @@ async def create_generation(
     body_hash = request_hash(body)
     if idempotency_key and (earlier := await gw.idempotency.get(who.owner, idempotency_key)):
         return await _replay(gw, earlier, body_hash, response)
+    if body.webhook_url:
+        await _request_callback(gw, who, body.webhook_url)
     product = await _product_asset(gw, who, body.product_asset_id) if body.product_asset_id else None
     active = await gw.generations.count_active(who.owner)
     if active >= who.max_active_generations:
@@ -122,11 +151,12 @@ async def create_generation(
             limit="active_generations",
         )
     stamp = utcnow()
+    spec = build_spec(body, long_side=gw.settings.render_long_side, fps=gw.settings.fps, product_asset=product)
+    cost = await _affordable(gw, who, spec, stamp)
     document = GenerationDoc(
-        _id=new_id(), owner=who.owner, created_at=stamp, updated_at=stamp,
-        spec=build_spec(body, long_side=gw.settings.render_long_side, fps=gw.settings.fps, product_asset=product),
+        _id=new_id(), owner=who.owner, created_at=stamp, updated_at=stamp, spec=spec,
         request=RequestRecord(key_id=who.key_id, idempotency_key=idempotency_key, request_hash=body_hash,
-                              trace_id=current_trace_id()),
+                              webhook_url=body.webhook_url, estimated_cost_usd=cost, trace_id=current_trace_id()),
     )
     if idempotency_key:
         earlier = await gw.idempotency.claim(who.owner, idempotency_key, document)
@@ -157,14 +187,19 @@ async def list_generations(
 
 
 @router.get("/{generation_id}", response_model=GenerationView, operation_id="getGeneration",
-            responses=problems(401, 404, 422, 429),
+            responses=problems(401, 404, 410, 422, 429),
             summary="One generation: status, plan, frames, chunks, renditions, costs, error")
 async def get_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> GenerationView:
     doc = await gw.generations.get_owned(generation_id, who.owner)
     if doc is None:
         raise _not_found(generation_id)
+    if doc.deletion is not None:
+        raise gone(doc)
     expires = utcnow() + timedelta(seconds=gw.settings.presign_expiry_s)
-    return await generation_view(doc, gw.presign, gw.base_url, expires)
+    view = await generation_view(doc, gw.presign, gw.base_url, expires)
+    if doc.plan is not None:
+        view.costs.projected_usd = estimate_spec(doc.spec, gw.settings, doc.plan).total_usd
+    return view
 
 
 @router.post("/{generation_id}/cancel", status_code=202, response_model=GenerationAccepted,
@@ -194,8 +229,11 @@ async def cancel_generation(generation_id: GenerationId, gw: GatewayDep, who: Pr
              responses=problems(401, 404, 409, 422, 429), summary="Re-run a failed generation's failed stage")
 async def retry_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> GenerationAccepted:
     """Re-runs only the failed stage's missing pieces (e.g. the one chunk that failed), reusing what is stored."""
-    if await gw.generations.get_owned(generation_id, who.owner) is None:
+    owned = await gw.generations.get_owned(generation_id, who.owner)
+    if owned is None:
         raise _not_found(generation_id)
+    if owned.deletion is not None:
+        raise gone(owned)
     try:
         attempt, stage = await recovery.retry_generation(
             gw.docs, gw.js, gw.publisher, generation_id, stream=gw.settings.stream_name,
@@ -225,6 +263,8 @@ async def download_video(
     doc = await gw.generations.get_owned(generation_id, who.owner)
     if doc is None:
         raise _not_found(generation_id)
+    if doc.deletion is not None:
+        raise gone(doc)
     available = available_aspects(doc)
     aspect = normalize_aspect(rendition) if rendition else available[0]
     if aspect not in available:
@@ -257,14 +297,22 @@ async def generation_events(
     after: Annotated[int | None, Query(ge=0, description="Same as Last-Event-ID, for clients that "
                                                          "cannot set headers.")] = None,
 ) -> StreamingResponse:
-    """History first, then live events; ends after completed/failed/cancelled; keep-alive comments meanwhile."""
-    if await gw.generations.get_owned(generation_id, who.owner) is None:
+    """History first, then live events; ends after completed/failed/cancelled — after a completion, once the
+    quality scores still to come have arrived (at most ADMINT_SSE_SCORES_WAIT_S later); keep-alive comments
+    meanwhile."""
+    owned = await gw.generations.get_owned(generation_id, who.owner)
+    if owned is None:
         raise _not_found(generation_id)
+    if owned.deletion is not None:
+        raise gone(owned)
     resume = last_event_id if last_event_id is not None else (after or 0)
 
     async def current_attempt() -> int:
         doc = await gw.docs.get(generation_id)
         return doc.attempt if doc else 0
+
+    async def scores_pending() -> bool:
+        return scores_to_come(await gw.docs.get(generation_id))
 
     if not gw.streams.acquire(who.key_id, gw.settings.max_streams_per_key):
         RATE_LIMITED.labels("open_streams").inc()
@@ -272,7 +320,7 @@ async def generation_events(
                            kind="too-many-streams", headers={"Retry-After": "5"}, retry_after_s=5,
                            limit="open_streams")
     try:
-        watcher = await gw.sse_hub().watch(generation_id, resume, current_attempt)
+        watcher = await gw.sse_hub().watch(generation_id, resume, current_attempt, scores_pending)
     except Exception as exc:
         gw.streams.release(who.key_id)
         raise ProblemError(503, f"the event stream is unavailable: {exc}", kind="unavailable",

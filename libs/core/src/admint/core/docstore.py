@@ -5,24 +5,27 @@ except `reopen` (failed → the failed stage) for a retry round. Fan-ins record 
 atomic update, so the count the handler sees includes its own item.
 """
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from admint.contracts.common import CostEntry
 from admint.contracts.plan import Plan
+from admint.contracts.quality import QualityKind
 from admint.contracts.stages import PIPELINE, Stage
 from admint.core.document import (
     CancelInfo,
     ChunkEntry,
     ChunkPlanRecord,
+    DeletionInfo,
     ErrorInfo,
     ExportsSection,
     FrameEntry,
     GenerationDoc,
     MasterSection,
+    ScoreEntry,
 )
 from admint.core.metrics import COST_USD
 from admint.core.mongo import Collection, Database
@@ -30,6 +33,11 @@ from admint.core.mongo import Collection, Database
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+REDACTED = "[deleted]"
+"""What a deleted generation's brief reads afterwards."""
+RetentionKind = Literal["intermediates", "videos"]
 
 
 def _json(model: Any) -> Any:
@@ -44,6 +52,11 @@ async def ensure_indexes(db: Database) -> None:
     await db.generations.create_index([("status", ASCENDING), ("updated_at", ASCENDING)])
     await db.assets.create_index([("owner", ASCENDING), ("created_at", DESCENDING)])
     await db.api_keys.create_index("key_hash", unique=True)
+    await db.generations.create_index([("request.key_id", ASCENDING), ("created_at", ASCENDING)])
+    await db.webhook_endpoints.create_index([("owner", ASCENDING), ("kind", ASCENDING)])
+    await db.webhook_deliveries.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
+    await db.webhook_deliveries.create_index([("message_id", ASCENDING), ("endpoint_id", ASCENDING)], unique=True)
+    await db.webhook_deliveries.create_index([("owner", ASCENDING), ("endpoint_id", ASCENDING), ("_id", DESCENDING)])
 
 
 class GenerationRepository:
@@ -172,6 +185,10 @@ class GenerationRepository:
         return len(await self._add_to_set(generation_id, "chunking.done", chunk.item,
                                           {f"chunking.chunks.{chunk.item}": _json(chunk)}))
 
+    async def record_take(self, generation_id: str, chunk: ChunkEntry) -> None:
+        """List one stored take of a chunk (quality threshold set) at once, like record_chunk."""
+        await self._set(generation_id, {f"chunking.takes.{chunk.item}.{chunk.take}": _json(chunk)})
+
     async def record_master(self, generation_id: str, master: MasterSection) -> bool:
         """List the stored master whatever happened meanwhile (a cancelled generation still names every object
         it stored); True only while the generation is still stitching, i.e. the master may be announced."""
@@ -183,6 +200,61 @@ class GenerationRepository:
 
     async def complete(self, generation_id: str, total_cost_usd: float) -> bool:
         return await self.enter(generation_id, "completed", {"total_cost_usd": total_cost_usd})
+
+    async def record_score(self, generation_id: str, kind: QualityKind, item: str, take: int,
+                           entry: ScoreEntry) -> None:
+        """The scorer's section, whatever the status (scores arrive after completion too)."""
+        path = {"chunk": f"quality.chunks.{item}.{take}", "master": "quality.master",
+                "rendition": f"quality.renditions.{item}"}[kind]
+        await self._set(generation_id, {path: _json(entry)})
+
+    # ----------------------------------------------------------------------------------- deletion and retention
+
+    async def mark_deleted(self, generation_id: str, info: DeletionInfo) -> bool:
+        """Record the owner's deletion and drop what the client wrote (the brief) or was derived from it (the
+        plan); outcome, timeline, costs and durations stay, for usage. True when this call marked it."""
+        result = await self.collection.update_one(
+            {"_id": generation_id, "deletion": {"$exists": False}},
+            {"$set": {"deletion": _json(info), "spec.brief": REDACTED, "updated_at": now()}, "$unset": {"plan": ""}},
+        )
+        return result.matched_count == 1
+
+    async def deletion_done(self, generation_id: str, objects_deleted: int) -> None:
+        """Objects removed by a deletion pass (a repeated DELETE sweeps again and adds what it found)."""
+        await self.collection.update_one({"_id": generation_id}, {
+            "$set": {"deletion.completed_at": now(), "updated_at": now()},
+            "$inc": {"deletion.objects_deleted": objects_deleted}})
+
+    async def deleted_since(self, since: datetime, limit: int = 100) -> list[str]:
+        """Generations deleted after `since` (the retention sweep removes objects a straggler wrote after it)."""
+        cursor = self.collection.find({"deletion.requested_at": {"$gte": since}}, projection={"_id": 1}).limit(limit)
+        return [str(doc["_id"]) async for doc in cursor]
+
+    async def retention_due(self, kind: RetentionKind, ended_before: datetime, limit: int = 50) -> list[str]:
+        """Ended (completed, failed or cancelled) before `ended_before`, not deleted, `kind` not yet removed."""
+        cursor = self.collection.find({
+            "$or": [{"status": s, f"timeline.{s}": {"$lt": ended_before}} for s in sorted(PIPELINE.terminal)],
+            f"retention.{kind}_deleted_at": {"$exists": False}, "deletion": {"$exists": False},
+        }, projection={"_id": 1}).limit(limit)
+        return [str(doc["_id"]) async for doc in cursor]
+
+    async def claim_retention(self, generation_id: str, kind: RetentionKind, lease_s: float) -> bool:
+        """Claim one generation's `kind` for this replica for `lease_s` (an expired claim can be taken over)."""
+        stamp = now()
+        claim = f"retention.claims.{kind}"
+        result = await self.collection.update_one(
+            {"_id": generation_id, f"retention.{kind}_deleted_at": {"$exists": False},
+             "$or": [{claim: {"$exists": False}}, {claim: {"$lt": stamp}}]},
+            {"$set": {claim: stamp + timedelta(seconds=lease_s)}},
+        )
+        return result.matched_count == 1
+
+    async def retention_done(self, generation_id: str, kind: RetentionKind, objects_deleted: int) -> None:
+        await self.collection.update_one(
+            {"_id": generation_id},
+            {"$set": {f"retention.{kind}_deleted_at": now(), "updated_at": now()},
+             "$inc": {"retention.objects_deleted": objects_deleted}, "$unset": {f"retention.claims.{kind}": ""}},
+        )
 
     # ------------------------------------------------------------------------------------------------ helpers
 

@@ -17,6 +17,7 @@ from admint.contracts.common import CostEntry
 from admint.contracts.export import Rendition, SpecCheck
 from admint.contracts.generation import GenerationSpec
 from admint.contracts.plan import Plan
+from admint.contracts.quality import QualityKind, QualityScores
 from admint.contracts.stages import Stage, Status
 
 DOCUMENT_VERSION = 2
@@ -42,6 +43,8 @@ class RequestRecord(Section):
     published_at: datetime | None = Field(default=None, description="When generation.requested.v1 was published.")
     trace_id: str | None = Field(default=None, description="OpenTelemetry trace the creating request started "
                                                            "(when tracing is on).")
+    webhook_url: str | None = Field(default=None, description="Per-request webhook URL (notifier).")
+    estimated_cost_usd: float | None = Field(default=None, description="The estimate when it was accepted.")
 
 
 class FrameEntry(Section):
@@ -50,6 +53,8 @@ class FrameEntry(Section):
     image: ArtifactRef = Field(description="The stored PNG.")
     model: str = Field(description="Image model that rendered it.")
     cost_usd: float = Field(default=0.0, description="Its price.", ge=0)
+    reused_from: str | None = Field(default=None, description="Generation whose identical frame was copied "
+                                                              "instead of rendering it again (group members).")
 
 
 class StoryboardSection(Section):
@@ -76,6 +81,7 @@ class ChunkEntry(Section):
     requested_duration_s: float = Field(description="Length asked of the model.", gt=0)
     model: str
     cost_usd: float = Field(default=0.0, ge=0)
+    take: int = Field(default=0, ge=0, description="Which render of the chunk this is (re-renders count up).")
 
     @property
     def item(self) -> str:
@@ -100,6 +106,12 @@ class ChunkingSection(Section):
     beats: dict[str, int] = Field(default_factory=dict)
     done: list[str] = Field(default_factory=list, description="Chunk items the fan-in has counted.")
     chunks: dict[str, ChunkEntry] = Field(default_factory=dict, description="Stored chunks by item.")
+    takes: dict[str, dict[str, ChunkEntry]] = Field(
+        default_factory=dict, description="With a quality threshold: every stored take by item, then take number "
+                                          "(`chunks` holds the kept one once its score let it through).")
+
+    def take(self, item: str, take: int) -> ChunkEntry | None:
+        return (self.takes.get(item) or {}).get(str(take))
 
     @property
     def planned(self) -> ChunkPlanRecord | None:
@@ -141,6 +153,34 @@ class ExportsSection(Section):
     crops: dict[str, CropReport] = Field(default_factory=dict)
 
 
+class ScoreEntry(Section):
+    """The scorer's verdict on one video (written by the scorer, once per video)."""
+
+    video: ArtifactRef
+    scores: QualityScores | None = None
+    error: str | None = Field(default=None, description="Why it could not be scored.")
+    scored_at: datetime | None = None
+
+
+class QualitySection(Section):
+    """Written by the scorer: one entry per scored chunk take, the master and each re-encoded rendition."""
+
+    chunks: dict[str, dict[str, ScoreEntry]] = Field(default_factory=dict,
+                                                     description="By chunk item, then take number.")
+    master: ScoreEntry | None = None
+    renditions: dict[str, ScoreEntry] = Field(default_factory=dict, description="By rendition name (1x1).")
+
+    def entry(self, kind: QualityKind, item: str, take: int = 0) -> ScoreEntry | None:
+        if kind == "chunk":
+            return (self.chunks.get(item) or {}).get(str(take))
+        return self.master if kind == "master" else self.renditions.get(item)
+
+    @property
+    def started(self) -> bool:
+        """The scorer has recorded something for this generation."""
+        return bool(self.chunks or self.master or self.renditions)
+
+
 class ErrorInfo(Section):
     stage: Stage
     reason: str
@@ -152,6 +192,25 @@ class ErrorInfo(Section):
 class CancelInfo(Section):
     by: str
     key_id: str | None = None
+
+
+class DeletionInfo(Section):
+    """The owner deleted it (DELETE /v1/generations/{id}): media and events are gone, the record stays."""
+
+    requested_at: datetime
+    by: str
+    key_id: str | None = None
+    objects_deleted: int = 0
+    completed_at: datetime | None = Field(default=None, description="When every object was removed.")
+
+
+class RetentionInfo(Section):
+    """What the retention sweep removed, and its claims (one replica at a time per generation and kind)."""
+
+    intermediates_deleted_at: datetime | None = None
+    videos_deleted_at: datetime | None = None
+    objects_deleted: int = 0
+    claims: dict[str, datetime] = Field(default_factory=dict, description="Kind → claimed until.")
 
 
 class GenerationDoc(Section):
@@ -167,18 +226,22 @@ class GenerationDoc(Section):
     created_at: datetime
     updated_at: datetime
     spec: GenerationSpec
+    group_id: str | None = Field(default=None, description="Generation group (A/B variants) it belongs to.")
     request: RequestRecord = Field(default_factory=RequestRecord)
     plan: Plan | None = None
     storyboard: StoryboardSection = Field(default_factory=StoryboardSection)
     chunking: ChunkingSection = Field(default_factory=ChunkingSection)
     master: MasterSection | None = None
     exports: ExportsSection | None = None
+    quality: QualitySection = Field(default_factory=QualitySection)
     costs: dict[str, CostEntry] = Field(default_factory=dict)
     total_cost_usd: float | None = None
     error: ErrorInfo | None = None
     previous_errors: list[ErrorInfo] = Field(default_factory=list)
     timeline: dict[str, datetime] = Field(default_factory=dict, description="When each status was entered.")
     cancel: CancelInfo | None = None
+    deletion: DeletionInfo | None = None
+    retention: RetentionInfo = Field(default_factory=RetentionInfo)
 
     @classmethod
     def from_mongo(cls, raw: dict[str, Any]) -> "GenerationDoc":
@@ -192,6 +255,22 @@ class GenerationDoc(Section):
 
     def cost_total(self) -> float:
         return round(sum(entry.usd for entry in self.costs.values()), 6)
+
+    def unscored(self) -> list[str]:
+        """Stored videos the scorer has not scored yet: chunk takes ("chunk 1-0#0"), the master, re-encoded
+        renditions (the master's own rendition is the master file, scored as the master)."""
+        missing = []
+        takes = {(e.item, e.take) for e in self.chunking.chunks.values()}
+        takes |= {(item, int(t)) for item, by_take in self.chunking.takes.items() for t in by_take}
+        missing += [f"chunk {item}#{take}" for item, take in sorted(takes)
+                    if self.quality.entry("chunk", item, take) is None]
+        if self.master is not None and self.quality.master is None:
+            missing.append("master")
+        for r in self.exports.renditions if self.exports else []:
+            name = r.aspect.replace(":", "x")
+            if r.method != "master" and name not in self.quality.renditions:
+                missing.append(f"rendition {name}")
+        return missing
 
 
 def upgrade_v1(raw: dict[str, Any]) -> dict[str, Any]:

@@ -1,11 +1,14 @@
 """Scratch folders for media work: one of its own per delivery, removed afterwards.
 
 A redelivery may overlap a slow first attempt on the same host (ack wait passed while it was still encoding), so
-two deliveries of one message must never share files; the random suffix sees to that.
+two deliveries of one message must never share files; the random suffix sees to that. A process that dies in the
+middle leaves its folders behind; `WorkdirClaim` lets its successor find and remove them.
 """
 
 import asyncio
 import contextlib
+import fcntl
+import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -22,3 +25,42 @@ async def scratch_dir(root: str | Path, *parts: str) -> AsyncIterator[Path]:
         yield path
     finally:
         await asyncio.to_thread(shutil.rmtree, path, True)
+
+
+INSTANCE_LOCK = ".owner.lock"
+
+
+class WorkdirClaim:
+    """This process's own folder under the service's scratch root, held by an exclusive file lock for as long as
+    the process lives. The kernel drops the lock when the process dies (even by kill -9), which is how a
+    restarted worker tells its dead predecessors' leftovers from a live sibling's work (several replicas may
+    share one host's /tmp)."""
+
+    def __init__(self, root: str | Path, service: str) -> None:
+        self.base = Path(root) / service
+        self.path = self.base / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock = (self.path / INSTANCE_LOCK).open("w")
+        fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def sweep_dead(self) -> list[Path]:
+        """Remove the folders of this service's processes that are gone; returns what was removed."""
+        removed = []
+        for sibling in sorted(p for p in self.base.iterdir() if p.is_dir() and p != self.path):
+            lock = sibling / INSTANCE_LOCK
+            if lock.exists() and not _unlocked(lock):
+                continue  # a live process holds it
+            shutil.rmtree(sibling, ignore_errors=True)
+            removed.append(sibling)
+        return removed
+
+
+def _unlocked(path: Path) -> bool:
+    """True when nobody holds the lock (its owner is dead)."""
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True

@@ -14,12 +14,13 @@ import json
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 from faststream import AckPolicy, BaseMiddleware
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import DeliverPolicy
 from pydantic import ValidationError
@@ -37,6 +38,7 @@ from admint.core.lag import run_lag_observer
 from admint.core.logging import setup_logging
 from admint.core.metrics import BUS_HOP_SECONDS, STAGE_BUDGET_SECONDS
 from admint.core.mongo import connect
+from admint.core.scratch import WorkdirClaim
 from admint.core.settings import CoreSettings
 from admint.core.slots import SharedSlots
 from admint.core.topology import ConsumerSpec, consumers_of
@@ -72,6 +74,9 @@ class Route:
     handler: Handler
     skip_terminal: bool = True
     """Drop events of generations already completed/failed/cancelled (cancellation stops new work)."""
+    fails_generation: bool = True
+    """A handler that fails for good fails the generation. False for work beside the pipeline (the scorer):
+    its failures are logged and parked, the generation goes on."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +96,16 @@ class ServiceSpec(Generic[S, P]):
     heal: HealFn | None = None
     """`async def heal(doc, ports) -> [completion]` for a quiet generation whose stage inputs are all recorded
     (self-healing fan-ins, healer.py)."""
+    beside_pipeline: bool = False
+    """A service beside the pipeline (the notifier): its failures never fail a generation — a message it cannot
+    handle is parked, and the generation goes on as if the service were not there."""
+    background: Callable[[S, P], Sequence[Coroutine[Any, Any, None]]] | None = None
+    """Long-running loops of the service besides its consumers (the notifier's sender), started after the broker
+    and cancelled at shutdown."""
 
-    def failure_stage(self) -> Stage:
+    def failure_stage(self) -> Stage | None:
+        if self.beside_pipeline:
+            return None
         if self.stage is not None:
             return self.stage
         owned = PIPELINE.stages_of(self.name)
@@ -103,17 +116,18 @@ class ServiceSpec(Generic[S, P]):
     def subscriptions(self, ports: P, ack_wait_s: float | None = None) -> list[Subscription]:
         """One subscription per route, bound to its durable consumer and to the ports."""
         consumers = {c.event_type: c for c in (self.consumers or consumers_of(self.name))}
-        stage = self.failure_stage()
+        routes = {model: r if isinstance(r, Route) else Route(r) for model, r in self.routes.items()}
+        stage = self.failure_stage() if any(r.fails_generation for r in routes.values()) else None
         subs = []
-        for model, route in self.routes.items():
-            route = route if isinstance(route, Route) else Route(route)
+        for model, route in routes.items():
             event_type = model.model_fields["type"].default
             if event_type not in consumers:
                 raise ValueError(f"{self.name} routes {event_type} but declares no durable consumer for it")
             consumer = consumers[event_type]
             if ack_wait_s:  # ADMINT_ACK_WAIT_S: short in fault tests, where crashed work should return fast
                 consumer = replace(consumer, ack_wait_s=ack_wait_s)
-            subs.append(Subscription(consumer, model, _bound(route.handler, ports), stage, route.skip_terminal))
+            subs.append(Subscription(consumer, model, _bound(route.handler, ports), stage, route.skip_terminal,
+                                     route.fails_generation))
         return subs
 
 
@@ -137,7 +151,18 @@ class NatsDelivery:
         self.stored_at: float | None = meta.timestamp.timestamp() if meta.timestamp else None
 
     async def ack(self) -> None:
-        await self.msg.ack()
+        """A confirmed ack: a plain ack is fire-and-forget, and one lost on a busy connection means the work is
+        redelivered and done again after the ack wait. Unconfirmed after three tries, a redelivery may follow
+        (every handler is idempotent)."""
+        raw = self.msg.raw_message
+        for _ in range(3):
+            if raw._ackd:
+                break
+            with contextlib.suppress(NatsTimeoutError):
+                await raw.ack_sync(timeout=5.0)
+        if not raw._ackd:
+            log.warning("ack of stream sequence %d unconfirmed; sent once more unconfirmed", self.stream_sequence)
+        await self.msg.ack()  # FastStream's bookkeeping; a plain ack only when the confirmed ones timed out
 
     async def nak(self, delay: float) -> None:
         await self.msg.nack(delay=delay)
@@ -241,6 +266,10 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
     """Run a worker service until `stop` is set or SIGTERM/SIGINT arrives, then drain gracefully."""
     settings = settings or spec.settings()
     setup_logging(settings.service_name, settings.log_level, settings.log_format)
+    claim = WorkdirClaim(settings.workdir, settings.service_name)  # scratch of its own; predecessors' removed
+    for leftover in claim.sweep_dead():
+        log.info("removed the scratch of a dead predecessor: %s", leftover)
+    settings = settings.model_copy(update={"workdir": str(claim.path)})
     setup_tracing(settings.service_name)  # before the MongoDB client exists: its command listeners are global
     for stage_name, budget in settings.stage_budgets_s.items():
         STAGE_BUDGET_SECONDS.labels(stage_name).set(budget)
@@ -279,6 +308,9 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
     await retry_until_ready("JetStream stream", lambda: ensure_stream(nc.jetstream(), settings))
     await retry_until_ready("MongoDB", lambda: ensure_indexes(db))
     await retry_until_ready("S3 bucket", blobs.ensure_bucket)
+    with contextlib.suppress(Exception):  # crashed writers' unfinished multipart uploads
+        if aborted := await blobs.abort_stale_uploads(settings.stale_upload_s, prefix="generations/"):
+            log.info("aborted %d stale multipart uploads", aborted)
 
     publisher = EventPublisher(broker, settings, wiring.publishers)
     worker = Worker(settings.service_name, infra.docs, publisher,
@@ -320,12 +352,16 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
             infra.docs, spec.heal, ports, [PIPELINE.status_of_stage[name] for name in owned], settings.heal_after_s,
             publisher.publish, in_stream, settings.watchdog_interval_s,
         )))
+    loops = [asyncio.create_task(c) for c in (spec.background(settings, ports) if spec.background else ())]
     log.info("%s consuming %s", settings.service_name, ", ".join(s.consumer.durable for s in subscriptions))
     try:
         await stop.wait()
     finally:
         for task in tasks:
             task.cancel()
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
         await drain(worker, broker, settings.shutdown_grace_s)
         await mongo.close()
         await health.stop()

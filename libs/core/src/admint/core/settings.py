@@ -80,6 +80,8 @@ class CoreSettings(BaseSettings):
         default=2, description="Messages one worker process handles at once.", ge=1, le=64
     )
     shutdown_grace_s: float = Field(default=60.0, description="Time to finish in-flight work on SIGTERM.")
+    stale_upload_s: float = Field(
+        default=3600.0, gt=0, description="Multipart uploads older than this are a crashed writer's: aborted at start.")
     workdir: str = Field(default="/tmp/admint", description="Scratch directory for media work.")
 
     @model_validator(mode="after")

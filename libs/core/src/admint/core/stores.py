@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.common import CostEntry
 from admint.contracts.plan import Plan
+from admint.contracts.quality import QualityKind
 from admint.contracts.stages import Stage
 from admint.core.document import (
     CancelInfo,
@@ -19,6 +20,7 @@ from admint.core.document import (
     FrameEntry,
     GenerationDoc,
     MasterSection,
+    ScoreEntry,
 )
 
 
@@ -78,11 +80,20 @@ class GenerationStore(Protocol):
         """Record the chunk and count it in the fan-in (atomically); returns the count."""
         ...
 
+    async def record_take(self, generation_id: str, chunk: ChunkEntry) -> None:
+        """List one stored take of a chunk (quality threshold set), whatever happens next."""
+        ...
+
     async def record_master(self, generation_id: str, master: MasterSection) -> bool: ...
 
     async def record_exports(self, generation_id: str, exports: ExportsSection) -> None: ...
 
     async def complete(self, generation_id: str, total_cost_usd: float) -> bool: ...
+
+    async def record_score(self, generation_id: str, kind: QualityKind, item: str, take: int,
+                           entry: ScoreEntry) -> None:
+        """The scorer's verdict on one video (a chunk take, the master, a rendition); a re-score overwrites."""
+        ...
 
 
 class ObjectStore(Protocol):

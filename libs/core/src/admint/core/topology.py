@@ -6,6 +6,7 @@ The Kubernetes ScaledObjects (lag per durable consumer) and the services' subscr
 from dataclasses import dataclass
 
 from admint.contracts.subjects import subject_filter
+from admint.contracts.webhooks import WEBHOOK_EVENTS
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,13 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
     ConsumerSpec("chunker", "chunker-fanin", "chunk.completed.v1", lag_threshold=20),
     ConsumerSpec("stitcher", "stitcher", "chunks.completed.v1", ack_wait_s=120.0, lag_threshold=1),
     ConsumerSpec("exporter", "exporter", "stitch.completed.v1", ack_wait_s=120.0, lag_threshold=1),
+    ConsumerSpec("chunker", "chunker-quality", "quality.scored.v1", lag_threshold=20),
+    ConsumerSpec("scorer", "scorer-chunks", "chunk.completed.v1", ack_wait_s=60.0, lag_threshold=4),
+    ConsumerSpec("scorer", "scorer-masters", "stitch.completed.v1", ack_wait_s=120.0, lag_threshold=2),
+    ConsumerSpec("scorer", "scorer-exports", "export.completed.v1", ack_wait_s=120.0, lag_threshold=2),
+    # the notifier: one consumer per webhook type (it only enqueues deliveries; sending runs beside it)
+    *(ConsumerSpec("notifier", "notifier-" + public.replace(".", "-"), bus, lag_threshold=50)
+      for public, bus in WEBHOOK_EVENTS.items()),
 )
 
 SERVICES: tuple[str, ...] = tuple(dict.fromkeys(c.service for c in CONSUMERS))

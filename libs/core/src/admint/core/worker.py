@@ -14,6 +14,9 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from nats.errors import Error as NatsError
+from pymongo.errors import ConnectionFailure
+
 from admint.contracts.envelope import Event
 from admint.contracts.generation import GenerationFailed, MessageDeadLettered
 from admint.contracts.stages import PIPELINE, Stage
@@ -44,10 +47,13 @@ class Subscription:
     consumer: ConsumerSpec
     model: type[Event]
     handler: Handler
-    stage: Stage
-    """Stage named in generation.failed.v1 when this handler fails for good."""
+    stage: Stage | None
+    """Stage named in generation.failed.v1 when this handler fails for good; None beside the pipeline (the
+    notifier), whose failures never fail a generation."""
     skip_terminal: bool = True
     """Drop events of generations already completed/failed/cancelled (cancellation stops new work)."""
+    fails_generation: bool = True
+    """False for work beside the pipeline: a permanent failure or a parked message leaves the generation be."""
 
 
 class Delivery(Protocol):
@@ -95,6 +101,15 @@ class RetryPolicy:
         """Exponential backoff with full jitter in [0.5, 1.5) of the step."""
         step = min(self.cap_s, self.base_s * (2 ** max(0, deliveries - 1)))
         return round(step * (0.5 + random.random()), 3)
+
+
+OUTAGES: tuple[type[BaseException], ...] = (TransientError, ConnectionFailure, NatsError, ConnectionError, TimeoutError)
+"""Errors of a dependency that is away (a restarting MongoDB, NATS or object store): they clear by themselves."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure worth retrying patiently (never counted as poison): ours, or a backing server being away."""
+    return isinstance(exc, OUTAGES)
 
 
 class StatusCache:
@@ -231,6 +246,9 @@ class Worker:
             log.warning("permanent failure: %s", exc.reason, extra={"detail": exc.detail, "stage": sub.stage})
             add_event("permanent failure", reason=exc.reason, retryable=exc.retryable)
             mark_error(exc.reason)
+            if sub.stage is None or not sub.fails_generation:
+                await msg.ack()
+                return self._count(event_type, "given_up")
             await self.fail_generation(
                 event, sub.stage, exc.reason, retryable=exc.retryable, detail=exc.detail
             )
@@ -257,9 +275,10 @@ class Worker:
 
     async def _retry_or_park(self, sub: Subscription, msg: Delivery, event: Event, exc: Exception) -> str:
         event_type = sub.consumer.event_type
-        reason = "transient" if isinstance(exc, TransientError) else type(exc).__name__
+        transient = is_transient(exc)
+        reason = "transient" if transient else type(exc).__name__
         # transient errors are expected to clear (the stage watchdog bounds the wait); only crashes count as poison
-        limit = sub.consumer.max_transient_deliver if isinstance(exc, TransientError) else sub.consumer.max_deliver
+        limit = sub.consumer.max_transient_deliver if transient else sub.consumer.max_deliver
         if msg.deliveries >= limit:
             log.error("giving up after %d deliveries: %s", msg.deliveries, exc, exc_info=exc)
             await self._dead_letter(sub, msg, event.generation_id, f"{type(exc).__name__}: {exc}")
@@ -313,6 +332,9 @@ class Worker:
                 error=error[:2000],
             )
             await self.publisher.publish(parked)
+            if sub.stage is None or not sub.fails_generation:
+                await msg.ack()
+                return
             reason = (
                 f"{sub.stage} could not process a message after {msg.deliveries} deliveries: {error[:300]}"
             )

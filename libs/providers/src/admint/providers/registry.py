@@ -20,6 +20,7 @@ class ModelInfo(BaseModel):
     concurrency: int = Field(default=1, ge=1)
     chunk_duration_s: float | None = Field(default=None, gt=0)
     conditioning: str | None = None
+    latency_s: float = Field(default=0.0, ge=0, description="Typical wall time of one call (estimates only).")
 
     def price(self, units: float = 1.0) -> float:
         """Cost of `units` (seconds for per-second models, otherwise one call)."""
@@ -37,8 +38,20 @@ class ModelRegistry(BaseModel):
             raise KeyError(f"model {name!r} is not in the registry ({', '.join(sorted(self.models))})") from None
 
 
+def load_registry(path: Path | None = None) -> ModelRegistry:
+    """The registry at `path`, else the one ADMINT_MODEL_REGISTRY names, else the built-in models.yaml."""
+    return _load(path or configured_registry_file())
+
+
+def configured_registry_file() -> Path:
+    from admint.providers.settings import ProviderSettings
+
+    configured = ProviderSettings().model_registry
+    return Path(configured) if configured else REGISTRY_FILE
+
+
 @cache
-def load_registry(path: Path = REGISTRY_FILE) -> ModelRegistry:
+def _load(path: Path) -> ModelRegistry:
     raw = yaml.safe_load(path.read_text())
     for name, entry in raw["models"].items():
         entry["name"] = name

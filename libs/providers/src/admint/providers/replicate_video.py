@@ -15,6 +15,7 @@ from typing import Any
 import cv2
 
 from admint.core.errors import PermanentProviderError
+from admint.providers.billing import WAN_FPS, WAN_REF, billed_seconds, wan_frames
 from admint.providers.ports import VideoRequest, VideoResult
 from admint.providers.registry import ModelInfo, ModelRegistry, load_registry
 from admint.providers.replicate import ReplicateClient, output_suffix, write_atomic
@@ -56,12 +57,11 @@ class VideoInputs:
     billed_seconds: Callable[["ReplicateVideoModel"], float]
 
 
-WAN_FPS = 16
 
 
 def _wan_frames(model: "ReplicateVideoModel") -> int:
     """Wan needs 81..100 frames; 81 at 16 fps is its native ~5 s."""
-    return min(100, max(81, round(model.chunk_duration_s * WAN_FPS) + 1))
+    return wan_frames(model.chunk_duration_s)
 
 
 def _wan_inputs(request: VideoRequest, image: str, model: "ReplicateVideoModel") -> dict[str, Any]:
@@ -81,8 +81,8 @@ def _hailuo_inputs(request: VideoRequest, image: str, model: "ReplicateVideoMode
 
 
 MODEL_INPUTS: dict[str, VideoInputs] = {
-    "wavespeedai/wan-2.1-i2v-480p": VideoInputs(832, _wan_inputs, lambda m: _wan_frames(m) / WAN_FPS),
-    "minimax/video-01": VideoInputs(1280, _hailuo_inputs, lambda m: m.chunk_duration_s),
+    WAN_REF: VideoInputs(832, _wan_inputs, lambda m: billed_seconds(m.info, m.chunk_duration_s)),
+    "minimax/video-01": VideoInputs(1280, _hailuo_inputs, lambda m: billed_seconds(m.info, m.chunk_duration_s)),
 }
 
 

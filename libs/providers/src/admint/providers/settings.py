@@ -28,6 +28,10 @@ class ProviderSettings(BaseSettings):
     replicate_timeout_s: float = Field(
         default=600.0, description="Overall limit of one Replicate prediction; then it is cancelled.", gt=0
     )
+    model_registry: str | None = Field(
+        default=None, description="A model registry YAML to use instead of the built-in one (negotiated prices; "
+                                  "priced offline models for cost tests). Every process must see the same file.",
+    )
     chaos: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description='Fault injection for providers, JSON, e.g. {"video": {"transient_rate": 0.5}} (off by default).',

@@ -1,7 +1,8 @@
 """The chunker, declared: settings, three routes, and its ports (the video model from settings, the encoder).
 
-chunker-plan (storyboard.completed) fans out, chunker-work (chunk.requested) renders — N replicas share it —
-and chunker-fanin (chunk.completed) continues beats and gathers them.
+chunker-plan (storyboard.completed) fans out, chunker-work (chunk.requested) renders — N replicas share it —,
+chunker-fanin (chunk.completed) continues beats and gathers them, and chunker-quality (quality.scored) keeps or
+re-renders chunk takes when the request set a quality threshold.
 """
 
 import asyncio
@@ -11,12 +12,15 @@ from admint.chunker.encoder import MediaChunkEncoder
 from admint.chunker.handlers import (
     handle_chunk_completed,
     handle_chunk_requested,
+    handle_quality_scored,
     handle_storyboard_completed,
 )
 from admint.chunker.heal import heal_chunking
 from admint.chunker.offline_video import OfflineVideoModel
 from admint.chunker.ports import Ports
 from admint.contracts.chunks import ChunkCompleted, ChunkRequested, ChunksCompleted
+from admint.contracts.generation import StageProgress
+from admint.contracts.quality import QualityScored
 from admint.contracts.storyboard import StoryboardCompleted
 from admint.core.service import Infra, ServiceSpec
 from admint.providers.factory import build_video_model
@@ -50,8 +54,9 @@ SERVICE = ServiceSpec(
         StoryboardCompleted: handle_storyboard_completed,
         ChunkRequested: handle_chunk_requested,
         ChunkCompleted: handle_chunk_completed,
+        QualityScored: handle_quality_scored,
     },
     ports=build_ports,
     heal=heal_chunking,
-    produces=(ChunkRequested, ChunkCompleted, ChunksCompleted),
+    produces=(ChunkRequested, ChunkCompleted, ChunksCompleted, StageProgress),
 )

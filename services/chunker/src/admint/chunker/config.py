@@ -27,3 +27,7 @@ class ChunkerSettings(ProviderSettings, CoreSettings):
                     "(the encodes share the cores; remote models are bounded by their slots).",
     )
     encode_timeout_s: float = Field(default=600.0, description="Limit of one normalise encode, seconds.", gt=0)
+    quality_max_retakes: int = Field(
+        default=2, description="With a quality_threshold on the request: re-renders a chunk may get when it scores "
+                               "below it (the best take is kept after the last).", ge=0, le=5,
+    )

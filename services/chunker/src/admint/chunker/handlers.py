@@ -5,6 +5,9 @@
   (work.py decides the job); the chunk and its clean last frame are stored and listed; chunk.completed.v1.
 - chunk.completed.v1 → record and count it; request the beat's next chunk from this chunk's last frame
   (continuity); when every chunk is in, chunks.completed.v1 (fanin.py decides).
+- quality.scored.v1 → only with a quality threshold on the request: a chunk take counts once its score lets it
+  through; below the threshold the chunk is rendered again with a new seed (quality_gate.py decides), and the kept
+  take goes through the fan-in above.
 
 All three are idempotent under redelivery: deterministic object keys, typed set/add-to-set updates, costs keyed by
 chunk, derived events with deterministic Nats-Msg-Ids, and a chunk already stored is announced, not re-rendered.
@@ -19,9 +22,11 @@ from typing import Final
 from admint.chunker.fanin import fan_in
 from admint.chunker.fanout import plan_fan_out
 from admint.chunker.ports import EncodedChunk, Ports
-from admint.chunker.requests import STAGE
+from admint.chunker.quality_gate import decide
+from admint.chunker.requests import PRODUCER, STAGE, beat_plan, chunk_request
 from admint.chunker.work import (
     announce,
+    caption_shown,
     check_length,
     chunk_completed,
     chunk_entry,
@@ -31,18 +36,25 @@ from admint.chunker.work import (
     video_request,
 )
 from admint.contracts.artifacts import ArtifactRef
-from admint.contracts.chunks import ChunkCompleted, ChunkRequested
+from admint.contracts.chunks import CaptionShown, ChunkCompleted, ChunkRequested
 from admint.contracts.common import CostEntry
 from admint.contracts.envelope import Event
+from admint.contracts.generation import StageProgress
+from admint.contracts.quality import QualityScored
 from admint.contracts.stages import PIPELINE
 from admint.contracts.storyboard import StoryboardCompleted
 from admint.core import keys
-from admint.core.document import ChunkingSection, GenerationDoc, chunk_item
+from admint.core.budget import ensure_budget_of
+from admint.core.document import ChunkEntry, ChunkingSection, GenerationDoc, chunk_item
 from admint.core.errors import PermanentError, TransientError, TransientProviderError
+from admint.core.events import follow
 from admint.core.scratch import scratch_dir
 from admint.providers.ports import VideoResult
+from admint.providers.pricing import call_price
+from admint.providers.registry import load_registry
 
-__all__ = ["Ports", "handle_chunk_completed", "handle_chunk_requested", "handle_storyboard_completed"]
+__all__ = ["Ports", "handle_chunk_completed", "handle_chunk_requested", "handle_quality_scored",
+           "handle_storyboard_completed"]
 
 log = logging.getLogger(__name__)
 STATUS: Final = PIPELINE.status_of_stage[STAGE]
@@ -79,7 +91,10 @@ async def handle_chunk_requested(event: ChunkRequested, ports: Ports) -> list[Ev
     stored = await _already_stored(event, ports, doc)
     if stored is not None:
         return [stored]
-    async with scratch_dir(ports.settings.workdir, gid, f"chunk-{item}") as workdir:
+    # the budget from the document read above (spend recorded since then is other chunks' work under way)
+    ensure_budget_of(doc, key=cost_key(event), what=f"chunk {item}",
+                     next_usd=call_price(ports.video.name, event.requested_duration_s, load_registry()))
+    async with scratch_dir(ports.settings.workdir, gid, f"chunk-{item}-t{event.take}") as workdir:
         result = await _animate(event, ports, await _init_frame(event, ports), workdir)
         skip = skip_frames(event, result.repeats_init_frame)
         clip = result.frames or result.path  # frames: a local model renders them into the one encode
@@ -89,30 +104,46 @@ async def handle_chunk_requested(event: ChunkRequested, ports: Ports) -> list[Ev
         video, last = await _store(event, ports, await ports.encoder.encode(clip, job, workdir))
     await ports.docs.record_cost(gid, CostEntry(key=cost_key(event), stage=STAGE, model=result.model,
                                                 units=event.requested_duration_s, usd=result.cost_usd))
-    completed = chunk_completed(event, video, last, result.model, result.cost_usd)
-    # Listed at once, so whatever happens next (a cancel, a crash) the document names every stored object.
-    await ports.docs.record_chunk(gid, chunk_entry(completed))
+    completed = chunk_completed(event, video, last, result.model, result.cost_usd, _caption(event, ports))
+    # Listed at once, so whatever happens next (a cancel, a crash) the document names every stored object; a
+    # take under a quality gate is listed as a take (the gate lists the kept one as the chunk).
+    if event.spec.quality_threshold is None:
+        await ports.docs.record_chunk(gid, chunk_entry(completed))
+    else:
+        await ports.docs.record_take(gid, chunk_entry(completed))
     return [completed]
+
+
+def _caption(event: ChunkRequested, ports: Ports) -> CaptionShown | None:
+    return caption_shown(event, cta_duration_s=ports.settings.cta_duration_s)
 
 
 async def _already_stored(event: ChunkRequested, ports: Ports, doc: GenerationDoc | None) -> ChunkCompleted | None:
     """A redelivered request (or a retry round) whose chunk is stored already: announce it again instead of
     paying for a second render. The document entry is written once both objects are stored; without it, the
     objects themselves count (the last frame is stored before the video, so a stored video implies both)."""
-    gid, b, c = event.generation_id, event.beat_index, event.chunk_index
-    entry = doc.chunking.chunks.get(chunk_item(b, c)) if doc is not None else None
+    gid, b, c, take = event.generation_id, event.beat_index, event.chunk_index, event.take
+    entry = _stored_take(doc, chunk_item(b, c), take) if doc is not None else None
     if entry is not None:
-        log.info("chunk %s is already stored: re-announcing it", entry.item)
-        return announce(event, entry)
-    video_key, last_key = keys.chunk_key(gid, b, c), keys.last_frame_key(gid, b, c)
+        log.info("chunk %s take %d is already stored: re-announcing it", entry.item, take)
+        return announce(event, entry, _caption(event, ports))
+    video_key, last_key = keys.chunk_key(gid, b, c, take), keys.last_frame_key(gid, b, c, take)
     if not (await ports.blobs.exists(video_key) and await ports.blobs.exists(last_key)):
         return None
     video = ArtifactRef.of_bytes(ports.blobs.bucket, video_key, await ports.blobs.get_bytes(video_key), "video/mp4")
     last = ArtifactRef.of_bytes(ports.blobs.bucket, last_key, await ports.blobs.get_bytes(last_key), "image/png")
     cost = doc.costs.get(cost_key(event)) if doc is not None else None
-    log.info("chunk %s is already stored: re-announcing it", chunk_item(b, c))
+    log.info("chunk %s take %d is already stored: re-announcing it", chunk_item(b, c), take)
     return chunk_completed(event, video, last, (cost.model if cost else "") or ports.video.name,
-                           cost.usd if cost else 0.0)
+                           cost.usd if cost else 0.0, _caption(event, ports))
+
+
+def _stored_take(doc: GenerationDoc, item: str, take: int) -> ChunkEntry | None:
+    """The listed take (a kept chunk is listed as the chunk; under a gate every take is listed as a take)."""
+    kept = doc.chunking.chunks.get(item)
+    if kept is not None and kept.take == take:
+        return kept
+    return doc.chunking.take(item, take)
 
 
 async def _init_frame(event: ChunkRequested, ports: Ports) -> bytes:
@@ -137,9 +168,9 @@ async def _animate(event: ChunkRequested, ports: Ports, init_png: bytes, workdir
 
 async def _store(event: ChunkRequested, ports: Ports, encoded: EncodedChunk) -> tuple[ArtifactRef, ArtifactRef]:
     """The last frame first, then the video: a stored video implies a stored last frame."""
-    gid, b, c = event.generation_id, event.beat_index, event.chunk_index
-    last = await ports.blobs.put_file(keys.last_frame_key(gid, b, c), encoded.last_frame, "image/png")
-    video = await ports.blobs.put_file(keys.chunk_key(gid, b, c), encoded.video, "video/mp4")
+    gid, b, c, take = event.generation_id, event.beat_index, event.chunk_index, event.take
+    last = await ports.blobs.put_file(keys.last_frame_key(gid, b, c, take), encoded.last_frame, "image/png")
+    video = await ports.blobs.put_file(keys.chunk_key(gid, b, c, take), encoded.video, "video/mp4")
     return video, last
 
 
@@ -147,8 +178,13 @@ async def _store(event: ChunkRequested, ports: Ports, encoded: EncodedChunk) -> 
 
 
 async def handle_chunk_completed(event: ChunkCompleted, ports: Ports) -> list[Event]:
-    """Record the chunk and count it in one atomic update, then continue its beat / end the stage."""
+    """Record the chunk and count it in one atomic update, then continue its beat / end the stage. Under a
+    quality gate the take is only listed: its score decides (handle_quality_scored)."""
     gid, item = event.generation_id, chunk_item(event.beat_index, event.chunk_index)
+    gated = await ports.docs.get(gid)
+    if gated is not None and gated.spec.quality_threshold is not None:
+        await ports.docs.record_take(gid, chunk_entry(event))
+        return []
     done = await ports.docs.chunk_done(gid, chunk_entry(event))
     doc = await ports.docs.get(gid)
     if doc is None or doc.chunking.planned is None:
@@ -157,3 +193,64 @@ async def handle_chunk_completed(event: ChunkCompleted, ports: Ports) -> list[Ev
         log.info("chunk %s completed after the generation left chunking: nothing more to do", item)
         return []
     return fan_in(event, doc, done)
+
+
+# ------------------------------------------------------------------------------------------ quality gate
+
+
+async def handle_quality_scored(event: QualityScored, ports: Ports) -> list[Event]:
+    """A chunk take's score under a quality gate: keep it (and go on as the fan-in does) or render it again."""
+    gid = event.generation_id
+    if event.kind != "chunk":
+        return []
+    doc = await ports.docs.get(gid)
+    threshold = doc.spec.quality_threshold if doc is not None else None
+    if doc is None or threshold is None or doc.status != STATUS:
+        return []
+    if doc.plan is None or doc.chunking.planned is None:
+        raise PermanentError(f"chunk {event.item} was scored, but the generation has no chunk plan")
+    b, c = (int(part) for part in event.item.split("-"))
+    scores = {int(t): (e.scores.overall if e.scores else None)
+              for t, e in (doc.quality.chunks.get(event.item) or {}).items()}
+    scores[event.take] = event.scores.overall if event.scores else None
+    decision = decide(threshold, ports.settings.quality_max_retakes, event.take, scores)
+    progress = follow(event, StageProgress, PRODUCER, stage=STAGE, done=len(doc.chunking.done),
+                      total=doc.chunking.planned.total, item=f"{event.item}:t{event.take}",
+                      message=f"beat {b} chunk {c}: {decision.note}")
+    if decision.retake is not None:
+        chunk = beat_plan(doc.plan, doc.spec, b, doc.chunking.planned.chunk_duration_s)[c]
+        return [progress, chunk_request(event, doc.spec, doc.plan, chunk, _init_frame_of(doc, b, c),
+                                        take=decision.retake)]
+    assert decision.keep is not None
+    kept = doc.chunking.take(event.item, decision.keep)
+    if kept is None:
+        raise TransientError(f"chunk {event.item} take {decision.keep} is scored but not yet listed")
+    done = await ports.docs.chunk_done(gid, kept)
+    doc = await ports.docs.get(gid)
+    if doc is None or doc.status != STATUS:
+        return [progress]
+    return [progress, *fan_in(_kept(event, kept), doc, done)]
+
+
+def _init_frame_of(doc: GenerationDoc, beat: int, chunk: int) -> ArtifactRef:
+    """What a chunk animates from: its beat's storyboard frame, or the kept previous chunk's last frame."""
+    if chunk == 0:
+        frame = doc.storyboard.frame(beat)
+        if frame is None:
+            raise PermanentError(f"the storyboard has no frame for beat {beat}")
+        return frame.image
+    previous = doc.chunking.chunks.get(chunk_item(beat, chunk - 1))
+    if previous is None:
+        raise PermanentError(f"chunk {beat}-{chunk} is rendered again, but chunk {beat}-{chunk - 1} is not kept")
+    return previous.last_frame
+
+
+def _kept(cause: QualityScored, entry: ChunkEntry) -> ChunkCompleted:
+    """The kept take as the fan-in reads it (never published: it carries the score event's id, so what the
+    fan-in derives names the score as its cause)."""
+    return ChunkCompleted(
+        id=cause.id, generation_id=cause.generation_id, producer=PRODUCER, attempt=cause.attempt,
+        beat_index=entry.beat_index, chunk_index=entry.chunk_index, chunk_count=entry.chunk_count,
+        video=entry.video, last_frame=entry.last_frame, requested_duration_s=entry.requested_duration_s,
+        actual_duration_s=entry.duration_s, model=entry.model, cost_usd=entry.cost_usd, take=entry.take,
+    )

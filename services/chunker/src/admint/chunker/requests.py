@@ -28,10 +28,10 @@ def beat_plan(plan: Plan, spec: GenerationSpec, beat_index: int, chunk_duration_
 
 
 def chunk_request(
-    cause: Event, spec: GenerationSpec, plan: Plan, chunk: ChunkPlan, init_frame: ArtifactRef
+    cause: Event, spec: GenerationSpec, plan: Plan, chunk: ChunkPlan, init_frame: ArtifactRef, take: int = 0
 ) -> ChunkRequested:
-    """The work item for one chunk. Only the last beat carries the call to action (that is how a chunk knows
-    it closes the ad)."""
+    """The work item for one chunk (`take` > 0: a re-render below the quality threshold). Only the last beat
+    carries the call to action (that is how a chunk knows it closes the ad)."""
     beat = plan.beats[chunk.beat_index]
     is_last = chunk.beat_index == len(plan.beats) - 1
     return follow(
@@ -50,6 +50,7 @@ def chunk_request(
         caption=beat.caption,
         call_to_action=plan.call_to_action if is_last else "",
         spec=spec,
+        take=take,
     )
 
 

@@ -8,16 +8,26 @@ from admint.chunker.ports import ChunkJob, ClipLength
 from admint.chunker.requests import PRODUCER
 from admint.chunker.timeline import BeatLayout, overlay_windows, transition_keyframes, windows_in_chunk
 from admint.contracts.artifacts import ArtifactRef
-from admint.contracts.chunks import ChunkCompleted, ChunkRequested
+from admint.contracts.chunks import CaptionShown, ChunkCompleted, ChunkRequested
 from admint.core.document import ChunkEntry, chunk_item
 from admint.core.errors import TransientProviderError
 from admint.core.events import follow
 from admint.providers.ports import VideoRequest
 
+SEED_STEP = 7919
+"""A re-render below the quality threshold (take t) asks the model with seed + t·7919: a new seed, reproducible."""
+MIN_CAPTION_S = 0.3
+"""A caption fully shown for less than this in a chunk is not scored there (its fade is all the chunk has)."""
+
 
 def cost_key(event: ChunkRequested) -> str:
-    """The chunk's entry in the generation's costs (a re-render overwrites it)."""
-    return f"chunk:{chunk_item(event.beat_index, event.chunk_index)}"
+    """The chunk take's entry in the generation's costs (a redelivery overwrites it; each take is priced)."""
+    take = f":t{event.take}" if event.take else ""
+    return f"chunk:{chunk_item(event.beat_index, event.chunk_index)}{take}"
+
+
+def take_seed(seed: int, take: int) -> int:
+    return (seed + take * SEED_STEP) % 2**31
 
 
 def video_request(event: ChunkRequested, init_png: bytes, workdir: Path) -> VideoRequest:
@@ -26,7 +36,8 @@ def video_request(event: ChunkRequested, init_png: bytes, workdir: Path) -> Vide
     return VideoRequest(
         init_frame_png=init_png, prompt=event.prompt, camera_movement=event.camera_movement,
         duration_s=event.requested_duration_s, size=spec.size, fps=spec.fps,
-        seed=spec.seed, energy=event.energy, beat_offset_s=event.beat_offset_s, beat_length_s=event.beat_length_s,
+        seed=take_seed(spec.seed, event.take), energy=event.energy, beat_offset_s=event.beat_offset_s,
+        beat_length_s=event.beat_length_s,
         workdir=workdir, needed_duration_s=event.needed_duration_s, beat_index=event.beat_index,
     )
 
@@ -65,21 +76,37 @@ def chunk_job(event: ChunkRequested, skip: int, *, cta_duration_s: float) -> Chu
     )
 
 
+def caption_shown(event: ChunkRequested, *, cta_duration_s: float) -> CaptionShown | None:
+    """The caption this chunk burns in and when it is fully shown (chunk time), for the scorer to read it by."""
+    layout = BeatLayout(event.beat_index, event.beat_length_s, event.spec.transition.overlap_s,
+                        is_last=bool(event.call_to_action))
+    windows = overlay_windows(layout, event.caption, event.call_to_action, cta_duration_s=cta_duration_s)
+    caption = next((w for w in windows if w.kind == "caption"), None)
+    if caption is None:
+        return None
+    start = max(caption.start_s + caption.fade_in_s, event.beat_offset_s) - event.beat_offset_s
+    end = min(caption.end_s - caption.fade_out_s, event.beat_offset_s + event.needed_duration_s) - event.beat_offset_s
+    if end - start < MIN_CAPTION_S:
+        return None
+    return CaptionShown(text=caption.text, start_s=round(start, 3), end_s=round(end, 3))
+
+
 def chunk_completed(event: ChunkRequested, video: ArtifactRef, last_frame: ArtifactRef, model: str,
-                    cost_usd: float) -> ChunkCompleted:
-    """The announcement of a stored chunk (the same, with the same dedup id, when announced again)."""
+                    cost_usd: float, caption: CaptionShown | None = None) -> ChunkCompleted:
+    """The announcement of a stored chunk take (the same, with the same dedup id, when announced again)."""
     fps = event.spec.fps
     return follow(
         event, ChunkCompleted, PRODUCER,
         beat_index=event.beat_index, chunk_index=event.chunk_index, chunk_count=event.chunk_count,
         video=video, last_frame=last_frame, requested_duration_s=event.requested_duration_s,
         actual_duration_s=round(event.needed_duration_s * fps) / fps, model=model, cost_usd=cost_usd,
+        take=event.take, caption=caption,
     )
 
 
-def announce(event: ChunkRequested, entry: ChunkEntry) -> ChunkCompleted:
-    """A chunk the document lists already, announced again instead of rendered again."""
-    return chunk_completed(event, entry.video, entry.last_frame, entry.model, entry.cost_usd)
+def announce(event: ChunkRequested, entry: ChunkEntry, caption: CaptionShown | None = None) -> ChunkCompleted:
+    """A chunk take the document lists already, announced again instead of rendered again."""
+    return chunk_completed(event, entry.video, entry.last_frame, entry.model, entry.cost_usd, caption)
 
 
 def chunk_entry(event: ChunkCompleted) -> ChunkEntry:
@@ -88,4 +115,5 @@ def chunk_entry(event: ChunkCompleted) -> ChunkEntry:
         beat_index=event.beat_index, chunk_index=event.chunk_index, chunk_count=event.chunk_count,
         video=event.video, last_frame=event.last_frame, duration_s=event.actual_duration_s,
         requested_duration_s=event.requested_duration_s, model=event.model, cost_usd=event.cost_usd,
+        take=event.take,
     )

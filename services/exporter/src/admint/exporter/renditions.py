@@ -11,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 
-from admint.contracts.common import ASPECT_RATIOS, FrameSize, frame_size
+from admint.contracts.common import ASPECT_RATIOS, FrameSize, platform_long_side, platform_size
 
 Method = Literal["master", "crop", "pad"]
 """master: the master itself (its own aspect, no re-encode)."""
@@ -47,12 +47,10 @@ class RenditionPlan:
 
 
 def rendition_size(aspect: str, master: FrameSize) -> FrameSize:
-    """Platform size at the master's scale: 9:16 and 16:9 share the master's long side (1080×1920, 1920×1080);
-    1:1 takes their short side (1080×1080), so a 9:16 master crops to square without upscaling."""
-    long_side = max(master.width, master.height)
-    if ASPECT_RATIOS[aspect] == (1, 1):
-        return frame_size("1:1", frame_size("9:16", long_side).width)
-    return frame_size(aspect, long_side)
+    """Platform size at the master's scale (`platform_size`): 9:16 and 16:9 share one long side (1080×1920,
+    1920×1080), 1:1 takes their short side (1080×1080), whichever aspect the master has, so every file of one
+    aspect has one size (a 1:1 master is 1080×1080 too)."""
+    return platform_size(aspect, platform_long_side(master))
 
 
 def crop_extent(master: FrameSize, aspect: str) -> tuple[int, int]:

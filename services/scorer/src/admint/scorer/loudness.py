@@ -1,18 +1,18 @@
 """Loudness compliance: integrated loudness (EBU R128 / ITU-R BS.1770) and true peak against a target.
 
 Measured by ffmpeg's `ebur128=peak=true` filter in one decode of the audio; its end-of-file summary is parsed.
-The default target is where mobile platforms normalise: −16 LUFS ± 1 LU, true peak at most −1 dBTP. (Our own
-music bed is normalised to −16 and then lowered 2 dB, so a master with only the bed measures about −18 LUFS,
-which scores 96.)
+The default target is where mobile platforms normalise: −16 LUFS ± 1 LU, true peak at most −1 dBTP — the target the
+stitcher levels its music bed to (and measures it against) since issue 14.
 """
 
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from admint.scorer.curves import decay
-from admint.scorer.media_tools import ffmpeg_report
+from admint.scorer.media_tools import Loudness, measure_ebur128, parse_ebur128_summary
+
+__all__ = ["Loudness", "LoudnessTarget", "loudness_compliance", "measure_loudness", "parse_ebur128_summary"]
 
 LOUDNESS_SCALE_LU = 5.0
 """LU beyond the tolerance per Gaussian fall-off step of the loudness factor (−26 LUFS vs −16: ~4/100)."""
@@ -29,37 +29,10 @@ class LoudnessTarget:
     max_true_peak_dbtp: float = -1.0
 
 
-@dataclass(frozen=True)
-class Loudness:
-    """What ebur128 measured; None where the summary had no finite value (no audio, silence)."""
-
-    integrated_lufs: float | None
-    true_peak_dbtp: float | None
-
-
-_NUMBER = r"(-?(?:\d+(?:\.\d*)?|inf))"
-_INTEGRATED = re.compile(r"Integrated loudness:\s*\n\s*I:\s+" + _NUMBER + r"\s+LUFS")
-_TRUE_PEAK = re.compile(r"True peak:\s*\n\s*Peak:\s+" + _NUMBER + r"\s+dBFS")
-
-
-def _finite(found: list[str]) -> float | None:
-    if not found:
-        return None
-    value = float(found[-1])
-    return value if math.isfinite(value) else None
-
-
-def parse_ebur128_summary(report: str) -> Loudness:
-    """Integrated loudness and true peak from the Summary block ebur128 prints at the end of a run (the last
-    one, should a report hold several)."""
-    return Loudness(_finite(_INTEGRATED.findall(report)), _finite(_TRUE_PEAK.findall(report)))
-
-
 async def measure_loudness(path: Path) -> Loudness:
-    """Measure a file's first audio stream (ffmpeg decodes the audio only)."""
-    report = await ffmpeg_report("-i", str(path), "-vn", "-sn", "-map", "0:a:0", "-af",
-                                 "ebur128=peak=true:framelog=verbose", "-f", "null", "-", timeout_s=300)
-    return parse_ebur128_summary(report)
+    """Measure a file's first audio stream (ffmpeg decodes the audio only; admint.media.audio's ebur128 run, the
+    same measurement the stitcher levels its music bed with)."""
+    return await measure_ebur128(path)
 
 
 def loudness_compliance(measured: Loudness, target: LoudnessTarget = LoudnessTarget()) -> float:

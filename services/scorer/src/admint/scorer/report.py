@@ -16,7 +16,7 @@ from admint.scorer.captions import CaptionMask, caption_band, caption_legibility
 from admint.scorer.consistency import subject_consistency
 from admint.scorer.dimensions import Dimension
 from admint.scorer.joins import TransitionKind, join_smoothness, join_windows
-from admint.scorer.loudness import LoudnessTarget, loudness_compliance, measure_loudness
+from admint.scorer.loudness import Loudness, LoudnessTarget, loudness_compliance, measure_loudness
 from admint.scorer.media_tools import PlacedImage, probe
 from admint.scorer.overall import Weights, overall_score
 from admint.scorer.picture import colourfulness, contrast, exposure, sharpness
@@ -37,6 +37,8 @@ class QualityReport(BaseModel):
     sampled_frames: int = Field(description="Frames decoded and analysed.")
     analysis_size: tuple[int, int] = Field(description="(width, height) the frames were analysed at.")
     seconds: float = Field(description="Wall-clock seconds the scoring took (decode included).")
+    integrated_lufs: float | None = Field(default=None, description="Measured integrated loudness (masters).")
+    true_peak_dbtp: float | None = Field(default=None, description="Measured true peak (masters).")
 
 
 def overlay_rows(video: SampledVideo) -> tuple[int, int]:
@@ -70,22 +72,27 @@ def _clip_scores(video: SampledVideo, sampling: Sampling, caption: CaptionMask |
     return scores
 
 
-def _report(scores: Scores, video: SampledVideo, started: float, weights: Weights | None) -> QualityReport:
+def _report(scores: Scores, video: SampledVideo, started: float, weights: Weights | None,
+            loudness: Loudness | None = None) -> QualityReport:
     measured = {str(name): round(score, 2) for name, score in scores.items() if score is not None}
     return QualityReport(dimensions=measured, overall=round(overall_score(measured, weights), 2),
                          sampled_frames=len(video.frames), analysis_size=video.analysis_size,
-                         seconds=round(time.perf_counter() - started, 3))
+                         seconds=round(time.perf_counter() - started, 3),
+                         integrated_lufs=loudness.integrated_lufs if loudness else None,
+                         true_peak_dbtp=loudness.true_peak_dbtp if loudness else None)
 
 
-async def score_clip(path: Path, *, caption: PlacedImage | None = None, sampling: Sampling = Sampling(),
+async def score_clip(path: Path, *, caption: PlacedImage | None = None,
+                     caption_window_s: tuple[float, float] | None = None, sampling: Sampling = Sampling(),
                      weights: Weights | None = None) -> QualityReport:
     """Score one chunk. `caption` is the caption burnt into it, as `render_caption(text, width, height)` lays
-    it out (omit it for a chunk without a caption). A chunk has no audio and no joins."""
+    it out (omit it for a chunk without a caption), and `caption_window_s` when it is fully shown (the whole
+    clip by default). A chunk has no audio and no joins."""
     started = time.perf_counter()
     info = await probe(Path(path))
     mask = CaptionMask.of(caption, info.width, info.height) if caption is not None else None
     video = await sample_video(Path(path), sampling, crop=mask.box if mask else None, crops=sampling.stills,
-                               info=info)
+                               crop_window_s=caption_window_s if mask else None, info=info)
     scores = await asyncio.to_thread(_clip_scores, video, sampling, mask)
     return _report(scores, video, started, weights)
 
@@ -138,4 +145,4 @@ async def score_master(path: Path, transitions_s: Sequence[float] = (), *,
                                      crossfade_s)
     if measured is not None:
         scores[Dimension.LOUDNESS] = loudness_compliance(measured, loudness_target)
-    return _report(scores, sampled, started, weights)
+    return _report(scores, sampled, started, weights, measured)

@@ -87,32 +87,45 @@ def analysis_size(width: int, height: int, long_side: int) -> tuple[int, int]:
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
-def _filter_graph(size: tuple[int, int], fps: float | None, crop: Box | None, crop_step: int) -> str:
+def _filter_graph(size: tuple[int, int], fps: float | None, crop: Box | None, crop_step: int,
+                  crop_frames: tuple[int, int] = (0, 0)) -> str:
     head = f"[0:v]fps={fps:g}," if fps else "[0:v]"
     scale = f"scale={size[0]}:{size[1]}:flags=area"
     if crop is None:
         return f"{head}{scale}[small]"
+    first, last = crop_frames
+    pick = (f"between(n\\,{first}\\,{last})*not(mod(n-{first}\\,{crop_step}))" if last > first
+            else f"not(mod(n\\,{crop_step}))")
     # RGB before the crop: a crop of yuv420p snaps odd offsets and sizes to even ones (a pixel off the mask).
     return (f"{head}split=2[all][cap];[all]{scale}[small];"
-            f"[cap]select='not(mod(n\\,{crop_step}))',format=bgr24,"
+            f"[cap]select='{pick}',format=bgr24,"
             f"crop={crop.width}:{crop.height}:{crop.x0}:{crop.y0}[band]")
 
 
 async def sample_video(path: Path, sampling: Sampling = Sampling(), *, crop: Box | None = None,
-                       crops: int = 16, info: MediaInfo | None = None) -> SampledVideo:
-    """Decode `path` once into a SampledVideo; `crop` (source pixels) adds about `crops` crops of that box."""
+                       crops: int = 16, crop_window_s: tuple[float, float] | None = None,
+                       info: MediaInfo | None = None) -> SampledVideo:
+    """Decode `path` once into a SampledVideo; `crop` (source pixels) adds about `crops` crops of that box,
+    taken from the frames between `crop_window_s` (seconds; the whole video by default) — a caption that a
+    chunk shows for part of its length is read only while it is shown."""
     info = info or await probe(path)
     if info.width <= 0 or info.height <= 0 or info.frames <= 0:
         raise MediaToolError(f"{Path(path).name} has no video frames to score")
     width, height = analysis_size(info.width, info.height, sampling.long_side)
     fps = sampling.fps or info.fps or 30.0
     expected = info.frames if sampling.fps is None else max(1, round(info.duration_s * fps))
-    crop_step = max(1, expected // max(1, crops))
+    window = (0, 0)
+    if crop_window_s is not None:
+        first = max(0, round(crop_window_s[0] * fps))
+        last = min(expected - 1, round(crop_window_s[1] * fps) - 1)
+        window = (first, last) if last > first else (0, 0)
+    span = window[1] - window[0] + 1 if window[1] > window[0] else expected
+    crop_step = max(1, span // max(1, crops))
     if crop is not None:
         crop = Box(max(0, crop.x0), max(0, crop.y0), min(info.width, crop.x1), min(info.height, crop.y1))
         if crop.width <= 0 or crop.height <= 0:
             raise ValueError(f"crop box {crop} lies outside the {info.width}×{info.height} frame")
-    graph = _filter_graph((width, height), sampling.fps, crop, crop_step)
+    graph = _filter_graph((width, height), sampling.fps, crop, crop_step, window)
     raw_out = ["-map", "[small]", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "bgr24"]
     if crop is None:
         data = await ffmpeg("-i", str(path), "-filter_complex", graph, *raw_out, "pipe:1")

@@ -13,9 +13,13 @@ class StitcherSettings(ProviderSettings, CoreSettings):
     )
     music_fade_in_s: float = Field(default=0.5, description="Music bed fade-in, seconds.", ge=0, le=5)
     music_fade_out_s: float = Field(default=1.5, description="Music bed fade-out, seconds.", ge=0, le=10)
-    music_gain_db: float = Field(default=-2.0, description="Music bed gain after normalisation, dB.", ge=-30, le=6)
+    music_gain_db: float = Field(
+        default=0.0, description="Offset of the music bed from its loudness target, dB (the delivered bed aims at "
+                                 "music_loudness_lufs + this).", ge=-30, le=6,
+    )
     music_loudness_lufs: float | None = Field(
-        default=-16.0, description="Integrated loudness target of the bed (None keeps the source level).", le=-5
+        default=-16.0, description="Integrated loudness (EBU R128) the delivered bed, and so every master and "
+                                  "rendition, is measured and levelled to (None keeps the source level).", le=-5
     )
     max_fit_s: float = Field(
         default=0.5, description="A beat whose chunks miss its length by more than this fails the stitch.", ge=0

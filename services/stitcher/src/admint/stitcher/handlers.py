@@ -14,12 +14,15 @@ from admint.contracts.common import CostEntry
 from admint.contracts.envelope import Event
 from admint.contracts.stitch import StitchCompleted
 from admint.core import keys
+from admint.core.budget import BudgetExceeded, ensure_budget
 from admint.core.document import MasterSection
-from admint.core.errors import PermanentError
+from admint.core.errors import PermanentError, TransientError
 from admint.core.events import follow
 from admint.core.scratch import scratch_dir
 from admint.core.stores import GenerationStore, ObjectStore
 from admint.providers.ports import MusicModel, MusicRequest
+from admint.providers.pricing import call_price
+from admint.providers.registry import load_registry
 from admint.stitcher.config import StitcherSettings
 from admint.stitcher.master import Bed, MasterPlan, check_length, master_section, plan_master
 from admint.stitcher.ports import ClipFile, RenderJob, StitchEncoder, StitchResult
@@ -104,27 +107,37 @@ async def _download(event: ChunksCompleted, ports: Ports, workdir: Path) -> list
 
 
 async def _music_bed(event: ChunksCompleted, ports: Ports, duration_s: float, workdir: Path) -> Bed:
-    """Compose and mix the bed; any failure leaves the ad silent with the reason (never fails the ad)."""
+    """Compose and mix the bed. A music model that refuses or breaks, or a bed that cannot be made, leaves the ad
+    silent with the reason (the music never fails the ad); anything transient — the model busy, a store
+    restarting — is raised, so the stitch is retried and the ad keeps its music."""
     if not event.spec.music:
         return Bed()
     if ports.music is None:
         return Bed(error="no music model is configured")
     gid = event.generation_id
+    try:  # over max_cost_usd the bed is skipped with the reason (the ad is nearly done: it is not failed for it)
+        await ensure_budget(ports.docs, gid, key="music", what="the music bed",
+                            next_usd=call_price(ports.music.name, 1, load_registry()))
+    except BudgetExceeded as exc:
+        log.warning("delivering without music: %s", exc.reason, extra={"generation_id": gid})
+        return Bed(model=ports.music.name, error=f"music failed: {exc.reason}"[:500])
+    result, bed = None, None
     try:
         result = await ports.music.compose(
             MusicRequest(music=event.plan.music, duration_s=duration_s, seed=event.spec.seed, workdir=workdir)
         )
-        await ports.docs.record_cost(
-            gid, CostEntry(key="music", stage="stitching", model=result.model, units=1, usd=result.cost_usd)
-        )
-        path = await ports.encoder.music_bed(result.path, duration_s, workdir / "bed.m4a")
-        return Bed(path=path, model=result.model)
-    except asyncio.CancelledError:
+        bed = Bed(path=await ports.encoder.music_bed(result.path, duration_s, workdir / "bed.m4a"), model=result.model)
+    except TransientError:
         raise
     except Exception as exc:  # a broken bed must not cost the ad
         reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
         log.warning("delivering without music: %s", reason, extra={"generation_id": gid})
-        return Bed(model=getattr(ports.music, "name", None), error=f"music failed: {reason}"[:500])
+        bed = Bed(model=getattr(ports.music, "name", None), error=f"music failed: {reason}"[:500])
+    if result is not None:  # outside the catch: a document store that is away retries the stitch
+        await ports.docs.record_cost(
+            gid, CostEntry(key="music", stage="stitching", model=result.model, units=1, usd=result.cost_usd)
+        )
+    return bed
 
 
 async def _store(gid: str, ports: Ports, result: StitchResult, bed: Bed, fps: int) -> MasterSection | None:

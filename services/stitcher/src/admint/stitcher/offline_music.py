@@ -15,6 +15,7 @@ import numpy as np
 
 from admint.contracts.plan import MusicSpec
 from admint.providers.ports import MusicRequest, MusicResult
+from admint.providers.registry import load_registry
 
 RATE = 48_000
 TABLE = 2048
@@ -200,9 +201,12 @@ def write_wav(samples: np.ndarray, path: Path) -> Path:
 
 
 class OfflineMusicModel:
-    """MusicModel port: deterministic synthesized bed, free."""
+    """MusicModel port: deterministic synthesized bed, priced by the registry (free unless a test prices it)."""
 
     name = "offline-music"
+
+    def __init__(self) -> None:
+        self.price_usd = load_registry().get(self.name).price()
 
     async def compose(self, request: MusicRequest) -> MusicResult:
         request.workdir.mkdir(parents=True, exist_ok=True)
@@ -214,6 +218,6 @@ class OfflineMusicModel:
         await asyncio.to_thread(work)
         mood = arrangement_for(request.music)
         return MusicResult(
-            model=self.name, cost_usd=0.0, path=path,
+            model=self.name, cost_usd=self.price_usd, path=path,
             notes={"progression": mood.progression, "tempo_bpm": str(request.music.tempo_bpm)},
         )

@@ -18,7 +18,8 @@ from admint.storyboard.ports import Ports
 
 def build_ports(settings: StoryboardSettings, infra: Infra) -> Ports:
     image = build_image_model(settings, OfflineImageModel, shared_slots=infra.slots.hold)
-    return Ports(docs=infra.docs, blobs=infra.blobs, image=image, codec=OpenCVFrameCodec())
+    return Ports(docs=infra.docs, blobs=infra.blobs, image=image, codec=OpenCVFrameCodec(),
+                 frame_lock=lambda name: infra.slots.hold(name, 1))
 
 
 SERVICE = ServiceSpec(

@@ -4,6 +4,9 @@ and the finished board assembled from the generation document.
 Kept apart from the handlers so the fan-out/fan-in logic is testable without stores, models or pixels.
 """
 
+import hashlib
+import json
+
 from admint.contracts.common import CostEntry
 from admint.contracts.generation import GenerationSpec, StageProgress
 from admint.contracts.plan import Plan
@@ -64,6 +67,22 @@ def image_request(event: FrameRequested, product_image: bytes | None) -> ImageRe
     )
 
 
+IMAGE_BEAT_FIELDS = frozenset({"index", "beat_id", "role", "shot_type", "prompt", "energy"})
+"""The beat fields image models read (offline and Replicate). A model that reads another field must add it here,
+or members of a group would share frames that should differ."""
+
+
+def frame_fingerprint(event: FrameRequested, model: str) -> str:
+    """What makes a storyboard frame: the image model and everything of the request it reads. Two members of a
+    group whose fingerprints match would render the same frame, so the second copies the first's."""
+    spec = event.spec
+    product = spec.product_asset.sha256 if spec.product_asset else None
+    made_of = {"model": model, "beat": event.beat.model_dump(mode="json", include=set(IMAGE_BEAT_FIELDS)),
+               "style": event.style.model_dump(mode="json"), "size": spec.size.model_dump(), "seed": spec.seed,
+               "product": event.product, "product_image": product}
+    return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()[:32]
+
+
 def frame_cost(beat: int, frame: FrameEntry) -> CostEntry:
     """One entry per beat: a re-render overwrites it, so costs never double."""
     return CostEntry(key=f"storyboard:{beat}", stage=STAGE, model=frame.model, units=1, usd=frame.cost_usd)
@@ -79,12 +98,13 @@ def frame_completed(event: FrameRequested, frame: FrameEntry) -> FrameCompleted:
         image=frame.image,
         model=frame.model,
         cost_usd=frame.cost_usd,
+        reused_from=frame.reused_from,
     )
 
 
 def recorded(event: FrameCompleted) -> FrameEntry:
     """What the fan-in records for a completed frame."""
-    return FrameEntry(image=event.image, model=event.model, cost_usd=event.cost_usd)
+    return FrameEntry(image=event.image, model=event.model, cost_usd=event.cost_usd, reused_from=event.reused_from)
 
 
 def progress(event: FrameCompleted, count: int) -> StageProgress:

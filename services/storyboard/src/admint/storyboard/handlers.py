@@ -11,9 +11,12 @@ import logging
 from admint.contracts.envelope import Event
 from admint.contracts.storyboard import FrameCompleted, FrameRequested, PlanCompleted, StoryboardCompleted
 from admint.core import keys
+from admint.core.budget import ensure_budget
 from admint.core.document import FrameEntry
 from admint.core.errors import PermanentError, TransientError
 from admint.core.events import follow
+from admint.providers.pricing import call_price
+from admint.providers.registry import load_registry
 from admint.storyboard import board
 from admint.storyboard.board import PRODUCER, IncompleteStoryboard
 from admint.storyboard.ports import NotAnImage, Ports
@@ -37,10 +40,36 @@ async def handle_frame_requested(event: FrameRequested, ports: Ports) -> list[Ev
     if stored is not None and await ports.blobs.exists(key):
         # redelivered after it was stored: do not pay for (or change) the frame again
         return [board.frame_completed(event, stored)]
-    frame = await _render(event, key, ports)
+    await ensure_budget(ports.docs, gid, key=f"storyboard:{beat}", what=f"the frame of beat {beat}",
+                        next_usd=call_price(ports.image.name, 1, load_registry()))
+    group = doc.group_id if doc is not None else None
+    if group is None:
+        frame = await _render(event, key, ports)
+    else:
+        fingerprint = board.frame_fingerprint(event, ports.image.name)
+        async with ports.frame_lock(f"frame:{group}:{fingerprint}"):
+            frame = await _copy_shared(event, key, group, fingerprint, ports) or await _render(
+                event, key, ports, share_as=keys.shared_frame_key(group, fingerprint, gid))
     await ports.docs.record_cost(gid, board.frame_cost(beat, frame))
     await ports.docs.record_frame(gid, beat, frame)
     return [board.frame_completed(event, frame)]
+
+
+async def _copy_shared(event: FrameRequested, key: str, group: str, fingerprint: str,
+                       ports: Ports) -> FrameEntry | None:
+    """The identical frame another member of the group rendered, copied (not rendered again, not paid twice)."""
+    for shared in await ports.blobs.list_keys(keys.shared_frame_prefix(group, fingerprint)):
+        source = shared.rsplit("/", 1)[-1].removesuffix(".png")
+        if source == event.generation_id:
+            continue
+        try:
+            png = await ports.blobs.get_bytes(shared)
+        except FileNotFoundError:
+            continue
+        ref = await ports.blobs.put_bytes(key, png, "image/png")
+        log.info("beat %d: copied the identical frame of %s", event.beat.index, source)
+        return FrameEntry(image=ref, model=ports.image.name, cost_usd=0.0, reused_from=source)
+    return None
 
 
 async def handle_frame_completed(event: FrameCompleted, ports: Ports) -> list[Event]:
@@ -57,8 +86,9 @@ async def handle_frame_completed(event: FrameCompleted, ports: Ports) -> list[Ev
     return out
 
 
-async def _render(event: FrameRequested, key: str, ports: Ports) -> FrameEntry:
-    """Render the beat's frame, conform it to the spec's size and store it (not yet recorded)."""
+async def _render(event: FrameRequested, key: str, ports: Ports, share_as: str | None = None) -> FrameEntry:
+    """Render the beat's frame, conform it to the spec's size and store it (not yet recorded); `share_as`: also
+    where the other members of its group will find it."""
     result = await ports.image.render(board.image_request(event, await _product_image(event, ports)))
     try:
         png = await ports.codec.conform(result.png, event.spec.size)
@@ -67,6 +97,8 @@ async def _render(event: FrameRequested, key: str, ports: Ports) -> FrameEntry:
             f"The image model {result.model} returned something that is not an image.", detail=str(exc)
         ) from exc
     ref = await ports.blobs.put_bytes(key, png, "image/png")
+    if share_as is not None:
+        await ports.blobs.put_bytes(share_as, png, "image/png")
     return FrameEntry(image=ref, model=result.model, cost_usd=result.cost_usd)
 
 

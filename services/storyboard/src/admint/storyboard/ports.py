@@ -4,7 +4,10 @@ The codec is a port so the handlers never decode or encode pixels themselves (no
 adapter is `encoder.OpenCVFrameCodec`; the handlers' unit tests use a fake.
 """
 
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from admint.contracts.common import FrameSize
@@ -28,9 +31,20 @@ class FrameCodec(Protocol):
         ...
 
 
+FrameLock = Callable[[str], AbstractAsyncContextManager[None]]
+"""Exclusive, cluster-wide hold of a name (a lease: a crashed holder lets go after a while)."""
+
+
+def no_lock(name: str) -> AbstractAsyncContextManager[None]:
+    """No other member to wait for (a process without shared leases: the unit tests)."""
+    return contextlib.nullcontext()
+
+
 @dataclass
 class Ports:
     docs: GenerationStore
     blobs: ObjectStore
     image: ImageModel
     codec: FrameCodec
+    frame_lock: FrameLock = field(default=no_lock)
+    """Members of a group that need the same frame take turns: the first renders it, the others copy it."""

@@ -1,0 +1,41 @@
+"""max_cost_usd mid-run: a stage asks before each priced call whether it may still spend.
+
+The limit is the client's (GenerationSpec.max_cost_usd). A call whose price would take the recorded spend past
+it is not made: the handler raises `BudgetExceeded` (a PermanentError), and the worker fails the generation
+with the reason, so nothing more is spent on it. Calls of other beats already under way at that moment finish
+(parallel work is not reserved ahead), so the recorded total may pass the limit by at most those calls.
+"""
+
+from admint.core.document import GenerationDoc
+from admint.core.errors import PermanentError
+from admint.core.stores import GenerationStore
+
+
+class BudgetExceeded(PermanentError):
+    """The generation's max_cost_usd does not allow the next priced call."""
+
+
+def budget_problem(doc: GenerationDoc | None, *, key: str, next_usd: float, what: str) -> str | None:
+    """Why the call priced `next_usd` (recorded under cost `key`) may not run, or None when it may."""
+    limit = doc.spec.max_cost_usd if doc is not None else None
+    if doc is None or limit is None or next_usd <= 0:
+        return None
+    safe_key = key.replace(".", "_").replace("$", "_")
+    spent = sum(entry.usd for k, entry in doc.costs.items() if k != safe_key)  # a re-render replaces its entry
+    if spent + next_usd <= limit + 1e-9:
+        return None
+    return (f"stopped before {what}: it costs {next_usd:.4f} USD and {spent:.4f} USD is spent already, which would "
+            f"pass max_cost_usd {limit:g}")
+
+
+def ensure_budget_of(doc: GenerationDoc | None, *, key: str, next_usd: float, what: str) -> None:
+    """ensure_budget with the document the handler already read."""
+    reason = budget_problem(doc, key=key, next_usd=next_usd, what=what)
+    if reason:
+        raise BudgetExceeded(reason)
+
+
+async def ensure_budget(docs: GenerationStore, generation_id: str, *, key: str, next_usd: float, what: str) -> None:
+    """Raise BudgetExceeded when the next priced call would pass the generation's max_cost_usd."""
+    if next_usd > 0:
+        ensure_budget_of(await docs.get(generation_id), key=key, next_usd=next_usd, what=what)
