@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from admint.contracts.registry import TERMINAL_TYPES
 from admint.devstack.processes import DevStack
 
 API_KEY = "bench-" + os.urandom(6).hex()
@@ -64,7 +65,8 @@ class Followed:
 
     @property
     def terminal(self) -> str:
-        return self.events[-1][1] if self.events else ""
+        """The terminal event's type ("" when the feed ended without one)."""
+        return next((t for _, t, _ in reversed(self.events) if t in TERMINAL_TYPES), "")
 
 
 def create(api: httpx.Client, **body: Any) -> tuple[str, float]:
@@ -75,7 +77,8 @@ def create(api: httpx.Client, **body: Any) -> tuple[str, float]:
 
 
 def follow(api: httpx.Client, generation_id: str, posted_at: float, timeout_s: float = 900.0) -> Followed:
-    """Read the generation's SSE feed until the server ends it (after the terminal event)."""
+    """Read the generation's SSE feed up to its terminal event (the feed itself stays open a little longer for
+    the quality scores still to come; they are not the generation's wall time)."""
     out = Followed(generation_id, posted_at)
     fields: dict[str, str] = {}
     url = f"/v1/generations/{generation_id}/events"
@@ -86,6 +89,8 @@ def follow(api: httpx.Client, generation_id: str, posted_at: float, timeout_s: f
             if line == "":
                 if "data" in fields:
                     out.events.append((time.time(), fields.get("event", ""), json.loads(fields["data"])))
+                    if out.events[-1][1] in TERMINAL_TYPES:
+                        break
                 fields = {}
             elif not line.startswith(":"):
                 name, _, value = line.partition(":")

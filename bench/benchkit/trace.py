@@ -126,18 +126,26 @@ class Step:
 def critical_path(events: list[StoredEvent], deliveries: list[DeliveryLog],
                   last_type: str = "generation.completed.v1") -> list[Step]:
     """The causation chain from the generation's first event to `last_type`: each step is the handler run
-    whose output caused the next event (so its time is on the critical path)."""
+    whose output caused the next event (so its time is on the critical path). An event several services
+    consume (chunk.completed: the chunker's fan-in and the scorer) counts the run of the service that produced
+    the next event of the chain."""
     by_id = {e.id: e for e in events}
-    handled = {d.event_id: d for d in deliveries if d.outcome == "ok"}
+    handled = {(d.event_id, service_of(d.service)): d for d in deliveries if d.outcome == "ok"}
     last = next((e for e in reversed(events) if e.type == last_type), None)
     if last is None:
         return []
-    chain: list[StoredEvent] = []
-    cause = by_id.get(last.causation_id or "")
+    steps: list[Step] = []
+    child, cause = last, by_id.get(last.causation_id or "")
     while cause is not None:
-        chain.append(cause)
-        cause = by_id.get(cause.causation_id or "")
-    return [Step(e, handled.get(e.id)) for e in reversed(chain)]
+        steps.append(Step(cause, handled.get((cause.id, child.producer))))
+        child, cause = cause, by_id.get(cause.causation_id or "")
+    return steps[::-1]
+
+
+def service_of(process: str) -> str:
+    """The service a process belongs to: "chunker-2" → "chunker"."""
+    name, _, index = process.rpartition("-")
+    return name if name and index.isdigit() else process
 
 
 def quantile(values: list[float], q: float) -> float:
