@@ -65,10 +65,8 @@ lint: setup ## ruff, import-linter layer rules, declared dependencies (deptry + 
 k8s-validate: setup ## render every kustomize overlay and validate k8s, compose and Dockerfile offline
 	@$(RUN) python infra/k8s_validate.py
 
-bench: setup ## benchmarks that print ratios against baselines measured in the same run
-	@$(RUN) python bench/stitch.py
-	@$(RUN) python bench/tracing_overhead.py
-	@$(RUN) python bench/revision.py
+bench: setup ## benchmarks that print ratios against baselines measured in the same run, then one table
+	@$(RUN) python bench/all.py
 
 schemas: setup ## regenerate contracts/schemas/*.json after an intended contract change
 	@$(RUN) python -m admint.contracts.schema_files contracts/schemas

@@ -58,14 +58,14 @@ def chunk_requests(long_side: int) -> dict[tuple[int, int], ChunkRequested]:
             for chunks in beats for c in chunks}
 
 
-async def render(request: ChunkRequested, workdir: Path) -> EncodedChunk:
+async def render(request: ChunkRequested, workdir: Path, *, streaming: bool = False) -> EncodedChunk:
     """The offline model's clip of a request, encoded with the job the domain decides for it."""
     workdir.mkdir(parents=True)
     size = request.spec.size
     png = storyboard_png(size.width, size.height, request.beat_index)
-    clip = await OfflineVideoModel().animate(video_request(request, png, workdir))
+    clip = await OfflineVideoModel(streaming=streaming).animate(video_request(request, png, workdir))
     job = chunk_job(request, skip_frames(request, clip.repeats_init_frame), cta_duration_s=2.5)
-    return await MediaChunkEncoder().encode(clip.path, job, workdir)
+    return await MediaChunkEncoder().encode(clip.frames or clip.path, job, workdir)
 
 
 async def test_measure_reads_frames_rate_and_length(tmp_path: Path) -> None:
@@ -103,14 +103,70 @@ async def test_last_beat_burns_the_cta_but_its_last_frame_stays_clean(tmp_path: 
     assert np.abs(opening[75][caption_rows].astype(int) - opening[2][caption_rows].astype(int)).mean() > 3
 
 
-async def test_the_handler_stores_what_the_real_encoder_writes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("request_key", [(0, 1), (2, 0)])
+async def test_streamed_frames_encode_to_the_same_chunk_as_the_intermediate_file(
+        tmp_path: Path, request_key: tuple[int, int]) -> None:
+    """Rendering straight into the one encode (no lossless file, no second decode) changes no pixel: the chunk
+    and its clean last frame are the very ones the intermediate-file path writes (captions and CTA included)."""
+    request = chunk_requests(320)[request_key]
+    via_file = await render(request, tmp_path / "file")
+    streamed = await render(request, tmp_path / "streamed", streaming=True)
+    assert not list((tmp_path / "streamed").glob("*.mkv"))  # nothing was written in between
+    file_frames = await read_frames(via_file.video, 180, 320)
+    streamed_frames = await read_frames(streamed.video, 180, 320)
+    assert streamed_frames.shape == file_frames.shape and streamed_frames.shape[0] >= 15
+    assert np.array_equal(streamed_frames, file_frames)
+    clean = decode_image(via_file.last_frame.read_bytes())
+    assert np.array_equal(decode_image(streamed.last_frame.read_bytes()), clean)
+    assert keyframes(streamed.video) == keyframes(via_file.video)
+
+
+async def test_measure_of_streamed_frames_needs_no_file(tmp_path: Path) -> None:
+    request = chunk_requests(128)[(0, 0)]
+    clip = await OfflineVideoModel(streaming=True).animate(video_request(request, storyboard_png(72, 128, 0),
+                                                                         tmp_path))
+    assert clip.frames is not None and not clip.path.name
+    length = await MediaChunkEncoder().measure(clip.frames)
+    assert (length.frames, length.fps, length.duration_s) == (150, 30, 5.0)
+
+
+async def test_a_cancelled_streamed_encode_stops_rendering_and_leaves_no_ffmpeg(tmp_path: Path) -> None:
+    import asyncio
+    import threading
+
+    from admint.providers.ports import RawFrames
+
+    rendered: list[int] = []
+    stopped = threading.Event()
+
+    def endless(write: object, stop: threading.Event) -> int:
+        frame = bytes(WIDTH * HEIGHT * 3)
+        while not stop.is_set():
+            write(frame)  # type: ignore[operator]
+            rendered.append(1)
+        stopped.set()
+        raise asyncio.CancelledError()
+
+    clip = RawFrames(WIDTH, HEIGHT, 30, 10_000, endless)
+    task = asyncio.create_task(MediaChunkEncoder().encode(clip, ChunkJob(width=WIDTH, height=HEIGHT, fps=30,
+                                                                         frames=10_000), tmp_path))
+    while len(rendered) < 5:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert stopped.is_set()  # the render thread saw the stop before the encode returned
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+async def test_the_handler_stores_what_the_real_encoder_writes(tmp_path: Path, streaming: bool) -> None:
     """chunk.requested through the handler with the offline model and the real encoder: a house-format chunk of
     exactly the frames the chunk contributes, and its last frame as a PNG, stored and listed."""
     request = chunk_requests(128)[(0, 1)]  # the 0.5 s tail of beat 0 at 72×128
     docs, blobs = FakeGenerationStore(), FakeObjectStore()
     await docs.create(builders.generation(GID, status="chunking", spec=request.spec))
     await blobs.put_bytes(request.init_frame.key, storyboard_png(72, 128, 0), "image/png")
-    ports = Ports(docs=docs, blobs=blobs, video=OfflineVideoModel(), encoder=MediaChunkEncoder(),
+    ports = Ports(docs=docs, blobs=blobs, video=OfflineVideoModel(streaming=streaming), encoder=MediaChunkEncoder(),
                   settings=ChunkerSettings(workdir=str(tmp_path / "work")))
     (done,) = await handle_chunk_requested(request, ports)
     assert isinstance(done, ChunkCompleted) and done.actual_duration_s == pytest.approx(0.5)

@@ -245,8 +245,8 @@ async def test_retry_round_resumes_each_beat_at_its_first_missing_chunk(tmp_path
     retry = event.model_copy(update={"attempt": 1, "id": "01JD3Z8K7Q2W4E6R8T0Y2U4I9Z"})
     out = await handle_storyboard_completed(retry, ports)
     resumed = [e for e in out if isinstance(e, ChunkRequested)]
-    assert [(e.beat_index, e.chunk_index) for e in resumed] == [(0, 1), (1, 0)]
-    assert resumed[0].init_frame == done_00.last_frame
+    assert [(e.beat_index, e.chunk_index) for e in resumed] == [(1, 0), (0, 1)]  # most left to render first
+    assert resumed[1].init_frame == done_00.last_frame
     assert all(e.attempt == 1 and e.msg_id.endswith(":r1") for e in out)
     progress = out[0]
     assert isinstance(progress, StageProgress) and progress.done == 2

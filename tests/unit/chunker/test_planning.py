@@ -77,3 +77,24 @@ def test_plan_chunks_covers_the_plan_duration_plus_overlaps() -> None:
 def test_rejects_empty_beats() -> None:
     with pytest.raises(ValueError):
         plan_beat(0, 0, chunk_duration_s=5, fps=30)
+
+
+def test_fan_out_starts_the_beat_with_the_most_left_to_render_first() -> None:
+    """The longest chain of chunks is the chunk stage's critical path: it is requested before shorter beats
+    (ties keep beat order), so it never waits in the queue behind them."""
+    from admint.chunker.fanout import plan_fan_out
+    from admint.contracts.storyboard import FrameRef, StoryboardCompleted
+    from admint.core import keys
+    from admint.core.document import ChunkingSection
+    from tests.support import builders
+
+    plan = builders.plan(20)
+    beats = [b.model_copy(update={"start_s": s, "duration_s": d})
+             for b, s, d in zip(plan.beats, (0, 4, 8, 18), (4, 4, 10, 2), strict=True)]
+    plan = plan.model_copy(update={"beats": beats})
+    frames = [FrameRef(beat_index=b.index, image=builders.ref(keys.storyboard_key(builders.GID, b.index),
+                                                              "image/png")) for b in beats]
+    event = StoryboardCompleted(generation_id=builders.GID, producer="storyboard", spec=builders.spec(20),
+                                plan=plan, frames=frames)
+    fan_out = plan_fan_out(event, ChunkingSection(), model="m", chunk_duration_s=5.0)
+    assert [s.chunk.beat_index for s in fan_out.starts] == [2, 0, 1, 3]

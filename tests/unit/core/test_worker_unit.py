@@ -63,6 +63,24 @@ async def test_a_redelivery_while_still_handling_does_not_run_the_work_twice() -
     assert calls == 2
 
 
+def test_status_cache_trusts_a_live_read_briefly_and_an_end_until_a_later_round() -> None:
+    from admint.core.worker import StatusCache
+
+    now = [0.0]
+    cache = StatusCache(ttl_s=2.0, clock=lambda: now[0])
+    assert cache.knows("G", 0) is None  # never read: read the document
+    assert cache.read("G", 0, "chunking") is False
+    now[0] += 1.9
+    assert cache.knows("G", 0) is False  # a burst of events of one generation: one read
+    now[0] += 0.2
+    assert cache.knows("G", 0) is None  # stale: read again
+    cache.ended("G", 0)  # heard generation.cancelled / completed / failed on the bus
+    assert cache.knows("G", 0) is True
+    assert cache.knows("G", 1) is None  # a retry round's event always reads the document
+    assert cache.knows("G", 0) is None  # …and from then on the document decides
+    assert cache.read("H", 2, "failed") is True and cache.knows("H", 2) is True
+
+
 @pytest.mark.parametrize("outage", [AutoReconnect("connection reset"), ConnectionRefusedError(111, "refused"),
                                     NoServersError()])
 async def test_a_backing_server_that_is_away_is_retried_not_parked(outage: Exception) -> None:

@@ -86,7 +86,8 @@ class Bus:
         self.consumers.append(consumer)
         for seq, subject in self.messages:
             consumer.push(seq, subject)
-        return SimpleNamespace(name=f"C{len(self.consumers)}")
+        return SimpleNamespace(name=f"C{len(self.consumers)}",
+                               num_pending=sum(1 for seq, _ in self.messages if seq >= start))
 
     async def delete_consumer(self, stream: str, name: str) -> bool:
         self.deleted.append(name)

@@ -66,6 +66,35 @@ def test_factory_reads_chaos_from_settings() -> None:
     assert isinstance(model, ChaosModel) and model.chunk_duration_s == 5.0
 
 
+async def test_latency_waits_without_cpu_while_holding_a_shared_slot() -> None:
+    """A simulated remote model: every call waits `latency_s` (asleep, not busy) inside one of `slots` leases
+    of the shared limiter, then delegates."""
+    import asyncio
+    import contextlib
+    import time
+
+    held: list[tuple[str, int]] = []
+    inside = {"now": 0, "peak": 0}
+
+    @contextlib.asynccontextmanager
+    async def hold(name: str, capacity: int):  # type: ignore[no-untyped-def]
+        held.append((name, capacity))
+        inside["now"] += 1
+        inside["peak"] = max(inside["peak"], inside["now"])
+        try:
+            yield
+        finally:
+            inside["now"] -= 1
+
+    model = apply_chaos(Model(), "image", {"image": {"latency_s": 0.2, "slots": 3}}, shared_slots=hold)
+    cpu, began = time.process_time(), time.perf_counter()
+    results = await asyncio.gather(*(model.render(Request(1, Beat(i))) for i in range(4)))
+    wall = time.perf_counter() - began
+    assert results == [f"ok {i}" for i in range(4)]
+    assert 0.2 <= wall < 0.6 and time.process_time() - cpu < 0.1  # waited, in parallel, without working
+    assert held == [("simulated:fake-image", 3)] * 4 and inside["peak"] == 4  # the fake does not limit
+
+
 async def test_transient_faults_can_target_chosen_seeds() -> None:
     model = apply_chaos(Model(), "image", {"image": {"transient_rate": 1.0, "transient_seeds": [7]}})
     with pytest.raises(TransientProviderError):
@@ -73,7 +102,11 @@ async def test_transient_faults_can_target_chosen_seeds() -> None:
     assert await model.render(Request(seed=8, beat=Beat(2))) == "ok 2"
 
 
-async def test_the_blur_knob_returns_blurred_clips_for_the_named_seed_and_beat_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("streaming", [False, True], ids=["file", "streamed frames"])
+async def test_the_blur_knob_returns_blurred_clips_for_the_named_seed_and_beat_only(  # type: ignore[no-untyped-def]
+        tmp_path, streaming: bool) -> None:
+    import threading
+
     import cv2
 
     from admint.contracts.common import FrameSize
@@ -81,7 +114,7 @@ async def test_the_blur_knob_returns_blurred_clips_for_the_named_seed_and_beat_o
     from admint.providers.ports import VideoRequest
     from tests.support.degrade import textured_storyboard
 
-    model = apply_chaos(OfflineVideoModel(), "video", {"video": {"blur_seed": 5, "blur_beat": 1}})
+    model = apply_chaos(OfflineVideoModel(streaming=streaming), "video", {"video": {"blur_seed": 5, "blur_beat": 1}})
 
     def request(seed: int, beat: int, where: str) -> VideoRequest:
         (tmp_path / where).mkdir()
@@ -92,8 +125,17 @@ async def test_the_blur_knob_returns_blurred_clips_for_the_named_seed_and_beat_o
     def sharpness(frames) -> float:  # type: ignore[no-untyped-def]
         return float(cv2.Laplacian(cv2.cvtColor(frames[0], cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
 
+    async def frames_of(result):  # type: ignore[no-untyped-def]
+        if result.frames is None:
+            return await read_frames(result.path, 90, 160)
+        rendered: list = []  # type: ignore[type-arg]
+        result.frames.render(lambda frame: rendered.append(frame.copy()), threading.Event())
+        return rendered
+
     blurred = await model.animate(request(5, 1, "a"))
     sharp = [await model.animate(request(6, 1, "b")), await model.animate(request(5, 0, "c"))]
-    assert ".blurred." in blurred.path.name and not any("blurred" in r.path.name for r in sharp)
-    frames = [await read_frames(r.path, 90, 160) for r in (blurred, *sharp)]
+    assert blurred.frames is None and ".blurred." in blurred.path.name  # a streamed clip comes back as a file
+    assert not any("blurred" in r.path.name for r in sharp)
+    assert all((r.frames is not None) == streaming for r in sharp)
+    frames = [await frames_of(r) for r in (blurred, *sharp)]
     assert len(frames[0]) == len(frames[1]) and sharpness(frames[0]) < sharpness(frames[1]) / 4

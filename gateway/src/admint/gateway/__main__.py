@@ -1,4 +1,5 @@
-"""`python -m admint.gateway`: serve the API with uvicorn on ADMINT_GATEWAY_HOST:ADMINT_GATEWAY_PORT."""
+"""`python -m admint.gateway`: serve the API with uvicorn on ADMINT_GATEWAY_HOST:ADMINT_GATEWAY_PORT (uvloop and
+httptools: a thousand SSE watchers and hundreds of GETs a second are mostly event-loop and socket work)."""
 
 import uvicorn
 
@@ -12,6 +13,7 @@ def main() -> None:
     setup_logging(settings.service_name, settings.log_level, settings.log_format)
     uvicorn.run(
         create_app(settings), host=settings.gateway_host, port=settings.gateway_port, log_config=None,
+        loop="uvloop", http="httptools",  # libuv's loop and the C HTTP parser: SSE fan-out and GETs at load
         access_log=False, proxy_headers=True, timeout_graceful_shutdown=5,
         limit_concurrency=settings.max_connections, timeout_keep_alive=5,
     )

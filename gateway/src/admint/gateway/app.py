@@ -90,7 +90,11 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
                 key = settings.dev_api_key.get_secret_value()
                 print(f"admint gateway on http://{settings.gateway_host}:{settings.gateway_port} — development "
                       f"API key: {key}  (export ADMINT_API_KEY={key})", flush=True)
-        yield gateway
+        try:
+            yield gateway
+        finally:
+            if gateway.hub is not None:
+                await gateway.hub.close()
     finally:
         with contextlib.suppress(Exception):
             await broker.stop()

@@ -80,6 +80,13 @@ class GatewaySettings(WebhookSafetySettings, ProviderSettings, CoreSettings):
         default=120, ge=1,
         description="SSE (re)connections per key and minute; counted apart from the request limit, so a reconnect "
                     "storm is slowed without locking the key out of the rest of the API.")
+    sse_client_backlog: int = Field(
+        default=500, ge=10,
+        description="Events one SSE client may fall behind before it is sent a retry hint and disconnected (it "
+                    "resumes with Last-Event-ID; a slow client never holds the others back).")
+    sse_channel_linger_s: float = Field(
+        default=30.0, gt=0,
+        description="How long a generation's shared SSE subscription stays open after its last watcher left.")
     request_body_timeout_s: float = Field(
         default=30.0, gt=0, description="A request body must arrive within this many seconds (slow clients).")
     max_connections: int = Field(

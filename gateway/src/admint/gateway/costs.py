@@ -13,7 +13,7 @@ from admint.contracts.generation import GenerationSpec
 from admint.contracts.plan import Plan
 from admint.gateway.config import GatewaySettings
 from admint.providers.pricing import Estimate, estimate, model_choice
-from admint.providers.registry import load_registry
+from admint.providers.registry import REGISTRY_FILE, load_registry
 
 
 class GenerationEstimate(Estimate):
@@ -26,7 +26,9 @@ class GenerationEstimate(Estimate):
 
 def estimate_spec(spec: GenerationSpec, settings: GatewaySettings, plan: Plan | None = None) -> Estimate:
     """The cost of `spec` with the models this deployment runs; exact when `plan` is given."""
-    registry = load_registry(Path(settings.model_registry) if settings.model_registry else None)
+    # the gateway's own settings name the registry (load_registry(None) would read the environment again: a
+    # settings object per call, most of a GET's CPU)
+    registry = load_registry(Path(settings.model_registry) if settings.model_registry else REGISTRY_FILE)
     choice = model_choice(settings, registry, planner_provider=settings.planner_provider,
                           openai_model=settings.openai_model,
                           offline_chunk_duration_s=settings.offline_chunk_duration_s)

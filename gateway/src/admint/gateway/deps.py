@@ -17,7 +17,7 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 AdminCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)]
 
 
-def get_gateway(request: Request) -> Gateway:
+async def get_gateway(request: Request) -> Gateway:  # async: a plain def would run in the thread pool
     gateway: Gateway = request.app.state.gateway
     return gateway
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import HTTPException
+from pymongo import WriteConcern
 from pymongo.errors import DuplicateKeyError
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
@@ -73,7 +74,9 @@ class SharedRateLimiter:
     ) -> None:
         # not `rate_limits`: that holds float seconds, which replicas of the previous version still read and
         # write while a rollout is under way; two collections keep the two formats from misreading each other
-        self.collection = db.request_rates
+        # not journaled: a request's budget is no data worth an fsync per request (the generations are); a
+        # server crash forgets at most the last moment of counting, which only ever lets a key through
+        self.collection = db.request_rates.with_options(write_concern=WriteConcern(w=1, j=False))
         self.window = round(window_s * NS)
         self.clock = clock  # wall-clock seconds: every replica must read the same timestamps
         self._swept = 0

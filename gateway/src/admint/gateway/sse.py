@@ -137,6 +137,8 @@ class EventFeed:
         self.next_consumer_seq = 1
         self.heard = 0.0
         self.finished = False
+        self.pending_at_start = 0
+        """Messages the current consumer had to deliver when it was created (history still to come)."""
 
     async def _last_ending(self, seq: int) -> bool:
         """Whether no later ending event (a later version's) is in the stream after `seq`."""
@@ -193,6 +195,7 @@ class EventFeed:
             raise
         self.sub, self.consumer = sub, info.name
         self.next_consumer_seq, self.heard = 1, time.monotonic()
+        self.pending_at_start = int(info.num_pending or 0)
 
     async def _drop(self) -> None:
         """Stop listening to the consumer and delete it; best effort (a restarted server may have lost it, and
@@ -245,6 +248,14 @@ class EventFeed:
             await self._replace("lost on the way")
             return None
         self.next_consumer_seq += 1
+        return msg
+
+    async def next_admitted(self, timeout: float) -> Msg | None:
+        """The next event past the gate (strictly after every sequence taken before), else None within about
+        `timeout`: the consumer side of the feed, for a reader that fans events out itself (hub.py)."""
+        msg = await self._next(timeout)
+        if msg is None or not self.gate.admit(int(msg.metadata.sequence.stream)):
+            return None
         return msg
 
     async def stream_text(self) -> AsyncIterator[str]:

@@ -14,7 +14,9 @@ from admint.gateway.audit import AuditLog
 from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
 from admint.gateway.groups import GroupRepository
+from admint.gateway.hub import SseHub
 from admint.gateway.limits import SharedRateLimiter, StreamCounter
+from admint.gateway.presign import PresignCache
 from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
 from admint.gateway.usage import UsageQueries
 
@@ -41,10 +43,25 @@ class Gateway:
     groups: GroupRepository
     streams: StreamCounter = field(default_factory=StreamCounter)
     """Open SSE streams per key in this process (the per-key cap)."""
+    hub: SseHub | None = None
+    """The SSE feeds: one consumer per generation followed, shared by its watchers (hub.py)."""
+
+    def sse_hub(self) -> SseHub:
+        if self.hub is None:
+            s = self.settings
+            self.hub = SseHub(self.nc, self.js, s.stream_name, keepalive_s=s.sse_keepalive_s, retry_ms=s.sse_retry_ms,
+                              backlog=s.sse_client_backlog, linger_s=s.sse_channel_linger_s,
+                              more_wait_s=s.sse_scores_wait_s)
+        return self.hub
 
     @property
     def base_url(self) -> str:
         return (self.settings.public_url or "").rstrip("/")
 
+    links: PresignCache | None = None
+
     async def presign(self, key: str) -> str:
-        return await self.blobs.presign_get(key, self.settings.presign_expiry_s)
+        """A link valid for at least presign_expiry_s from now (reused for a few minutes: presign.py)."""
+        if self.links is None:
+            self.links = PresignCache(self.blobs.presign_get, self.settings.presign_expiry_s)
+        return await self.links(key)

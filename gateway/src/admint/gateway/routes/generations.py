@@ -31,7 +31,7 @@ from admint.gateway.routes import studio
 from admint.gateway.routes.deletion import gone
 from admint.gateway.schemas import GenerationAccepted, GenerationCreate, GenerationPage, GenerationView
 from admint.gateway.specs import build_spec, request_hash
-from admint.gateway.sse import SSE_HEADERS, EventFeed
+from admint.gateway.sse import SSE_HEADERS
 from admint.gateway.state import Gateway
 from admint.gateway.stores import IdempotencyRecord
 from admint.gateway.views import accepted, generation_view, links, summary
@@ -377,21 +377,17 @@ async def generation_events(
         raise ProblemError(429, f"this key already holds {gw.settings.max_streams_per_key} open event streams",
                            kind="too-many-streams", headers={"Retry-After": "5"}, retry_after_s=5,
                            limit="open_streams")
-    feed = EventFeed(gw.nc, gw.js, gw.settings.stream_name, generation_id, resume,
-                     gw.settings.sse_keepalive_s, gw.settings.sse_retry_ms, current_attempt,
-                     more_after_end=scores_pending, more_wait_s=gw.settings.sse_scores_wait_s,
-                     rendering_version=rendering_version)
     try:
-        await feed.open()
+        watcher = await gw.sse_hub().watch(generation_id, resume, current_attempt, scores_pending,
+                                           rendering_version)
     except Exception as exc:
         gw.streams.release(who.key_id)
-        await feed.close()
         raise ProblemError(503, f"the event stream is unavailable: {exc}", kind="unavailable",
                            headers={"Retry-After": "5"}) from exc
 
     async def stream() -> AsyncIterator[str]:
         try:
-            async for chunk in feed.stream_text():
+            async for chunk in watcher.stream_text():
                 yield chunk
         finally:
             gw.streams.release(who.key_id)

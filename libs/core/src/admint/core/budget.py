@@ -37,13 +37,19 @@ def cost_field(key: str) -> str:
     return key.replace(".", "_").replace("$", "_")
 
 
-async def ensure_budget(docs: GenerationStore, generation_id: str, *, key: str, next_usd: float, what: str) -> None:
-    """Raise BudgetExceeded when the next priced call would pass the generation's max_cost_usd; else reserve it."""
+async def ensure_budget_of(docs: GenerationStore, doc: GenerationDoc | None, *, key: str, next_usd: float,
+                           what: str) -> None:
+    """ensure_budget with the document the handler already read."""
     if next_usd <= 0:
         return
-    doc = await docs.get(generation_id)
     reason = budget_problem(doc, key=key, next_usd=next_usd, what=what)
     if reason:
         raise BudgetExceeded(reason)
     if doc is not None and doc.spec.max_cost_usd is not None:
-        await docs.reserve_cost(generation_id, cost_field(key), next_usd)
+        await docs.reserve_cost(doc.id, cost_field(key), next_usd)
+
+
+async def ensure_budget(docs: GenerationStore, generation_id: str, *, key: str, next_usd: float, what: str) -> None:
+    """Raise BudgetExceeded when the next priced call would pass the generation's max_cost_usd; else reserve it."""
+    if next_usd > 0:
+        await ensure_budget_of(docs, await docs.get(generation_id), key=key, next_usd=next_usd, what=what)

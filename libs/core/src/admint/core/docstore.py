@@ -54,6 +54,7 @@ def _json(model: Any) -> Any:
 async def ensure_indexes(db: Database) -> None:
     """Idempotent index bootstrap for every collection (DESIGN.md §4)."""
     await db.generations.create_index([("owner", ASCENDING), ("created_at", DESCENDING)])
+    await db.generations.create_index([("owner", ASCENDING), ("_id", DESCENDING)])  # the newest-first list page
     await db.generations.create_index([("owner", ASCENDING), ("request.idempotency_key", ASCENDING)])
     await db.generations.create_index([("status", ASCENDING), ("updated_at", ASCENDING)])
     await db.generations.create_index([("status", ASCENDING), ("waiting_since", ASCENDING)])

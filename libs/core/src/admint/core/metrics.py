@@ -62,3 +62,7 @@ STAGE_TIMEOUTS = Counter(
 COST_USD = Counter(
     "admint_cost_usd_total", "Provider spend recorded on generations, in US dollars.", ["stage", "model"]
 )
+MONGO_COMMANDS = Counter(
+    "admint_mongo_commands_total", "MongoDB commands this process sent, by command and collection.",
+    ["command", "collection"],
+)

@@ -10,6 +10,7 @@ knows no framework.
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import time
@@ -323,8 +324,14 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
     @broker.subscriber(subject_filter("generation.cancelled.v1"), no_reply=True, include_in_schema=False)
     async def on_cancel(msg: NatsMessage) -> None:
         gid = msg.raw_message.subject.split(".")[1]
-        if worker.cancel_generation(gid):
+        if worker.cancel_generation(gid, _attempt_of(msg.raw_message.data)):
             log.info("cancelled in-flight work", extra={"generation_id": gid})
+
+    async def on_end(msg: NatsMessage) -> None:  # the skip-terminal check hears every generation's end
+        worker.statuses.ended(msg.raw_message.subject.split(".")[1], _attempt_of(msg.raw_message.data))
+
+    for ended in ("generation.completed.v1", "generation.failed.v1"):
+        broker.subscriber(subject_filter(ended), no_reply=True, include_in_schema=False)(on_end)
 
     await broker.start()
     started.set()
@@ -364,6 +371,14 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
         await health.stop()
         shutdown_tracing()
         log.info("%s stopped", settings.service_name)
+
+
+def _attempt_of(data: bytes) -> int:
+    """The retry round of a terminal event's payload (0 when unreadable: a later round always reads again)."""
+    try:
+        return int(json.loads(data).get("attempt", 0))
+    except (ValueError, TypeError, AttributeError):
+        return 0
 
 
 async def drain(worker: Worker, broker: NatsBroker, grace_s: float) -> None:

@@ -74,6 +74,26 @@ class Publisher(Protocol):
 
 
 @dataclass
+class Timing:
+    """Wall-clock stamps of one delivery (epoch seconds), logged with its outcome: what the breakdown tools
+    (bench/) build per-hop latency and the critical path from. `stored_at` is the stream's timestamp of the
+    message (publish), `started_at` when the handler began, `handled_at` when it returned its outputs."""
+
+    received_at: float
+    stored_at: float | None = None
+    started_at: float | None = None
+    handled_at: float | None = None
+
+    def fields(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"received_at": round(self.received_at, 6)}
+        for name in ("stored_at", "started_at", "handled_at"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = round(value, 6)
+        return out
+
+
+@dataclass
 class RetryPolicy:
     base_s: float = 1.0
     cap_s: float = 30.0
@@ -93,6 +113,52 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, OUTAGES)
 
 
+class StatusCache:
+    """What the skip-terminal check knows without reading the document again.
+
+    Every delivery used to read the generation's status (a third of all document reads). Here a status read is
+    trusted for `ttl_s` when it was not terminal (the events of one generation come in bursts: a fan-out, a
+    fan-in), and a generation known to have ended — read so, or heard on the bus (every process hears the
+    terminal events, `ended()`) — stays ended for the events of that retry round or an earlier one. A cancel is
+    heard at once (and cancels in-flight work as before); an event of a later round always reads again.
+    """
+
+    def __init__(self, ttl_s: float = 2.0, clock: Callable[[], float] = time.monotonic, size: int = 10_000) -> None:
+        self.ttl_s, self.clock, self.size = ttl_s, clock, size
+        self._live: dict[str, float] = {}
+        """Generation → when it was last read as not terminal."""
+        self._ended: dict[str, int] = {}
+        """Generation → the latest retry round known to have ended."""
+
+    def ended(self, generation_id: str, attempt: int) -> None:
+        self._live.pop(generation_id, None)
+        self._ended[generation_id] = max(attempt, self._ended.get(generation_id, -1))
+        if len(self._ended) > self.size:
+            self._ended.pop(next(iter(self._ended)))
+
+    def knows(self, generation_id: str, attempt: int) -> bool | None:
+        """True: ended for this round; False: read as live less than ttl_s ago; None: read the document."""
+        ended = self._ended.get(generation_id)
+        if ended is not None:
+            if attempt <= ended:
+                return True
+            del self._ended[generation_id]  # a retry round began: what happens now is read from the document
+        seen = self._live.get(generation_id)
+        if seen is not None and self.clock() - seen < self.ttl_s:
+            return False
+        return None
+
+    def read(self, generation_id: str, attempt: int, status: str | None) -> bool:
+        """Record a status just read; whether it is terminal."""
+        if status in PIPELINE.terminal:
+            self.ended(generation_id, attempt)
+            return True
+        if len(self._live) > self.size:
+            self._live.clear()
+        self._live[generation_id] = self.clock()
+        return False
+
+
 class Worker:
     """Runs subscriptions' handlers for one service with the delivery semantics above."""
 
@@ -108,10 +174,18 @@ class Worker:
         """(durable, stream sequence) of messages being handled here: a redelivery of one of them (ack wait
         passed while the loop was busy) must not start a second, concurrent run of the same work."""
         self.draining = False
+        self.statuses = StatusCache()
+
+    async def is_terminal(self, event: Event) -> bool:
+        known = self.statuses.knows(event.generation_id, event.attempt)
+        if known is not None:
+            return known
+        return self.statuses.read(event.generation_id, event.attempt, await self.docs.status(event.generation_id))
 
     async def deliver(self, sub: Subscription, msg: Delivery, event: Event) -> str:
         """Handle one decoded delivery; returns the outcome label (also counted in metrics)."""
         event_type = sub.consumer.event_type
+        timing = Timing(time.time(), getattr(msg, "stored_at", None))
         if self.draining:
             await msg.nak(1.0)
             return self._count(event_type, "drained")
@@ -130,8 +204,8 @@ class Worker:
                 return self._count(event_type, "dead_lettered")
             if sub.skip_terminal and await self._finished(event):
                 await msg.ack()
-                return self._count(event_type, "skipped_terminal")
-            return await self._run(sub, msg, event)
+                return self._count(event_type, "skipped_terminal", event, timing)
+            return await self._run(sub, msg, event, timing)
         finally:
             generation_id_var.reset(token)
             self.handling.discard(ident)
@@ -139,10 +213,10 @@ class Worker:
     async def _finished(self, event: Event) -> bool:
         """No more work for this event: its generation ended — except a later version of a completed ad, whose
         work goes on after the generation's completion (its own failure ends it: fail_generation)."""
-        status = await self.docs.status(event.generation_id)
-        if event.ad_version > 1 and status == "completed":
-            return False
-        return status in PIPELINE.terminal
+        if event.ad_version > 1:  # rare: read, do not trust what the bus said of version 1
+            status = await self.docs.status(event.generation_id)
+            return status in PIPELINE.terminal and status != "completed"
+        return await self.is_terminal(event)
 
     async def park_undecodable(self, sub: Subscription, msg: Delivery, error: str) -> str:
         """A message that is not a valid event of its type can never succeed: park it at once."""
@@ -153,16 +227,17 @@ class Worker:
         await self._dead_letter(sub, msg, gid, f"undecodable {sub.consumer.event_type}: {error}")
         return self._count(sub.consumer.event_type, "dead_lettered")
 
-    async def _run(self, sub: Subscription, msg: Delivery, event: Event) -> str:
+    async def _run(self, sub: Subscription, msg: Delivery, event: Event, timing: Timing) -> str:
         """The handler as a span of its own (its MongoDB, S3, ffmpeg and model calls are children; so are the
         publishes of its outputs), named after the service and the event it handles."""
         with span(f"{self.service} handle {sub.consumer.event_type}", generation_id=event.generation_id,
                   stage=sub.stage, durable=sub.consumer.durable, delivery=msg.deliveries, attempt=event.attempt,
                   event_id=event.id):
-            return await self._run_handler(sub, msg, event)
+            return await self._run_handler(sub, msg, event, timing)
 
-    async def _run_handler(self, sub: Subscription, msg: Delivery, event: Event) -> str:
+    async def _run_handler(self, sub: Subscription, msg: Delivery, event: Event, timing: Timing) -> str:
         event_type = sub.consumer.event_type
+        timing.started_at = time.time()
         work: asyncio.Task[list[Event]] = asyncio.create_task(sub.handler(event))
         self.inflight[work] = event.generation_id
         IN_FLIGHT.labels(self.service).inc()
@@ -170,11 +245,12 @@ class Worker:
         started = time.perf_counter()
         try:
             outputs = await work
+            timing.handled_at = time.time()
             for output in outputs:
                 await self.publisher.publish(output)
             await msg.ack()
             await self._observe_stages(outputs)
-            return self._count(event_type, "ok")
+            return self._count(event_type, "ok", event, timing)
         except PermanentError as exc:
             log.warning("permanent failure: %s", exc.reason, extra={"detail": exc.detail, "stage": sub.stage})
             add_event("permanent failure", reason=exc.reason, retryable=exc.retryable)
@@ -186,7 +262,7 @@ class Worker:
                 event, sub.stage, exc.reason, retryable=exc.retryable, detail=exc.detail
             )
             await msg.ack()
-            return self._count(event_type, "failed")
+            return self._count(event_type, "failed", event, timing)
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if work.cancelled() and not self.draining and not (current and current.cancelling()):
@@ -245,6 +321,7 @@ class Worker:
                 ))
             return
         moved = await self.docs.fail(cause.generation_id, stage, reason, retryable=retryable, detail=detail)
+        self.statuses.ended(cause.generation_id, cause.attempt)
         if moved or await self.docs.status(cause.generation_id) is None:
             await self.publisher.publish(
                 GenerationFailed(
@@ -304,16 +381,23 @@ class Worker:
                     seconds = (output.occurred_at - entered).total_seconds()
                     STAGE_SECONDS.labels(stage.name).observe(max(0.0, seconds))
 
-    def cancel_generation(self, generation_id: str) -> int:
+    def cancel_generation(self, generation_id: str, attempt: int = 0) -> int:
         """Cancel in-flight handlers of a cancelled generation; returns how many were cancelled."""
+        self.statuses.ended(generation_id, attempt)
         tasks = [t for t, gid in self.inflight.items() if gid == generation_id]
         for t in tasks:
             t.cancel()
         return len(tasks)
 
-    def _count(self, event_type: str, outcome: str) -> str:
+    def _count(self, event_type: str, outcome: str, event: Event | None = None, timing: Timing | None = None) -> str:
         """Count the outcome and log it: one line per delivery, with the generation and (when tracing is on)
-        the trace it belongs to, so every message a service handled can be found from the generation."""
+        the trace it belongs to, so every message a service handled can be found from the generation; the
+        event's id and the delivery's timing when it got that far (the benchmarks' breakdown reads them)."""
         EVENTS_CONSUMED.labels(self.service, event_type, outcome).inc()
-        log.info("%s: %s", event_type, outcome, extra={"event_type": event_type, "outcome": outcome})
+        extra: dict[str, Any] = {"event_type": event_type, "outcome": outcome}
+        if event is not None:
+            extra["event_id"] = event.id
+        if timing is not None:
+            extra.update(timing.fields())
+        log.info("%s: %s", event_type, outcome, extra=extra)
         return outcome

@@ -6,15 +6,14 @@ so no channel shuffling happens on the hot path.
 """
 
 import asyncio
-import subprocess
 import tempfile
 from pathlib import Path
-from types import TracebackType
 
 import cv2
 import numpy as np
 
-from admint.media.ffmpeg import MediaToolError, ffmpeg, ffmpeg_binary
+from admint.media.ffmpeg import MediaToolError, ffmpeg
+from admint.media.pipe import FramePipe
 from admint.media.probe import probe
 
 INTERMEDIATE_ARGS = ("-c:v", "libx264rgb", "-preset", "ultrafast", "-qp", "0")
@@ -49,77 +48,21 @@ def fit_cover(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.ascontiguousarray(resized[y:y + height, x:x + width])
 
 
-class RawVideoWriter:
-    """Pipe BGR frames into ffmpeg (blocking: run it in a thread); writes the lossless intermediate.
-
-    stderr goes to a temporary file, so a chatty ffmpeg can never block the pipe.
-    """
+class RawVideoWriter(FramePipe):
+    """Pipe BGR frames (NumPy arrays) into ffmpeg (blocking: run it in a thread); writes the lossless
+    intermediate by default, or any output `codec_args` + path describe."""
 
     def __init__(self, path: Path, width: int, height: int, fps: int,
                  codec_args: tuple[str, ...] = INTERMEDIATE_ARGS, timeout_s: float = 600.0) -> None:
-        self.path = Path(path)
-        self.width, self.height = width, height
-        self.timeout_s = timeout_s
-        self.frames = 0
-        self._stderr = tempfile.TemporaryFile()
-        self._proc = subprocess.Popen(
-            [ffmpeg_binary(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-             "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-r", str(fps), "-i", "pipe:0",
-             *codec_args, str(self.path)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
-        )
+        super().__init__(path, width, height, fps, [*codec_args, str(path)], timeout_s)
 
     def write(self, frame: np.ndarray) -> None:
         if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
             raise ValueError(f"frame {frame.shape} {frame.dtype} is not {self.height}×{self.width}×3 uint8")
-        assert self._proc.stdin is not None
-        try:
-            self._proc.stdin.write(np.ascontiguousarray(frame).data)
-        except BrokenPipeError:
-            self._proc.wait()
-            raise MediaToolError("ffmpeg stopped reading frames", detail=self._error_tail()) from None
-        self.frames += 1
-
-    def close(self) -> None:
-        """Finish the file; raises MediaToolError when ffmpeg failed."""
-        assert self._proc.stdin is not None
-        try:
-            self._proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        try:
-            code = self._proc.wait(timeout=self.timeout_s)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-            raise MediaToolError(f"ffmpeg did not finish writing {self.path.name}") from None
-        finally:
-            detail = self._error_tail()
-            self._stderr.close()
-        if code != 0:
-            raise MediaToolError(f"ffmpeg exited with {code} writing {self.path.name}", detail=detail)
-
-    def abort(self) -> None:
-        self._proc.kill()
-        self._proc.wait()
-        self._stderr.close()
-
-    def _error_tail(self) -> str:
-        try:
-            self._stderr.seek(0)
-            return self._stderr.read().decode(errors="replace")[-2000:]
-        except ValueError:
-            return ""
+        self.write_bytes(np.ascontiguousarray(frame).data)
 
     def __enter__(self) -> "RawVideoWriter":
         return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 async def extract_frame(video: Path, index: int, out_png: Path) -> Path:

@@ -8,14 +8,36 @@ One ffmpeg run takes whatever the video model produced (any codec, size or frame
   clean pixels (no caption baked into its init frame) that never went through the lossy encode.
 """
 
+import asyncio
 import dataclasses
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from opentelemetry import trace
 
 from admint.media.ffmpeg import MediaToolError, ffmpeg
 from admint.media.house import HOUSE, HouseFormat
+from admint.media.pipe import FramePipe, raw_input_args
 from admint.media.probe import MediaInfo, probe
+
+_tracer = trace.get_tracer("admint.media")
+
+FrameFeed = Callable[[Callable[[Any], None], threading.Event], int]
+"""Renders a clip's frames in order into `write` (C-contiguous BGR buffers of H×W×3 bytes), stopping early with
+asyncio.CancelledError once the event is set; returns how many it wrote. Blocking: it runs in a thread."""
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """A source that is not a file: BGR frames of this size and rate, piped into the encode as they are
+    rendered (a local model's clip never goes through an intermediate file and a second decode)."""
+
+    width: int
+    height: int
+    fps: int
 
 
 @dataclass(frozen=True)
@@ -38,7 +60,7 @@ class Overlay:
 
 @dataclass(frozen=True)
 class NormaliseJob:
-    source: Path
+    source: Path | RawInput
     output: Path
     width: int
     height: int
@@ -127,9 +149,17 @@ def filter_graph(job: NormaliseJob) -> str:
 
 def ffmpeg_args(job: NormaliseJob) -> list[str]:
     """Arguments after `ffmpeg -y`: inputs, the filtergraph, the house video output, the last-frame PNG."""
+    source = job.source
+    if isinstance(source, RawInput):
+        return [*raw_input_args(source.width, source.height, source.fps), *_after_source(job)]
+    return ["-i", str(source), *_after_source(job)]
+
+
+def _after_source(job: NormaliseJob) -> list[str]:
+    """Everything after the source input: the overlays' inputs, the filtergraph and the outputs."""
     house = dataclasses.replace(job.house, fps=job.fps)
     length_s = job.timeline_offset_s + job.frames / job.fps + 1 / job.fps
-    args = ["-i", str(job.source)]
+    args: list[str] = []
     for overlay in job.overlays:
         args += ["-loop", "1", "-framerate", str(job.fps), "-t", _num(length_s), "-i", str(overlay.path)]
     args += ["-filter_complex", filter_graph(job)]
@@ -140,9 +170,58 @@ def ffmpeg_args(job: NormaliseJob) -> list[str]:
     return args
 
 
-async def normalise(job: NormaliseJob, *, timeout_s: float = 600.0) -> MediaInfo:
-    """Run the encode and check what it wrote (frame count, size) before anyone stores it."""
-    await ffmpeg(*ffmpeg_args(job), timeout_s=timeout_s)
+async def normalise(job: NormaliseJob, *, timeout_s: float = 600.0, feed: FrameFeed | None = None) -> MediaInfo:
+    """Run the encode and check what it wrote (frame count, size) before anyone stores it. A RawInput source
+    takes its frames from `feed`, rendered in a thread while ffmpeg encodes them (both cores busy)."""
+    if isinstance(job.source, RawInput):
+        if feed is None:
+            raise ValueError("a RawInput source needs the feed that renders its frames")
+        await _encode_piped(job, job.source, feed, timeout_s)
+    else:
+        await ffmpeg(*ffmpeg_args(job), timeout_s=timeout_s)
+    return await _checked(job)
+
+
+async def _encode_piped(job: NormaliseJob, source: RawInput, feed: FrameFeed, timeout_s: float) -> None:
+    """The encode with the feed writing into ffmpeg's stdin, in a thread; a cancel stops the feed and kills
+    ffmpeg before it returns."""
+    pipe: FramePipe
+    stop = threading.Event()
+    encode = dataclasses.replace(job, last_frame_png=None)
+    last: list[Any] = []
+    last_index = job.skip_frames + job.frames - 1
+    """The source frame that ends the chunk (or the final one, which the encode pads with, when short)."""
+
+    def write(frame: Any) -> None:
+        if pipe.frames <= last_index:
+            last[:] = [frame]
+        pipe.write_bytes(frame)
+
+    def run() -> None:
+        nonlocal pipe
+        with FramePipe(job.output, source.width, source.height, source.fps, _after_source(encode),
+                       timeout_s) as pipe:
+            feed(write, stop)
+        if job.last_frame_png is not None and last:
+            # the clean last frame, straight from the frame in hand: a split in the filtergraph would copy
+            # every frame to keep one
+            with FramePipe(job.last_frame_png, source.width, source.height, source.fps,
+                           ["-frames:v", "1", "-pix_fmt", "rgb24", "-update", "1", str(job.last_frame_png)],
+                           timeout_s) as png:
+                png.write_bytes(last[0])
+
+    with _tracer.start_as_current_span("ffmpeg", attributes={"process.executable.name": "ffmpeg",
+                                                             "process.command_args": ffmpeg_args(job)[:64]}):
+        task = asyncio.ensure_future(asyncio.to_thread(run))
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            stop.set()
+            await asyncio.gather(task, return_exceptions=True)
+            raise
+
+
+async def _checked(job: NormaliseJob) -> MediaInfo:
     info = await probe(job.output)
     if info.frames != job.frames or (info.width, info.height) != (job.width, job.height):
         raise MediaToolError(

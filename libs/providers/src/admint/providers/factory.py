@@ -78,7 +78,7 @@ def build_video_model(
 ) -> VideoModel:
     """The configured video model, wrapped in the chaos knobs when ADMINT_CHAOS names it (and traced
     when tracing is on)."""
-    model = apply_chaos(_video_model(settings, offline, client, shared_slots), "video", settings.chaos)
+    model = apply_chaos(_video_model(settings, offline, client, shared_slots), "video", settings.chaos, shared_slots)
     return traced(model, "video", "animate")  # type: ignore[no-any-return]
 
 

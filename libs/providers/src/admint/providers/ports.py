@@ -4,10 +4,11 @@ Media goes in and out as bytes or local file paths: adapters never touch the obj
 """
 
 import contextlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from admint.contracts.common import CameraMovement, FrameSize
 from admint.contracts.generation import GenerationSpec
@@ -77,9 +78,24 @@ class VideoRequest:
 
 
 @dataclass(frozen=True)
+class RawFrames:
+    """A clip a local model renders on demand instead of writing a file: `render(write, stop)` writes its
+    `frames` BGR frames (C-contiguous H×W×3 bytes) in order into `write`, in a thread, and raises
+    asyncio.CancelledError once `stop` is set. The chunker pipes them straight into its one real encode."""
+
+    width: int
+    height: int
+    fps: int
+    frames: int
+    render: Callable[[Callable[[Any], None], threading.Event], int]
+
+
+@dataclass(frozen=True)
 class VideoResult(ProviderResult):
     path: Path = Path()
     """A video file of roughly duration_s (any codec ffmpeg reads); the chunker normalises it."""
+    frames: RawFrames | None = None
+    """Instead of a file: the clip's frames, rendered while the chunker encodes them (local models)."""
     repeats_init_frame: bool = True
     """Image-to-video models return the init frame as their first frame; for a chunk continuing a beat that
     frame is already the previous chunk's last one, so the chunker drops it. False: it starts after it."""

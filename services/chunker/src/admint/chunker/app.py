@@ -39,7 +39,7 @@ def video_slots(video: VideoModel, settings: ChunkerSettings) -> asyncio.Semapho
 
 def build_ports(settings: ChunkerSettings, infra: Infra) -> Ports:
     video = build_video_model(
-        settings, lambda: OfflineVideoModel(chunk_duration_s=settings.offline_chunk_duration_s),
+        settings, lambda: OfflineVideoModel(chunk_duration_s=settings.offline_chunk_duration_s, streaming=True),
         shared_slots=infra.slots.hold,
     )
     return Ports(docs=infra.docs, blobs=infra.blobs, video=video,

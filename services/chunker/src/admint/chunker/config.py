@@ -20,6 +20,12 @@ class ChunkerSettings(ProviderSettings, CoreSettings):
                     "shorter is a provider error worth a retry.",
         ge=0, le=2,
     )
+    max_inflight: int = Field(
+        default=4, ge=1, le=64,
+        description="Messages one chunker process handles at once: every beat's chain of chunks in flight, so "
+                    "a chunk that continues a beat starts when requested instead of queueing behind others "
+                    "(the encodes share the cores; remote models are bounded by their slots).",
+    )
     encode_timeout_s: float = Field(default=600.0, description="Limit of one normalise encode, seconds.", gt=0)
     quality_max_retakes: int = Field(
         default=2, description="With a quality_threshold on the request: re-renders a chunk may get when it scores "

@@ -1,5 +1,6 @@
 """The ChunkEncoder port on admint.media: ffprobe measures the model's clip; caption/CTA cards are rendered to PNGs
-and the one normalise encode cuts, converts and captions the chunk (and keeps its clean last frame).
+and the one normalise encode cuts, converts and captions the chunk (and keeps its clean last frame). A clip a
+local model renders on demand (RawFrames) is piped into that encode as it is rendered: no file, no second decode.
 
 An adapter like the docstore: it decides nothing — the job (work.py) says what to write.
 """
@@ -10,8 +11,9 @@ from pathlib import Path
 from admint.chunker.ports import ChunkJob, ClipLength, EncodedChunk
 from admint.chunker.timeline import OverlayWindow
 from admint.media.captions import render_caption, render_cta
-from admint.media.normalise import NormaliseJob, Overlay, normalise
+from admint.media.normalise import NormaliseJob, Overlay, RawInput, normalise
 from admint.media.probe import probe
+from admint.providers.ports import RawFrames
 
 
 class MediaChunkEncoder:
@@ -20,18 +22,21 @@ class MediaChunkEncoder:
     def __init__(self, *, timeout_s: float = 600.0) -> None:
         self.timeout_s = timeout_s
 
-    async def measure(self, clip: Path) -> ClipLength:
+    async def measure(self, clip: Path | RawFrames) -> ClipLength:
+        if isinstance(clip, RawFrames):
+            return ClipLength(frames=clip.frames, fps=clip.fps, duration_s=clip.frames / clip.fps)
         info = await probe(clip)
         return ClipLength(frames=info.frames, fps=info.fps, duration_s=info.duration_s)
 
-    async def encode(self, clip: Path, job: ChunkJob, workdir: Path) -> EncodedChunk:
+    async def encode(self, clip: Path | RawFrames, job: ChunkJob, workdir: Path) -> EncodedChunk:
         out = EncodedChunk(video=workdir / "chunk.mp4", last_frame=workdir / "last.png")
         overlays = await asyncio.to_thread(render_overlays, job, workdir)
+        source = RawInput(clip.width, clip.height, clip.fps) if isinstance(clip, RawFrames) else clip
         await normalise(NormaliseJob(
-            source=clip, output=out.video, width=job.width, height=job.height, fps=job.fps, frames=job.frames,
+            source=source, output=out.video, width=job.width, height=job.height, fps=job.fps, frames=job.frames,
             last_frame_png=out.last_frame, skip_frames=job.skip_frames, overlays=overlays,
             timeline_offset_s=job.beat_offset_s, keyframes=job.keyframes,
-        ), timeout_s=self.timeout_s)
+        ), timeout_s=self.timeout_s, feed=clip.render if isinstance(clip, RawFrames) else None)
         return out
 
 

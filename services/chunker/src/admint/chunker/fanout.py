@@ -3,7 +3,8 @@
 Pure, so a first delivery, a redelivery and a retry round are one rule: the chunk length planned before is kept
 (even when this replica's model differs), each beat starts at its first chunk not yet stored — from the storyboard
 frame, or from the last frame of the stored chunk before it — and a generation whose chunks are all stored goes
-straight to chunks.completed.
+straight to chunks.completed. Beats are requested longest first (most frames left to render), so the longest
+chain of chunks never waits behind short ones.
 """
 
 from collections.abc import Mapping
@@ -82,4 +83,7 @@ def plan_fan_out(event: StoryboardCompleted, chunking: ChunkingSection, *, model
         init = (frames[pending.beat_index] if pending.chunk_index == 0
                 else stored[chunk_item(pending.beat_index, pending.chunk_index - 1)].last_frame)
         starts.append(BeatStart(pending, init))
+    # the beat with the most left to render starts first: its chain of chunks is the stage's critical path
+    remaining = {b[0].beat_index: sum(c.needed_frames for c in b if c.item not in stored) for b in beats}
+    starts.sort(key=lambda s: -remaining[s.chunk.beat_index])
     return FanOut(record=record, beats=beats, starts=starts, stored=stored)

@@ -45,7 +45,7 @@ from admint.contracts.quality import QualityScored
 from admint.contracts.stages import PIPELINE
 from admint.contracts.storyboard import StoryboardCompleted
 from admint.core import keys
-from admint.core.budget import ensure_budget
+from admint.core.budget import ensure_budget_of
 from admint.core.document import ChunkEntry, ChunkingSection, ChunkPlanRecord, GenerationDoc, chunk_item
 from admint.core.errors import PermanentError, TransientError, TransientProviderError
 from admint.core.events import follow
@@ -95,10 +95,16 @@ async def _wanted(event: ChunkRequested | ChunkCompleted, ports: Ports) -> bool:
     """Whether work for this chunk is still wanted: its generation is chunking (version 1), or its version is
     still rendering (a later version)."""
     if event.ad_version > 1:
-        doc = await ports.docs.get(event.generation_id)
+        return _wanted_in(await ports.docs.get(event.generation_id), event)
+    return await ports.docs.status(event.generation_id) in (STATUS, None)
+
+
+def _wanted_in(doc: GenerationDoc | None, event: ChunkRequested | ChunkCompleted) -> bool:
+    """_wanted, from a document already read."""
+    if event.ad_version > 1:
         section = doc.ad_version(event.ad_version) if doc is not None else None
         return section is not None and section.state == "rendering"
-    return await ports.docs.status(event.generation_id) in (STATUS, None)
+    return doc is None or doc.status == STATUS
 
 
 # ------------------------------------------------------------------------------------------------ work
@@ -106,21 +112,24 @@ async def _wanted(event: ChunkRequested | ChunkCompleted, ports: Ports) -> bool:
 
 async def handle_chunk_requested(event: ChunkRequested, ports: Ports) -> list[Event]:
     gid, item = event.generation_id, chunk_item(event.beat_index, event.chunk_index)
-    if not await _wanted(event, ports):
+    doc = await ports.docs.get(gid)  # one read: whether it is still wanted, whether it is stored already, the budget
+    if not _wanted_in(doc, event):
         log.info("chunk %s requested for a generation (or version) past chunking: nothing to do", item)
         return []
-    stored = await _already_stored(event, ports)
+    stored = await _already_stored(event, ports, doc)
     if stored is not None:
         return [stored]
-    await ensure_budget(ports.docs, gid, key=cost_key(event), what=f"chunk {item}",
-                        next_usd=call_price(ports.video.name, event.requested_duration_s, load_registry()))
+    # the budget from the document read above (a call allowed is reserved at once: calls under way count)
+    await ensure_budget_of(ports.docs, doc, key=cost_key(event), what=f"chunk {item}",
+                           next_usd=call_price(ports.video.name, event.requested_duration_s, load_registry()))
     async with scratch_dir(ports.settings.workdir, gid, f"chunk-{item}-v{event.ad_version}-t{event.take}") as workdir:
         result = await _animate(event, ports, await _init_frame(event, ports), workdir)
         skip = skip_frames(event, result.repeats_init_frame)
-        check_length(event, await ports.encoder.measure(result.path), skip,
+        clip = result.frames or result.path  # frames: a local model renders them into the one encode
+        check_length(event, await ports.encoder.measure(clip), skip,
                      max_short_s=ports.settings.max_short_s, model=result.model)
         job = chunk_job(event, skip, cta_duration_s=ports.settings.cta_duration_s)
-        video, last = await _store(event, ports, await ports.encoder.encode(result.path, job, workdir))
+        video, last = await _store(event, ports, await ports.encoder.encode(clip, job, workdir))
     await ports.docs.record_cost(gid, CostEntry(key=cost_key(event), stage=STAGE, model=result.model,
                                                 units=event.requested_duration_s, usd=result.cost_usd))
     completed = chunk_completed(event, video, last, result.model, result.cost_usd, _caption(event, ports))
@@ -137,12 +146,11 @@ def _caption(event: ChunkRequested, ports: Ports) -> CaptionShown | None:
     return caption_shown(event, cta_duration_s=ports.settings.cta_duration_s)
 
 
-async def _already_stored(event: ChunkRequested, ports: Ports) -> ChunkCompleted | None:
+async def _already_stored(event: ChunkRequested, ports: Ports, doc: GenerationDoc | None) -> ChunkCompleted | None:
     """A redelivered request (or a retry round) whose chunk is stored already: announce it again instead of
     paying for a second render. The document entry is written once both objects are stored; without it, the
     objects themselves count (the last frame is stored before the video, so a stored video implies both)."""
     gid, b, c, v, take = event.generation_id, event.beat_index, event.chunk_index, event.ad_version, event.take
-    doc = await ports.docs.get(gid)
     entry = _stored_take(doc, v, chunk_item(b, c), take) if doc is not None else None
     if entry is not None and entry.video.key == keys.chunk_key(gid, b, c, version=v, take=take):
         log.info("chunk %s take %d is already stored: re-announcing it", entry.item, take)

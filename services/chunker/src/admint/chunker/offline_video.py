@@ -8,14 +8,18 @@ that frame back through the path (frame(t) = init ∘ path(t_init)⁻¹ ∘ path
 where it stopped, at the same speed. A soft light sweep rides on top; it is a function of beat time, removed
 from the init frame before warping and added back, so it neither doubles nor jumps.
 
-Output is a lossless RGB intermediate (x264rgb qp 0, ultrafast): the chunker's normalise pass is the only
-real encode. A continuing chunk starts one frame after its init frame (it never repeats it).
+In the service the model streams (`streaming=True`): it hands the chunker its frames (`VideoResult.frames`),
+rendered in a thread while the chunker's one real encode consumes them, so no pixel is encoded, written and
+decoded again on the way. Otherwise (tests, tools) it writes a lossless RGB intermediate (x264rgb qp 0,
+ultrafast) that the chunker's normalise pass decodes. A continuing chunk starts one frame after its init frame
+(it never repeats it).
 """
 
 import asyncio
 import hashlib
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +27,7 @@ import cv2
 import numpy as np
 
 from admint.media.frames import RawVideoWriter, decode_image, fit_cover
-from admint.providers.ports import VideoRequest, VideoResult
+from admint.providers.ports import RawFrames, VideoRequest, VideoResult
 from admint.providers.registry import ModelRegistry, load_registry
 
 NAME = "offline-video"
@@ -178,8 +182,8 @@ class LightSweep:
 
     def apply(self, base: np.ndarray, p: float) -> np.ndarray:
         """base × (1 + amount × band), in saturating uint8 arithmetic (a few ms at 1080×1920)."""
-        band = self.grid.upsample(self.band(p) * 255.0)
-        band3 = cv2.merge([band, band, band]).astype(np.uint8)
+        band = self.grid.upsample(self.band(p) * 255.0).astype(np.uint8)  # one channel converted, then spread
+        band3 = cv2.merge([band, band, band])
         return cv2.add(base, cv2.multiply(base, band3, scale=self.amount / 255.0))
 
     def remove(self, frame: np.ndarray, p: float) -> np.ndarray:
@@ -234,8 +238,9 @@ def _warp(image: np.ndarray, path: CameraPath, grid: Grid, p: float, inverse_ini
                      borderMode=cv2.BORDER_REFLECT_101)
 
 
-def render_chunk(request: VideoRequest, out: Path, stop: threading.Event | None = None) -> int:
-    """Render the chunk's frames into the intermediate file; returns the frame count. Blocking."""
+def render_frames(request: VideoRequest, write: Callable[[np.ndarray], None],
+                  stop: threading.Event | None = None) -> int:
+    """Render the chunk's frames in order into `write`; returns the frame count. Blocking."""
     w, h = request.size.width, request.size.height
     timing = ChunkTiming.of(request)
     init = fit_cover(decode_image(request.init_frame_png, "the init frame"), w, h)
@@ -250,14 +255,29 @@ def render_chunk(request: VideoRequest, out: Path, stop: threading.Event | None 
         init = light.remove(init, p_init)
         if path.is_affine:
             inverse_init = np.linalg.inv(path.affine(p_init))
-    with RawVideoWriter(out, w, h, request.fps) as writer:
-        for i in range(timing.frames):
-            if stop is not None and stop.is_set():
-                raise asyncio.CancelledError()
-            index = timing.first_frame + i
-            p = timing.progress(index)
-            writer.write(light.apply(_warp(init, path, grid, p, inverse_init, p_init), p))
+    for i in range(timing.frames):
+        if stop is not None and stop.is_set():
+            raise asyncio.CancelledError()
+        index = timing.first_frame + i
+        p = timing.progress(index)
+        write(light.apply(_warp(init, path, grid, p, inverse_init, p_init), p))
     return timing.frames
+
+
+def render_chunk(request: VideoRequest, out: Path, stop: threading.Event | None = None) -> int:
+    """Render the chunk's frames into the intermediate file; returns the frame count. Blocking."""
+    w, h = request.size.width, request.size.height
+    with RawVideoWriter(out, w, h, request.fps) as writer:
+        return render_frames(request, writer.write, stop)
+
+
+def streamed(request: VideoRequest) -> RawFrames:
+    """The chunk as frames rendered on demand (into the chunker's encode) instead of a file."""
+
+    def render(write: Callable[[np.ndarray], None], stop: threading.Event) -> int:
+        return render_frames(request, lambda frame: write(np.ascontiguousarray(frame)), stop)
+
+    return RawFrames(request.size.width, request.size.height, request.fps, ChunkTiming.of(request).frames, render)
 
 
 class OfflineVideoModel:
@@ -265,11 +285,22 @@ class OfflineVideoModel:
 
     name = NAME
 
-    def __init__(self, chunk_duration_s: float = 5.0, *, registry: ModelRegistry | None = None) -> None:
+    def __init__(self, chunk_duration_s: float = 5.0, *, registry: ModelRegistry | None = None,
+                 streaming: bool = False) -> None:
         self.chunk_duration_s = chunk_duration_s
         self.info = (registry or load_registry()).get(NAME)
+        self.streaming = streaming
+        """Hand over the frames (VideoResult.frames) instead of writing the intermediate file."""
 
     async def animate(self, request: VideoRequest) -> VideoResult:
+        if self.streaming:
+            clip = streamed(request)
+            return VideoResult(
+                model=NAME, cost_usd=self.info.price(request.duration_s), frames=clip,
+                notes={"frames": str(clip.frames), "seconds": f"{clip.frames / request.fps:.3f}",
+                       "movement": request.camera_movement},
+                repeats_init_frame=False,
+            )
         request.workdir.mkdir(parents=True, exist_ok=True)
         params = (request.seed, request.beat_index, request.camera_movement, request.energy, request.duration_s,
                   request.fps, request.needed_duration_s, request.beat_offset_s, request.beat_length_s, request.size)

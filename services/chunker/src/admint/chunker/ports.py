@@ -13,7 +13,7 @@ from typing import Protocol
 from admint.chunker.config import ChunkerSettings
 from admint.chunker.timeline import OverlayWindow
 from admint.core.stores import GenerationStore, ObjectStore
-from admint.providers.ports import VideoModel
+from admint.providers.ports import RawFrames, VideoModel
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,12 @@ class EncodedChunk:
 class ChunkEncoder(Protocol):
     """Media work of one chunk (implemented with admint.media in encoder.py)."""
 
-    async def measure(self, clip: Path) -> ClipLength:
-        """Frames, frame rate and duration of a clip the video model returned."""
+    async def measure(self, clip: Path | RawFrames) -> ClipLength:
+        """Frames, frame rate and duration of a clip the video model returned (a file, or frames it renders
+        on demand)."""
         ...
 
-    async def encode(self, clip: Path, job: ChunkJob, workdir: Path) -> EncodedChunk:
+    async def encode(self, clip: Path | RawFrames, job: ChunkJob, workdir: Path) -> EncodedChunk:
         """Carry out `job` on `clip`, writing the chunk and its last frame into `workdir`."""
         ...
 

@@ -1,0 +1,373 @@
+"""The SSE hub: one JetStream consumer per generation per gateway process, shared by every client watching it.
+
+A thousand watchers of one generation cost one consumer, one copy of each event and one formatted SSE frame,
+not a thousand of each (a consumer per client made NATS refuse some of them: 503s under a connect burst).
+
+* A `Channel` follows one generation with an `EventFeed` started at the generation's first event (the feed's
+  own consumer mechanics: heartbeat watch, replacement from the last sequence + 1 after a NATS restart or a lost
+  message, a gate that never lets a sequence through twice). Every event is kept in the channel's history (a
+  generation has a few hundred at most), so a late or resuming client is served from memory, not from the
+  stream. A channel nobody watched for `linger_s` is closed.
+* A `Watcher` is one client: its own `SequenceGate` (started at the sequence it resumed after), so whatever
+  the channel replays or delivers, the client never gets an id at or below the last one it was sent. Its
+  backlog is bounded: the channel only ever appends to it (never waits), and a client that falls `backlog`
+  events behind is sent what it has, a `retry:` hint and the end of the stream. It reconnects with
+  Last-Event-ID and resumes from history; it never holds the others back.
+* Frames are formatted once per event; a watcher that has several events waiting writes them in one chunk.
+
+The feed ends after the first terminal event of the current retry round, as `EventFeed` does; the round is read
+from the document at most once a second per channel, however many watchers reach that event at once. Like
+`EventFeed`, when work beside the pipeline (the scorer) still has events to publish after a completion, a watcher
+stays open after the terminal event and passes on only those (`AFTER_END`) until nothing more is awaited (then
+one more quiet wait) or `more_wait_s` has passed; whether more is awaited is also read at most once a second per
+channel.
+"""
+
+import asyncio
+import bisect
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import nats.errors
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from opentelemetry.trace import SpanKind
+from prometheus_client import Counter, Gauge
+
+from admint.contracts.subjects import parse_subject
+from admint.core.tracing import extract, tracer
+from admint.gateway.sse import AFTER_END, ENDINGS, SSE_CLIENTS, EventFeed, SequenceGate, format_event
+
+log = logging.getLogger(__name__)
+SSE_CHANNELS = Gauge("admint_gateway_sse_channels", "Generations followed by this gateway (one consumer each).")
+SSE_SLOW_CLIENTS = Counter("admint_gateway_sse_slow_clients_total",
+                           "SSE clients disconnected with a retry hint because they fell too far behind.")
+ATTEMPT_TTL_S = 1.0
+"""How long a channel trusts what it read from the document: the retry round, whether more is awaited."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One event as every watcher sends it."""
+
+    seq: int
+    type: str
+    frame: str
+    """The SSE frame (id, event, data), formatted once."""
+    headers: dict[str, str] | None
+    attempt: int
+    terminal: bool
+
+    @classmethod
+    def of(cls, msg: Msg) -> "Item":
+        seq = int(msg.metadata.sequence.stream)
+        _, event_type = parse_subject(msg.subject)
+        terminal = event_type in ENDINGS  # the generation's end, or a later version's
+        attempt = 0
+        if terminal:
+            with contextlib.suppress(ValueError, TypeError):
+                attempt = int(json.loads(msg.data).get("attempt", 0))
+        return cls(seq, event_type, format_event(seq, event_type, msg.data), msg.headers, attempt, terminal)
+
+
+class Channel:
+    """One generation's events, read once from the stream and handed to every watcher."""
+
+    def __init__(self, hub: "SseHub", generation_id: str, current_attempt: Callable[[], Awaitable[int]],
+                 more_after_end: Callable[[], Awaitable[bool]] | None = None,
+                 rendering_version: Callable[[], Awaitable[int]] | None = None) -> None:
+        self.hub = hub
+        self.generation_id = generation_id
+        self.current_attempt = current_attempt
+        self.rendering_version = rendering_version
+        """The version of the ad being rendered now (0: none): while one renders, watchers go on past the end."""
+        self._rendering: tuple[float, int] | None = None
+        self.more_after_end = more_after_end
+        """Whether events beside the pipeline are still to come after the end (scores of a completion)."""
+        self.feed = EventFeed(hub.nc, hub.js, hub.stream, generation_id, 0, hub.keepalive_s, hub.retry_ms,
+                              current_attempt, heartbeat_s=hub.heartbeat_s)
+        self.history: list[Item] = []
+        self.watchers: set[Watcher] = set()
+        self.ready = asyncio.Event()
+        """Set once the events the stream held when the channel opened are in the history."""
+        self.closed = False
+        self.idle_since = time.monotonic()
+        self.task: asyncio.Task[None] | None = None
+        self._attempt: tuple[float, int] | None = None
+        self._attempt_lock = asyncio.Lock()
+        self._more: tuple[float, bool] | None = None
+        self._more_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        await self.feed.open()
+        if self.feed.pending_at_start == 0:
+            self.ready.set()
+        self.task = asyncio.create_task(self._pump(), name=f"sse-channel-{self.generation_id}")
+
+    async def _pump(self) -> None:
+        try:
+            while True:
+                try:
+                    msg = await self.feed.next_admitted(self.hub.poll_s)
+                except nats.errors.ConnectionClosedError:
+                    return  # the gateway is shutting down
+                if msg is None:
+                    if self.feed.sub is not None and len(self.history) >= self.feed.pending_at_start:
+                        self.ready.set()
+                    if not self.watchers and time.monotonic() - self.idle_since > self.hub.linger_s:
+                        return
+                    continue
+                item = Item.of(msg)
+                self.history.append(item)
+                for watcher in list(self.watchers):
+                    watcher.offer(item)
+                if not msg.metadata.num_pending:
+                    self.ready.set()
+        except Exception:  # never let one generation's channel take the others down; watchers reconnect
+            log.exception("SSE channel of %s stopped", self.generation_id)
+        finally:
+            await self._close()
+
+    async def _close(self) -> None:
+        self.closed = True
+        if self.hub.channels.get(self.generation_id) is self:
+            del self.hub.channels[self.generation_id]
+            SSE_CHANNELS.dec()
+        for watcher in list(self.watchers):
+            watcher.close()
+        await self.feed.close()
+
+    def attach(self, after_seq: int) -> "Watcher":
+        """A new watcher that gets every event after `after_seq`: the history now, live ones as they come.
+        Nothing awaits between the history snapshot and joining the channel, so no event falls in between."""
+        start = bisect.bisect_right([i.seq for i in self.history], after_seq)
+        replay = self.history[start:]
+        watcher = Watcher(self, after_seq, self.hub.backlog + len(replay))
+        watcher.backlog.extend(replay)
+        self.watchers.add(watcher)
+        return watcher
+
+    def detach(self, watcher: "Watcher") -> None:
+        self.watchers.discard(watcher)
+        if not self.watchers:
+            self.idle_since = time.monotonic()
+
+    async def round_now(self) -> int:
+        """The generation's retry round, read from the document at most once per ATTEMPT_TTL_S."""
+        async with self._attempt_lock:
+            now = time.monotonic()
+            if self._attempt is None or now - self._attempt[0] > ATTEMPT_TTL_S:
+                self._attempt = (now, await self.current_attempt())
+            return self._attempt[1]
+
+    @property
+    def waits_after_end(self) -> bool:
+        """Whether a watcher stays open after the end for events beside the pipeline."""
+        return self.more_after_end is not None and self.hub.more_wait_s > 0
+
+    async def more_to_come(self) -> bool:
+        """Whether events beside the pipeline are still awaited, read at most once per ATTEMPT_TTL_S."""
+        if self.more_after_end is None or self.hub.more_wait_s <= 0:
+            return False
+        async with self._more_lock:
+            now = time.monotonic()
+            if self._more is None or now - self._more[0] > ATTEMPT_TTL_S:
+                self._more = (now, await self.more_after_end())
+            return self._more[1]
+
+    async def rendering_now(self) -> int:
+        """The version being rendered, read from the document at most once per ATTEMPT_TTL_S."""
+        if self.rendering_version is None:
+            return 0
+        now = time.monotonic()
+        if self._rendering is None or now - self._rendering[0] > ATTEMPT_TTL_S:
+            self._rendering = (now, await self.rendering_version())
+        return self._rendering[1]
+
+    async def ends_feed(self, item: Item) -> bool:
+        """An ending event of the current round, with no later version rendering or ended after it."""
+        if not item.terminal or item.attempt < await self.round_now():
+            return False
+        for newer in reversed(self.history):  # from the newest back to this one
+            if newer.seq <= item.seq:
+                break
+            if newer.terminal:
+                return False
+        return not await self.rendering_now()
+
+    async def finished_before(self, after_seq: int) -> bool:
+        """The client already saw the end (the latest terminal event, of the current round)."""
+        last = next((i for i in reversed(self.history) if i.terminal), None)
+        return last is not None and last.seq <= after_seq and await self.ends_feed(last)
+
+
+class Watcher:
+    """One SSE client of a channel."""
+
+    def __init__(self, channel: Channel, after_seq: int, max_backlog: int) -> None:
+        self.channel = channel
+        self.gate = SequenceGate(after_seq)
+        self.backlog: deque[Item] = deque()
+        self.max_backlog = max_backlog
+        self.wake = asyncio.Event()
+        self.overflowed = False
+        self.closed = False
+        self.finished = False
+        self.ended: float | None = None
+        """When the end went out while events beside the pipeline were still awaited (then only those pass)."""
+        self.settled = False
+        """Nothing more was awaited at the last look: one more quiet wait and the stream ends."""
+
+    def offer(self, item: Item) -> None:
+        """Called by the channel for every new event; never waits."""
+        if self.overflowed or self.closed:
+            return
+        if len(self.backlog) >= self.max_backlog:
+            self.overflowed = True
+            self.channel.detach(self)
+        else:
+            self.backlog.append(item)
+        self.wake.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self.wake.set()
+
+    async def stream_text(self) -> AsyncIterator[str]:
+        hub = self.channel.hub
+        SSE_CLIENTS.inc()
+        try:
+            yield f"retry: {hub.retry_ms}\n\n"
+            if self.finished:
+                return
+            said = time.monotonic()
+            while True:
+                if not self.backlog:
+                    if self.overflowed:
+                        SSE_SLOW_CLIENTS.inc()
+                        yield f"retry: {hub.retry_ms}\n\n"  # reconnect with Last-Event-ID: history has the rest
+                        return
+                    if self.closed:
+                        return
+                    self.wake.clear()
+                    wait_s = hub.poll_s if self.ended is not None else hub.keepalive_s - (time.monotonic() - said)
+                    try:
+                        await asyncio.wait_for(self.wake.wait(), max(0.0, wait_s))
+                    except TimeoutError:
+                        if self.ended is not None:
+                            if self.settled or time.monotonic() - self.ended > hub.more_wait_s:
+                                return
+                            self.settled = not await self.channel.more_to_come()
+                        if time.monotonic() - said >= hub.keepalive_s:
+                            said = time.monotonic()
+                            yield ": keep-alive\n\n"
+                    continue
+                frames, spans, end, look = [], [], False, False
+                while self.backlog and not end:
+                    item = self.backlog.popleft()
+                    if self.ended is not None and item.type not in AFTER_END:
+                        continue  # after the end only what works beside the pipeline is shown
+                    if not self.gate.admit(item.seq):
+                        continue
+                    frames.append(item.frame)
+                    carried = extract(item.headers)  # the producer's trace context (None when tracing is off)
+                    if carried is not None:
+                        spans.append(tracer().start_span(
+                            f"gateway sse send {item.type}", context=carried, kind=SpanKind.PRODUCER,
+                            attributes={"admint.generation_id": self.channel.generation_id,
+                                        "admint.stream_sequence": item.seq}))
+                    if self.ended is not None:
+                        look = True
+                    elif await self.channel.ends_feed(item):
+                        if self.channel.waits_after_end:
+                            self.ended, look = time.monotonic(), True
+                        else:
+                            end = True
+                if frames:
+                    said = time.monotonic()
+                    yield "".join(frames)
+                for span in spans:  # they end when the client took the frames
+                    span.end()
+                if end:
+                    return  # the end, unless a retry round (POST …/retry) followed it
+                if look:
+                    self.settled = not await self.channel.more_to_come()
+        finally:
+            SSE_CLIENTS.dec()
+            self.channel.detach(self)
+
+
+class SseHub:
+    """The channels of one gateway process, by generation."""
+
+    def __init__(self, nc: NatsClient, js: JetStreamContext, stream: str, *, keepalive_s: float, retry_ms: int,
+                 backlog: int = 500, linger_s: float = 30.0, heartbeat_s: float | None = None,
+                 open_timeout_s: float = 10.0, more_wait_s: float = 0.0) -> None:
+        self.nc, self.js, self.stream = nc, js, stream
+        self.keepalive_s, self.retry_ms = keepalive_s, retry_ms
+        self.more_wait_s = more_wait_s
+        """How long a watcher stays open after a completion for the events still to come beside the pipeline."""
+        self.backlog, self.linger_s = backlog, linger_s
+        self.heartbeat_s = heartbeat_s if heartbeat_s is not None else min(5.0, max(1.0, keepalive_s))
+        self.poll_s = min(keepalive_s, self.heartbeat_s)
+        self.open_timeout_s = open_timeout_s
+        self.channels: dict[str, Channel] = {}
+        self._opening: dict[str, asyncio.Task[Channel]] = {}
+
+    async def watch(self, generation_id: str, after_seq: int, current_attempt: Callable[[], Awaitable[int]],
+                    more_after_end: Callable[[], Awaitable[bool]] | None = None,
+                    rendering_version: Callable[[], Awaitable[int]] | None = None) -> Watcher:
+        """A watcher of the generation after `after_seq`; raises when its channel cannot be opened (NATS away),
+        which the route answers with a 503. `more_after_end` says whether events beside the pipeline are still
+        to come after a completion (the channel keeps the first one it is given)."""
+        channel = await self._channel(generation_id, current_attempt, more_after_end)
+        if channel.more_after_end is None:
+            channel.more_after_end = more_after_end
+        if channel.rendering_version is None:
+            channel.rendering_version = rendering_version
+        if after_seq > 0:  # whether the client saw the end already needs the history up to now
+            await asyncio.wait_for(channel.ready.wait(), self.open_timeout_s)
+        watcher = channel.attach(after_seq)
+        if after_seq > 0 and await channel.finished_before(after_seq):
+            if await channel.more_to_come():
+                watcher.ended = time.monotonic()  # it saw the end: only what is still to come beside it
+            else:
+                watcher.finished = True
+                channel.detach(watcher)
+        return watcher
+
+    async def _channel(self, generation_id: str, current_attempt: Callable[[], Awaitable[int]],
+                       more_after_end: Callable[[], Awaitable[bool]] | None) -> Channel:
+        channel = self.channels.get(generation_id)
+        if channel is not None and not channel.closed:
+            return channel
+        opening = self._opening.get(generation_id)
+        if opening is None:  # the first of a burst of clients opens it; the others wait for the same channel
+            opening = asyncio.create_task(self._open(generation_id, current_attempt, more_after_end))
+            self._opening[generation_id] = opening
+            opening.add_done_callback(lambda _: self._opening.pop(generation_id, None))
+        return await asyncio.shield(opening)
+
+    async def _open(self, generation_id: str, current_attempt: Callable[[], Awaitable[int]],
+                    more_after_end: Callable[[], Awaitable[bool]] | None) -> Channel:
+        channel = Channel(self, generation_id, current_attempt, more_after_end)
+        try:
+            await asyncio.wait_for(channel.open(), self.open_timeout_s)
+        except BaseException:
+            await channel.feed.close()
+            raise
+        self.channels[generation_id] = channel
+        SSE_CHANNELS.inc()
+        return channel
+
+    async def close(self) -> None:
+        for channel in list(self.channels.values()):
+            if channel.task is not None:
+                channel.task.cancel()
+        await asyncio.gather(*(c.task for c in list(self.channels.values()) if c.task), return_exceptions=True)
