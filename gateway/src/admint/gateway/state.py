@@ -15,7 +15,7 @@ from admint.gateway.auth import ApiKeyRepository
 from admint.gateway.config import GatewaySettings
 from admint.gateway.groups import GroupRepository
 from admint.gateway.limits import SharedRateLimiter, StreamCounter
-from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
+from admint.gateway.stores import AdmissionSlots, AssetRepository, GenerationQueries, IdempotencyRecords
 from admint.gateway.usage import UsageQueries
 
 
@@ -26,6 +26,7 @@ class Gateway:
     mongo: MongoClient
     docs: GenerationRepository
     generations: GenerationQueries
+    admission: AdmissionSlots
     assets: AssetRepository
     keys: ApiKeyRepository
     idempotency: IdempotencyRecords
