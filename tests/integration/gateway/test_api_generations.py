@@ -194,6 +194,38 @@ async def test_concurrent_generation_limit_answers_429_with_retry_after(gateway:
         assert (await create(client)).status_code == 202
 
 
+async def test_a_burst_of_creates_is_admitted_up_to_the_limit_exactly(
+    gateway: RunningGateway, stack: TestStack
+) -> None:
+    """Issue 17 overload: concurrent POSTs of one key on two gateway replicas passed a count-then-insert check
+    together (nothing was running yet); the slots are taken by a conditional update now, so exactly the limit
+    gets in, the rest 429, and no refused request leaves a document behind. A finished generation frees its slot."""
+    second, server, task = await serve(gateway_settings(stack))
+    key = await gateway.new_key(max_active_generations=3)
+    try:
+        async with gateway.client(key, limits=httpx.Limits(max_connections=40)) as one, \
+                second.client(key, limits=httpx.Limits(max_connections=40)) as two:
+            answers = await asyncio.gather(*(create(c) for _ in range(20) for c in (one, two)))
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=15)
+    async with gateway.client(key) as client:
+        accepted = [r.json()["id"] for r in answers if r.status_code == 202]
+        refused = [r for r in answers if r.status_code != 202]
+        assert len(accepted) == 3, sorted(r.status_code for r in answers)
+        for response in refused:
+            assert assert_problem(response, 429)["limit"] == "active_generations"
+            assert int(response.headers["retry-after"]) >= 1
+        listed = (await client.get("/v1/generations", params={"limit": 100})).json()["items"]
+        assert sorted(g["id"] for g in listed) == sorted(accepted)
+        me = (await client.get("/v1/me")).json()
+        assert me["active_generations"] == 3 and me["active_by_status"] == {"queued": 3}
+        assert me["queue_depth"] >= 3
+        await client.post(f"/v1/generations/{accepted[0]}/cancel")
+        assert (await create(client)).status_code == 202
+        assert_problem(await create(client), 429)
+
+
 async def test_request_rate_limit_answers_429_with_retry_after(gateway: RunningGateway) -> None:
     key = await gateway.new_key(rate_limit_per_minute=3)
     async with gateway.client(key) as client:

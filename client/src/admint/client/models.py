@@ -179,6 +179,9 @@ class Me(Body):
     key_id: str
     limits: Limits
     active_generations: int
+    active_by_status: dict[str, int] = Field(default_factory=dict)
+    queue_depth: int = 0
+    """Generations of every owner accepted and not yet started."""
 
 
 class FeedEvent(BaseModel):

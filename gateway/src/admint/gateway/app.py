@@ -45,7 +45,7 @@ from admint.gateway.routes import (
 )
 from admint.gateway.security import SecurityHeadersMiddleware
 from admint.gateway.state import Gateway
-from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
+from admint.gateway.stores import AdmissionSlots, AssetRepository, GenerationQueries, IdempotencyRecords
 from admint.gateway.usage import UsageQueries
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,8 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
         await retry_until_ready("S3 bucket", blobs.ensure_bucket, startup_timeout_s)
         gateway = Gateway(
             settings=settings, publisher=EventPublisher(broker, settings, publishers), mongo=mongo,
-            docs=GenerationRepository(db), generations=GenerationQueries(db), assets=AssetRepository(db),
+            docs=GenerationRepository(db), generations=GenerationQueries(db), admission=AdmissionSlots(db),
+            assets=AssetRepository(db),
             keys=ApiKeyRepository(db), idempotency=IdempotencyRecords(db), blobs=blobs, nc=nc, js=js,
             limiter=SharedRateLimiter(db), audit=AuditLog(db), endpoints=EndpointRepository(db),
             deliveries=DeliveryRepository(db), usage=UsageQueries(db), groups=GroupRepository(db),

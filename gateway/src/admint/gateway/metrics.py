@@ -3,7 +3,7 @@
 import logging
 import time
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access = logging.getLogger("admint.gateway.access")
@@ -46,3 +46,6 @@ class MetricsMiddleware:
                 "route": route, "status": status["code"],
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             })
+GENERATIONS_ACTIVE = Gauge(
+    "admint_generations_active", "Unfinished generations by status, all owners (queued = accepted, not yet "
+    "planned: the queue depth). Counted when /metrics is scraped.", ["status"])

@@ -356,6 +356,12 @@ class MeView(Public):
     key_id: str = Field(description="Id of the key used.")
     limits: Limits = Field(description="Limits that apply to this key.")
     active_generations: int = Field(description="Generations of this owner not yet finished.", ge=0)
+    active_by_status: dict[str, int] = Field(
+        default_factory=dict, description="This owner's unfinished generations by status (queued: accepted, "
+                                          "waiting for the planner).")
+    queue_depth: int = Field(
+        default=0, ge=0, description="Generations of every owner accepted and not yet started: how much work is "
+                                     "ahead of a new one (the metric admint_generations_active, status queued).")
 
 
 class AssetView(BaseModel):

@@ -17,7 +17,7 @@ from admint.gateway.groups import GroupRepository
 from admint.gateway.hub import SseHub
 from admint.gateway.limits import SharedRateLimiter, StreamCounter
 from admint.gateway.presign import PresignCache
-from admint.gateway.stores import AssetRepository, GenerationQueries, IdempotencyRecords
+from admint.gateway.stores import AdmissionSlots, AssetRepository, GenerationQueries, IdempotencyRecords
 from admint.gateway.usage import UsageQueries
 
 
@@ -28,6 +28,7 @@ class Gateway:
     mongo: MongoClient
     docs: GenerationRepository
     generations: GenerationQueries
+    admission: AdmissionSlots
     assets: AssetRepository
     keys: ApiKeyRepository
     idempotency: IdempotencyRecords

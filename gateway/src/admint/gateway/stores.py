@@ -69,6 +69,17 @@ class GenerationQueries:
     async def count_active(self, owner: str) -> int:
         return int(await self.collection.count_documents({"owner": owner, "status": {"$in": list(PIPELINE.active)}}))
 
+    async def withdraw(self, generation_id: str) -> None:
+        """Remove a document that was never published (its admission was refused after all)."""
+        await self.collection.delete_one({"_id": generation_id, "request.published_at": None})
+
+    async def active_by_status(self, owner: str | None = None) -> dict[str, int]:
+        """Unfinished generations by status (one owner's, or everyone's): where the queue stands."""
+        where: dict[str, Any] = {} if owner is None else {"owner": owner}
+        counts = {status: int(await self.collection.count_documents({**where, "status": status}))
+                  for status in sorted(PIPELINE.active)}
+        return {status: n for status, n in counts.items() if n}
+
     async def active_using_asset(self, owner: str, asset_id: str) -> int:
         return int(await self.collection.count_documents(
             {"owner": owner, "spec.product_asset_id": asset_id, "status": {"$in": list(PIPELINE.active)}}
@@ -145,3 +156,38 @@ class IdempotencyRecords:
     async def release(self, owner: str, key: str) -> None:
         """Forget a claim whose request did not happen (the bus refused it), so a retry starts afresh."""
         await self.collection.delete_one({"_id": self.record_id(owner, key)})
+
+
+class AdmissionSlots:
+    """The generations each owner runs, as one document per owner whose list only grows by a conditional update:
+    a burst of concurrent requests can never admit more than the limit (a count followed by an insert can).
+
+    A slot is freed lazily: before taking one, the slots of generations that have ended (or never were written)
+    are dropped. A generation's document is written before its slot is taken, so a slot taken is never mistaken
+    for a finished one.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.collection = db.admission
+        self.generations = db.generations
+
+    async def take(self, owner: str, generation_id: str, limit: int) -> bool:
+        await self._free_ended(owner)
+        try:
+            await self.collection.update_one(
+                {"_id": owner, f"running.{limit - 1}": {"$exists": False}},
+                {"$addToSet": {"running": generation_id}}, upsert=True)
+        except DuplicateKeyError:  # the owner's document exists and is full: the upsert's insert collided
+            return False
+        return True
+
+    async def _free_ended(self, owner: str) -> None:
+        slots = await self.collection.find_one({"_id": owner})
+        running = list((slots or {}).get("running") or [])
+        if not running:
+            return
+        live = {raw["_id"] async for raw in self.generations.find(
+            {"_id": {"$in": running}, "status": {"$in": list(PIPELINE.active)}}, projection={"_id": 1})}
+        ended = [gid for gid in running if gid not in live]
+        if ended:
+            await self.collection.update_one({"_id": owner}, {"$pull": {"running": {"$in": ended}}})

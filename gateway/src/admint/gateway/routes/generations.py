@@ -80,6 +80,17 @@ async def _submit(gw: Gateway, document: GenerationDoc) -> GenerationDoc:
     return doc
 
 
+def _too_many_active(gw: Gateway, who: Principal, active: int) -> ProblemError:
+    """The key runs as many generations as it may (checked before the document is written, and again after it,
+    against the generations admitted before it: a burst of concurrent requests never gets past the limit)."""
+    RATE_LIMITED.labels("active_generations").inc()
+    retry = gw.settings.active_retry_after_s
+    return ProblemError(
+        429, f"{active} generations are still running; this key may run {who.max_active_generations} at once",
+        kind="too-many-active", headers={"Retry-After": str(retry)}, retry_after_s=retry, limit="active_generations",
+    )
+
+
 async def _replay(gw: Gateway, record: IdempotencyRecord, body_hash: str, response: Response) -> GenerationAccepted:
     if record.request_hash != body_hash:
         raise ProblemError(
@@ -152,13 +163,7 @@ async def create_generation(
     product = await _product_asset(gw, who, body.product_asset_id) if body.product_asset_id else None
     active = await gw.generations.count_active(who.owner)
     if active >= who.max_active_generations:
-        RATE_LIMITED.labels("active_generations").inc()
-        retry = gw.settings.active_retry_after_s
-        raise ProblemError(
-            429, f"{active} generations are still running; this key may run {who.max_active_generations} at once",
-            kind="too-many-active", headers={"Retry-After": str(retry)}, retry_after_s=retry,
-            limit="active_generations",
-        )
+        raise _too_many_active(gw, who, active)
     stamp = utcnow()
     spec = build_spec(body, long_side=gw.settings.render_long_side, fps=gw.settings.fps, product_asset=product)
     cost = await _affordable(gw, who, spec, stamp)
@@ -171,6 +176,13 @@ async def create_generation(
         earlier = await gw.idempotency.claim(who.owner, idempotency_key, document)
         if earlier is not None:  # a concurrent request with the same key won
             return await _replay(gw, earlier, body_hash, response)
+    await gw.docs.create(document)
+    if not await gw.admission.take(who.owner, document.id, who.max_active_generations):
+        # concurrent requests passed the count above together: only as many as the limit get a slot
+        await gw.generations.withdraw(document.id)
+        if idempotency_key:
+            await gw.idempotency.release(who.owner, idempotency_key)
+        raise _too_many_active(gw, who, who.max_active_generations)
     doc = await _submit(gw, document)
     GENERATIONS_ACCEPTED.inc()
     response.headers["Location"] = links(doc.id, gw.base_url).self

@@ -7,7 +7,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from admint.contracts.stages import PIPELINE
 from admint.gateway.deps import GatewayDep
+from admint.gateway.metrics import GENERATIONS_ACTIVE
 from admint.gateway.problems import PROBLEM_JSON
 from admint.gateway.state import Gateway
 
@@ -57,5 +59,17 @@ async def readyz(gw: GatewayDep) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics() -> Response:
+async def metrics(gw: GatewayDep) -> Response:
+    await _count_generations(gw)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _count_generations(gw: Gateway) -> None:
+    """The queue depth and every stage's load, counted at scrape time (one count per status); a store that does
+    not answer leaves the last counts (the scrape itself never fails on it)."""
+    try:
+        counts = await asyncio.wait_for(gw.generations.active_by_status(), timeout=2)
+    except Exception:
+        return
+    for status in PIPELINE.active:
+        GENERATIONS_ACTIVE.labels(status).set(counts.get(status, 0))

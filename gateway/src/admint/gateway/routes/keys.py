@@ -79,10 +79,12 @@ async def audit_log(
 @me.get("", response_model=MeView, responses=problems(401, 429),
         summary="Who am I: owner, key and limits")
 async def whoami(gw: GatewayDep, who: PrincipalDep) -> MeView:
+    mine = await gw.generations.active_by_status(who.owner)
     return MeView(
         owner=who.owner, key_id=who.key_id,
         limits=Limits(max_active_generations=who.max_active_generations,
                       rate_limit_per_minute=who.rate_limit_per_minute, generations_per_day=who.generations_per_day,
                       spend_per_month_usd=who.spend_per_month_usd),
-        active_generations=await gw.generations.count_active(who.owner),
+        active_generations=sum(mine.values()), active_by_status=mine,
+        queue_depth=(await gw.generations.active_by_status()).get("queued", 0),
     )
