@@ -132,6 +132,13 @@ _CREATED_LINKS = {
     "CancelGeneration": {"operationId": "cancelGeneration", "parameters": _ID_LINK},
     "DownloadVideo": {"operationId": "downloadVideo", "parameters": _ID_LINK},
     "FollowEvents": {"operationId": "generationEvents", "parameters": _ID_LINK},
+    "RetryGeneration": {"operationId": "retryGeneration", "parameters": _ID_LINK},
+    "DeleteGeneration": {"operationId": "deleteGeneration", "parameters": _ID_LINK},
+    "Approve": {"operationId": "approve", "parameters": _ID_LINK},
+    "EditPlan": {"operationId": "editPlan", "parameters": _ID_LINK},
+    "GiveFeedback": {"operationId": "giveFeedback", "parameters": _ID_LINK},
+    "ListFeedback": {"operationId": "listFeedback", "parameters": _ID_LINK},
+    "ListVersions": {"operationId": "listVersions", "parameters": _ID_LINK},
 }
 
 
