@@ -90,7 +90,8 @@ def test_extra_renditions_drop_the_master_and_duplicates() -> None:
 
 def test_cursor_round_trip_and_tampering() -> None:
     assert decode_cursor(encode_cursor("01JABC")) == "01JABC"
-    for bad in ("", "!!!", "eyJ2IjoxfQ", encode_cursor("x") + "zz", "eyJiZWZvcmUiOiIkbmUifQ"):
+    assert decode_cursor("c1.0") == "0"  # any id-shaped boundary is a boundary (the schema's pattern says so)
+    for bad in ("", "!!!", "eyJ2IjoxfQ", "c1.", "c1.$ne", "c1." + "x" * 65, "c2.01JABC", "eyJiZWZvcmUiOiIkbmUifQ"):
         with pytest.raises(BadCursor):
             decode_cursor(bad)
 

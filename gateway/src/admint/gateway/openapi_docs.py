@@ -4,7 +4,8 @@ documented alike:
 * an `operationId` on every operation (camelCase of the route function's name unless the route sets one);
 * every error a route can answer, as `application/problem+json` (`Problem`): what the route declares, plus what
   its dependencies imply — an API key (401, and 429 from the per-key rate limit), the admin token (401), a body
-  or parameters (413 for bodies past the size limit, 422), a backing service (503) — and 500 everywhere;
+  or parameters (400 for a body that cannot be parsed at all, e.g. not UTF-8; 413 for bodies past the size
+  limit; 422), a backing service (503) — and 500 everywhere;
 * `Retry-After` on every 429 and 503;
 * the SSE routes' frames (`id`, `event`, `data` = one event of the registry) as a schema of their own.
 """
@@ -63,7 +64,7 @@ def implied_errors(route: APIRoute) -> set[int]:
     if route.body_field is not None or has_params:
         codes.add(422)
     if route.body_field is not None:
-        codes.add(413)
+        codes |= {400, 413}
     return codes
 
 
@@ -94,9 +95,14 @@ def _event_schemas() -> dict[str, Any]:
     return {**defs, "GenerationEvent": schema}
 
 
+IMPLIED_DESCRIPTIONS = {
+    400: "The body could not be parsed at all (not UTF-8 JSON, a broken multipart form).",
+}
+
+
 def _error_response(code: int, existing: dict[str, Any] | None) -> dict[str, Any]:
     response = dict(existing or {})
-    response.setdefault("description", HTTPStatus(code).phrase)
+    response.setdefault("description", IMPLIED_DESCRIPTIONS.get(code, HTTPStatus(code).phrase))
     response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
     if code in (429, 503):
         response.setdefault("headers", {})["Retry-After"] = RETRY_AFTER

@@ -13,6 +13,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from admint.gateway.allow import allowed_methods
+from admint.gateway.schemas import TEXT_PATTERN
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
 
@@ -77,10 +80,12 @@ def validation_errors(errors: Any) -> list[dict[str, Any]]:
     out = []
     for err in errors:
         loc = [_plain(p) for p in err.get("loc", ())]
+        ctx = err.get("ctx") or {}
+        readable = err.get("type") == "string_pattern_mismatch" and ctx.get("pattern") == TEXT_PATTERN
         entry: dict[str, Any] = {
             "loc": loc,
             "pointer": "/" + "/".join(str(p) for p in loc[1:]) if loc and loc[0] == "body" else None,
-            "msg": str(err.get("msg", "")),
+            "msg": "must be text: not blank, no NUL characters" if readable else str(err.get("msg", "")),
             "type": str(err.get("type", "")),
         }
         if err.get("ctx"):
@@ -98,7 +103,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem_response(request, exc.status_code, detail=detail, headers=dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (methods := allowed_methods(request.app.router.routes, request.url.path)):
+            headers["Allow"] = ", ".join(methods)
+        return problem_response(request, exc.status_code, detail=detail, headers=headers)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -17,6 +17,12 @@ from admint.gateway.quality_schemas import QualityView
 MAX_SEED = 2**31 - 1
 OWNER_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 """Owners appear in object keys (assets/<owner>/…), so they are kept to a safe lowercase alphabet."""
+# every character str.isspace() calls blank
+_BLANKS = "\\t-\\r\\x1c- \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+TEXT_PATTERN = f"^[^\\x00]*[^\\x00{_BLANKS}][^\\x00]*$"
+"""Free text (brief, feedback): no NUL and not blank, said in the schema too — the check alone (`_clean_text`) let
+the OpenAPI document promise that "\\x00" or "   " would be taken (a fuzzer found it). Written with escapes that
+JSON Schema (ECMA-262), Python and pydantic's Rust regex all read alike."""
 
 
 def _clean_text(value: str) -> str:
@@ -50,7 +56,7 @@ class GenerationCreate(BaseModel):
     }]})
 
     brief: str = Field(description="What the ad is about: product, audience, tone.", min_length=1,
-                       max_length=5000)
+                       max_length=5000, pattern=TEXT_PATTERN)
     duration_s: int = Field(default=30, description="Length in seconds: 15–60, a multiple of 5.", ge=15, le=60,
                             multiple_of=5)
     aspect: Aspect = Field(default="9:16", description="Aspect of the master video.")

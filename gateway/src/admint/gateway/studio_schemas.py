@@ -11,7 +11,7 @@ from admint.contracts.feedback import FeedbackIntent, PlanEditProblem
 from admint.contracts.interactive import BeatRedo, Redo, RegenerateWhat
 from admint.contracts.plan import Plan
 from admint.contracts.stages import Checkpoint, Stage, Status
-from admint.gateway.schemas import MAX_SEED, ArtifactView, Public, RenditionView, _clean_text
+from admint.gateway.schemas import MAX_SEED, TEXT_PATTERN, ArtifactView, Public, RenditionView, _clean_text
 
 
 class ApproveRequest(BaseModel):
@@ -28,7 +28,8 @@ class FeedbackCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"message": "make beat 1 warmer"}]})
 
-    message: str = Field(min_length=1, max_length=2000, description="What you want changed (or 'looks good').")
+    message: str = Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN,
+                         description="What you want changed (or 'looks good').")
     beat: int | None = Field(default=None, ge=0, description="Beat the message is about (0-based), if any.")
 
     @field_validator("message")
@@ -43,7 +44,7 @@ class RegenerateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"what": "frame"}]})
 
     what: RegenerateWhat = Field(default="frame", description="frame, video (after completion) or both.")
-    feedback: str | None = Field(default=None, min_length=1, max_length=2000,
+    feedback: str | None = Field(default=None, min_length=1, max_length=2000, pattern=TEXT_PATTERN,
                                  description="How the new take should differ, e.g. 'more dramatic light'.")
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Seed of the new take (default: its own).")
 

@@ -11,7 +11,7 @@ from admint.contracts.ids import ID_PATTERN, new_id
 from admint.core.keys import asset_key, asset_prefix
 from admint.gateway.deps import GatewayDep, PrincipalDep
 from admint.gateway.images import ImageRejected, normalize_image
-from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
+from admint.gateway.pagination import BadCursor, CursorQuery, decode_cursor, encode_cursor
 from admint.gateway.problems import ProblemError, problems
 from admint.gateway.schemas import AssetPage, AssetView
 from admint.gateway.state import Gateway
@@ -80,7 +80,7 @@ async def upload_asset(
 async def list_assets(
     gw: GatewayDep, who: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     try:
         before = decode_cursor(cursor) if cursor else None

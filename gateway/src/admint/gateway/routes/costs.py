@@ -1,9 +1,11 @@
 """Costs before and after: POST /v1/generations/estimate, GET /v1/usage, GET /v1/admin/usage."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import BeforeValidator
 
 from admint.gateway.costs import GenerationEstimate, estimate_spec
 from admint.gateway.deps import AdminDep, GatewayDep, PrincipalDep
@@ -16,6 +18,17 @@ estimates = APIRouter(prefix="/v1/generations", tags=["generations"])
 usage = APIRouter(prefix="/v1/usage", tags=["usage"])
 admin_usage = APIRouter(prefix="/v1/admin/usage", tags=["admin"], dependencies=[AdminDep])
 MAX_RANGE_DAYS = 366
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: object) -> object:
+    """Only what the schema says (`format: date`, YYYY-MM-DD): pydantic alone also read `to=0` as 1970-01-01."""
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 
 @estimates.post("/estimate", response_model=GenerationEstimate, operation_id="estimateGeneration",
@@ -44,8 +57,8 @@ def _range(start: date | None, end: date | None) -> tuple[datetime, datetime]:
     return datetime.combine(first, time(), UTC), datetime.combine(last + timedelta(days=1), time(), UTC)
 
 
-From = Annotated[date | None, Query(alias="from", description="First UTC day (default: 29 days before `to`).")]
-To = Annotated[date | None, Query(alias="to", description="Last UTC day, included (default: today).")]
+From = Annotated[Day | None, Query(alias="from", description="First UTC day (default: 29 days before `to`).")]
+To = Annotated[Day | None, Query(alias="to", description="Last UTC day, included (default: today).")]
 
 
 @usage.get("", response_model=UsageReport, operation_id="getUsage", responses=problems(401, 422, 429),

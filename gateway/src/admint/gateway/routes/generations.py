@@ -23,7 +23,7 @@ from admint.gateway.deps import GatewayDep, PrincipalDep, StreamPrincipalDep
 from admint.gateway.downloads import available_aspects, find_rendition_key, normalize_aspect
 from admint.gateway.metrics import GENERATIONS_ACCEPTED, RATE_LIMITED
 from admint.gateway.outbound import check_webhook_url, url_problem
-from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
+from admint.gateway.pagination import BadCursor, CursorQuery, decode_cursor, encode_cursor
 from admint.gateway.problems import ProblemError, problems
 from admint.gateway.quality_views import scores_to_come
 from admint.gateway.quotas import check_quotas
@@ -143,6 +143,13 @@ _CREATED_LINKS = {
     "CancelGeneration": {"operationId": "cancelGeneration", "parameters": _ID_LINK},
     "DownloadVideo": {"operationId": "downloadVideo", "parameters": _ID_LINK},
     "FollowEvents": {"operationId": "generationEvents", "parameters": _ID_LINK},
+    "RetryGeneration": {"operationId": "retryGeneration", "parameters": _ID_LINK},
+    "DeleteGeneration": {"operationId": "deleteGeneration", "parameters": _ID_LINK},
+    "Approve": {"operationId": "approve", "parameters": _ID_LINK},
+    "EditPlan": {"operationId": "editPlan", "parameters": _ID_LINK},
+    "GiveFeedback": {"operationId": "giveFeedback", "parameters": _ID_LINK},
+    "ListFeedback": {"operationId": "listFeedback", "parameters": _ID_LINK},
+    "ListVersions": {"operationId": "listVersions", "parameters": _ID_LINK},
 }
 
 
@@ -195,7 +202,7 @@ async def list_generations(
     gw: GatewayDep, who: PrincipalDep,
     status: Annotated[Status | None, Query(description="Only generations in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
-    cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page.")] = None,
+    cursor: CursorQuery = None,
 ) -> GenerationPage:
     """Newest first."""
     try:

@@ -65,8 +65,17 @@ async def _accepted(gw: Gateway, group: GroupDoc, response: Response) -> GroupAc
                          links=group_links(group.id, gw.base_url))
 
 
+_GROUP_ID = {"group_id": "$response.body#/id"}
+_GROUP_LINKS = {
+    "GetGenerationGroup": {"operationId": "getGenerationGroup", "parameters": _GROUP_ID},
+    "PickGroupWinner": {"operationId": "pickGroupWinner", "parameters": _GROUP_ID},
+    "FollowGroupEvents": {"operationId": "generationGroupEvents", "parameters": _GROUP_ID},
+}
+
+
 @router.post("", status_code=202, response_model=GroupAccepted, operation_id="createGenerationGroup",
-             responses=problems(401, 409, 422, 429, 503), summary="Ask for A/B variants of one ad")
+             responses={202: {"description": "Accepted.", "links": _GROUP_LINKS}, **problems(401, 409, 422, 429, 503)},
+             summary="Ask for A/B variants of one ad")
 async def create_group(body: GroupCreate, gw: GatewayDep, who: PrincipalDep, response: Response,
                        idempotency_key: IdempotencyKey = None) -> GroupAccepted:
     """Up to 8 generations of one brief, each an ordinary generation with the group's id. `variants: N` makes

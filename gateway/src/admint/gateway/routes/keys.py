@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from admint.gateway.deps import AdminDep, GatewayDep, PrincipalDep
-from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
+from admint.gateway.pagination import BadCursor, CursorQuery, decode_cursor, encode_cursor
 from admint.gateway.problems import ProblemError, problems
 from admint.gateway.schemas import AuditEntry, AuditPage, KeyCreate, KeyCreated, KeyView, Limits, MeView
 
@@ -64,7 +64,7 @@ def _client(request: Request) -> str | None:
 async def audit_log(
     gw: GatewayDep,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
-    cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page.")] = None,
+    cursor: CursorQuery = None,
 ) -> AuditPage:
     """Key creations and revocations, newest first."""
     try:

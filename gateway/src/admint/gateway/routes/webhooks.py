@@ -20,7 +20,7 @@ from admint.core.webhooks import (
 from admint.gateway.auth import Principal
 from admint.gateway.deps import GatewayDep, PrincipalDep
 from admint.gateway.outbound import check_webhook_url
-from admint.gateway.pagination import BadCursor, decode_cursor, encode_cursor
+from admint.gateway.pagination import BadCursor, CursorQuery, decode_cursor, encode_cursor
 from admint.gateway.problems import ProblemError, problems
 from admint.gateway.state import Gateway
 from admint.gateway.webhook_schemas import (
@@ -147,7 +147,7 @@ async def list_deliveries(
     generation_id: Annotated[str | None, Query(pattern=ID_PATTERN,
                                                description="Only deliveries about this generation.")] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
-    cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page.")] = None,
+    cursor: CursorQuery = None,
 ) -> DeliveryPage:
     await _owned(gw, who, endpoint_id)
     try:
