@@ -7,9 +7,10 @@ import httpx
 import pytest
 
 from admint.contracts.generation import GenerationCompleted
+from admint.contracts.interactive import VersionCompleted
 from admint.contracts.quality import QualityScored
 from admint.contracts.subjects import generation_filter, subject_for
-from admint.gateway.hub import SseHub
+from admint.gateway.hub import SseHub, Watcher
 from tests.integration.gateway.conftest import RunningGateway
 from tests.integration.gateway.test_sse import BRIEF, MASTER, progress, read_feed
 
@@ -132,3 +133,43 @@ async def test_scores_after_the_completion_reach_every_watcher_then_the_streams_
                                                       "quality.scored.v1", "quality.scored.v1"]
     assert [t for _, t in frame_ids(resumed_frames)] == ["quality.scored.v1", "quality.scored.v1"]
     assert frame_ids(resumed_frames) == frame_ids(live_frames)[2:]
+
+
+async def test_a_version_asked_for_right_after_the_end_keeps_a_resuming_watcher_to_its_end(
+        gateway: RunningGateway) -> None:
+    """The channel had just seen the completion with nothing rendering (and remembered that for a second); a
+    client that asks for version 2 and reconnects at once must get the version's events, not an ended feed."""
+    state = gateway.state
+    gid = "01JD3Z8K7Q2W4E6R8T0Y2U4S2V"
+    hub = SseHub(state.nc, state.js, "ADMINT", keepalive_s=0.3, retry_ms=250)
+    rendering = [0]
+
+    async def attempt() -> int:
+        return 0
+
+    async def version() -> int:
+        return rendering[0]
+
+    try:
+        await state.publisher.publish(progress(gid, 0))
+        await state.publisher.publish(GenerationCompleted(generation_id=gid, producer="test", master=MASTER,
+                                                          renditions=[], duration_s=30.0))
+        first = await hub.watch(gid, 0, attempt, rendering_version=version)
+        seen = frame_ids([chunk async for chunk in first.stream_text()])
+        assert [t for _, t in seen][-1] == "generation.completed.v1"  # nothing rendered: it ended there
+        rendering[0] = 2  # POST …/beats/2/regenerate, then the client reconnects at once
+        resumed = await hub.watch(gid, seen[-1][0], attempt, rendering_version=version)
+        reader = asyncio.create_task(asyncio.wait_for(
+            asyncio.shield(_collect(resumed)), timeout=20))
+        await state.publisher.publish(progress(gid, 1).model_copy(update={"ad_version": 2}))
+        rendering[0] = 0
+        await state.publisher.publish(VersionCompleted(generation_id=gid, producer="test", ad_version=2,
+                                                       master=MASTER, renditions=[], duration_s=30.0))
+        after = frame_ids(await reader)
+    finally:
+        await hub.close()
+    assert [t for _, t in after] == ["stage.progress.v1", "version.completed.v1"]
+
+
+async def _collect(watcher: Watcher) -> list[str]:
+    return [chunk async for chunk in watcher.stream_text()]

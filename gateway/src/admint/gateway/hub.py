@@ -87,7 +87,9 @@ class Channel:
         self.current_attempt = current_attempt
         self.rendering_version = rendering_version
         """The version of the ad being rendered now (0: none): while one renders, watchers go on past the end."""
-        self._rendering: tuple[float, int] | None = None
+        self._rendering: tuple[int, int] | None = None
+        """(stream sequence of the ending event it was read for, version rendering then)."""
+        self._rendering_lock = asyncio.Lock()
         self.more_after_end = more_after_end
         """Whether events beside the pipeline are still to come after the end (scores of a completion)."""
         self.feed = EventFeed(hub.nc, hub.js, hub.stream, generation_id, 0, hub.keepalive_s, hub.retry_ms,
@@ -158,11 +160,11 @@ class Channel:
         if not self.watchers:
             self.idle_since = time.monotonic()
 
-    async def round_now(self) -> int:
-        """The generation's retry round, read from the document at most once per ATTEMPT_TTL_S."""
+    async def round_now(self, fresh: bool = False) -> int:
+        """The generation's retry round, read from the document at most once per ATTEMPT_TTL_S (`fresh`: now)."""
         async with self._attempt_lock:
             now = time.monotonic()
-            if self._attempt is None or now - self._attempt[0] > ATTEMPT_TTL_S:
+            if fresh or self._attempt is None or now - self._attempt[0] > ATTEMPT_TTL_S:
                 self._attempt = (now, await self.current_attempt())
             return self._attempt[1]
 
@@ -181,30 +183,32 @@ class Channel:
                 self._more = (now, await self.more_after_end())
             return self._more[1]
 
-    async def rendering_now(self) -> int:
-        """The version being rendered, read from the document at most once per ATTEMPT_TTL_S."""
+    async def rendering_now(self, at_seq: int | None = None) -> int:
+        """The version being rendered now, read once per ending event (`at_seq`: every watcher reaching the same
+        event shares the read) or, without `at_seq`, read afresh (a client that connects right after asking for a
+        version must not be told the ad has ended)."""
         if self.rendering_version is None:
             return 0
-        now = time.monotonic()
-        if self._rendering is None or now - self._rendering[0] > ATTEMPT_TTL_S:
-            self._rendering = (now, await self.rendering_version())
-        return self._rendering[1]
+        async with self._rendering_lock:
+            if at_seq is None or self._rendering is None or self._rendering[0] != at_seq:
+                self._rendering = (at_seq if at_seq is not None else -1, await self.rendering_version())
+            return self._rendering[1]
 
-    async def ends_feed(self, item: Item) -> bool:
+    async def ends_feed(self, item: Item, fresh: bool = False) -> bool:
         """An ending event of the current round, with no later version rendering or ended after it."""
-        if not item.terminal or item.attempt < await self.round_now():
+        if not item.terminal or item.attempt < await self.round_now(fresh):
             return False
         for newer in reversed(self.history):  # from the newest back to this one
             if newer.seq <= item.seq:
                 break
             if newer.terminal:
                 return False
-        return not await self.rendering_now()
+        return not await self.rendering_now(None if fresh else item.seq)
 
     async def finished_before(self, after_seq: int) -> bool:
         """The client already saw the end (the latest terminal event, of the current round)."""
         last = next((i for i in reversed(self.history) if i.terminal), None)
-        return last is not None and last.seq <= after_seq and await self.ends_feed(last)
+        return last is not None and last.seq <= after_seq and await self.ends_feed(last, fresh=True)
 
 
 class Watcher:
