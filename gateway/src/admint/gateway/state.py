@@ -46,5 +46,5 @@ class Gateway:
     def base_url(self) -> str:
         return (self.settings.public_url or "").rstrip("/")
 
-    async def presign(self, key: str) -> str:
-        return await self.blobs.presign_get(key, self.settings.presign_expiry_s)
+    async def presign(self, key: str, download_as: str | None = None) -> str:
+        return await self.blobs.presign_get(key, self.settings.presign_expiry_s, download_as)

@@ -171,9 +171,12 @@ class BlobStore:
             raise
         return True
 
-    async def presign_get(self, key: str, expiry_s: int | None = None) -> str:
+    async def presign_get(self, key: str, expiry_s: int | None = None, download_as: str | None = None) -> str:
+        """A presigned GET; `download_as` makes browsers save the file under that name (Content-Disposition)."""
+        headers = {"response-content-disposition": f'attachment; filename="{download_as}"'} if download_as else None
         url: str = await self._call(
-            self.signer.presigned_get_object, self.bucket, key, expires=timedelta(seconds=expiry_s or 3600)
+            self.signer.presigned_get_object, self.bucket, key, expires=timedelta(seconds=expiry_s or 3600),
+            response_headers=headers,
         )
         return url
 
