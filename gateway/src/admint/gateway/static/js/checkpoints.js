@@ -138,7 +138,7 @@ export function storyboardPanel(view, {onDone}) {
     button.disabled = true;
     try { await approve(view.id, "storyboard"); onDone(); } catch (err) { failed(err, status); button.disabled = false; }
   });
-  return h("section.checkpoint", {"aria-labelledby": "sb-title"},
+  return h("section.panel.checkpoint", {"aria-labelledby": "sb-title"},
     h("h2#sb-title", "Review the storyboard"),
     h("p.note", "One frame per beat, below. Regenerate any frame, or tell the studio what to change in the feedback " +
       "box; approve when every frame is right and the video is rendered."),

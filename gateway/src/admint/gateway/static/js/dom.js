@@ -58,5 +58,6 @@ export function announce(text, kind = "info") {
   if (!box) return;
   const line = h("div.toast." + kind, {role: kind === "error" ? "alert" : "status"}, text);
   box.append(line);
+  while (box.children.length > 2) box.firstChild.remove();  // the newest two: older news is in the page itself
   setTimeout(() => line.remove(), kind === "error" ? 9000 : 4000);
 }

@@ -137,7 +137,7 @@ export function generationView(root, id) {
       const done = () => { soon(0); feed.start(); };
       if (at === "moods") return h("section.panel.checkpoint", moodsPanel(view, {onDone: done}));
       if (at === "plan") return h("section.panel.checkpoint", planPanel(view, {onDone: done}));
-      if (at === "storyboard") return h("div.panel", storyboardPanel(view, {onDone: done}));
+      if (at === "storyboard") return storyboardPanel(view, {onDone: done});
       return null;
     });
   }

@@ -8,14 +8,15 @@ const DETAIL_CONCURRENCY = 4;
 
 export function libraryView(root) {
   let status = sessionStorage.getItem("admint.filter") || "";
-  let cursor = null, loading = false, done = false, stopped = false;
+  let cursor = null, loading = false, done = false, stopped = false, epoch = 0;
   const queue = [];
   let active = 0;
 
   const filter = h("select#status-filter", {name: "status"}, h("option", {value: ""}, "All statuses"));
   const grid = h("ul.library", {"aria-label": "Generations"});
   const more = h("button.secondary#more", {type: "button"}, "Load more");
-  const empty = h("p.note", {hidden: true}, "No generations yet. ", h("a", {href: "#/new"}, "Make your first ad"), ".");
+  const emptyText = h("span", "No generations yet. ");
+  const empty = h("p.note", {hidden: true}, emptyText, h("a", {href: "#/new"}, "Make a new ad"), ".");
   const sentinel = h("div.sentinel", {"aria-hidden": "true"});
   root.append(
     h("div.titlebar", h("h1", "Library"),
@@ -33,7 +34,7 @@ export function libraryView(root) {
   filter.addEventListener("change", () => {
     status = filter.value;
     sessionStorage.setItem("admint.filter", status);
-    cursor = null; done = false; grid.replaceChildren(); queue.length = 0;
+    cursor = null; done = false; loading = false; epoch++; grid.replaceChildren(); queue.length = 0;
     load();
   });
   more.addEventListener("click", () => load());
@@ -41,22 +42,27 @@ export function libraryView(root) {
   async function load() {
     if (loading || done || stopped) return;
     loading = true; more.disabled = true; more.textContent = "Loading…";
+    const mine = epoch;  // a filter change meanwhile makes this page stale
     try {
       const query = new URLSearchParams({limit: "12"});
       if (status) query.set("status", status);
       if (cursor) query.set("cursor", cursor);
       const page = await api("GET", "/v1/generations?" + query);
+      if (mine !== epoch) return;
       for (const item of page.items) grid.append(card(item));
       cursor = page.next_cursor;
       done = !cursor;
       empty.hidden = grid.children.length > 0;
+      emptyText.textContent = status ? `No ${fmt.words(status)} generations. ` : "No generations yet. ";
     } catch (err) {
       grid.append(h("li.error", {role: "alert"}, err instanceof Problem && err.status === 401
         ? "The API key was refused: set it under “API key” above." : "Could not load: " + err.message));
       done = true;
     } finally {
-      loading = false;
-      more.hidden = done; more.disabled = false; more.textContent = "Load more";
+      if (mine === epoch) {
+        loading = false;
+        more.hidden = done; more.disabled = false; more.textContent = "Load more";
+      }
     }
   }
 
@@ -67,14 +73,14 @@ export function libraryView(root) {
       h("dt", "Aspects"), h("dd.aspects", item.aspect),
       h("dt", "Score"), h("dd.score", "…"),
       h("dt", "Cost"), h("dd.cost", "…"));
+    // the brief is the link; its ::after covers the card, so the whole card is one click and one tab stop
     const li = h("li.card", {"data-id": item.id},
-      h("a.cardlink", {href: "#/g/" + item.id, "aria-label": `Open: ${item.brief.slice(0, 80)}`},
-        poster,
-        h("div.body",
-          h("p.brief", item.brief),
-          h("p", h("span.badge.s-" + item.status, fmt.words(item.status)),
-            h("time.when", {datetime: item.created_at}, fmt.time(item.created_at))),
-          facts)));
+      poster,
+      h("div.body",
+        h("p.brief", h("a.cardlink", {href: "#/g/" + item.id}, item.brief)),
+        h("p", h("span.badge.s-" + item.status, fmt.words(item.status)),
+          h("time.when", {datetime: item.created_at}, fmt.time(item.created_at))),
+        facts));
     queue.push(() => details(item.id, poster, facts));
     pump();
     return li;

@@ -49,7 +49,9 @@ export function variantsView(root, groupId) {
     members.update(ordered.map((m) => [m.generation_id, m.status, m.rank, group.winner?.generation_id]), () =>
       ordered.map((m, n) => memberColumn(m, n)));
     renderTable();
-    if (group.status !== "running") feed.stop();
+    // scores arrive after the members end: the feed carries them, and a slow poll covers a feed that has ended
+    const pending = group.status === "running" || group.members.some((m) => m.scores_pending);
+    if (pending && !feed.running) soon(3000);
   }
 
   function memberColumn(m, n) {
@@ -65,8 +67,9 @@ export function variantsView(root, groupId) {
         .catch(() => {});
     }
     const pick = h("button", {type: "button", disabled: m.status !== "completed" || isWinner,
-                              "data-winner": m.generation_id}, isWinner ? "Winner ✓" : "Pick as winner");
-    pick.setAttribute("aria-label", isWinner ? `${label} is the winner` : `Pick ${label} as the winner`);
+                              "data-winner": m.generation_id},
+                 isWinner ? ["Winner", h("span", {"aria-hidden": "true"}, " ✓")] : "Pick as winner");
+    pick.setAttribute("aria-label", isWinner ? `Winner: ${label}` : `Pick as winner: ${label}`);
     pick.addEventListener("click", async () => {
       pick.disabled = true;
       try {
@@ -82,7 +85,7 @@ export function variantsView(root, groupId) {
       h("p.meta", [d.framework, d.archetype && fmt.words(d.archetype), `creativity ${d.creativity}`, `seed ${d.seed}`,
                    d.transition].filter(Boolean).join(" · ")),
       h("p", "Score ", h("strong", fmt.score(m.overall)), m.behind_best ? ` (−${m.behind_best.toFixed(1)})` : "",
-        m.scores_pending ? h("span.note", " scoring…") : null),
+        m.status === "completed" && m.scores_pending ? h("span.note", " scoring…") : null),
       h("div.cardactions", pick, h("a.button.secondary", {href: "#/g/" + m.generation_id}, "Open")));
   }
 
