@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import ConsoleMessage, Page, ViewportSize
 
 from admint.devstack.processes import DevStack
 
@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "studio-" + os.urandom(6).hex()
 ARTIFACTS = ROOT / "out" / "test-artifacts" / "studio"
 AXE = ROOT / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def chromium_path() -> str:

@@ -159,8 +159,9 @@ def test_interactive_checkpoints_with_an_edit_a_feedback_and_a_regeneration(
 
     # plan: an edit the API refuses (shown at the table), then one it takes
     expect(page.get_by_role("heading", name="Review the plan")).to_be_visible(timeout=RENDER_S)
-    plan = api.get(f"/v1/generations/{gid}").json()["plan"]
-    assert plan["style"]["palette"] == api.get(f"/v1/generations/{gid}").json()["studio"]["moods"][1]["style"]["palette"]
+    waiting = api.get(f"/v1/generations/{gid}").json()
+    plan = waiting["plan"]
+    assert plan["style"]["palette"] == waiting["studio"]["moods"][1]["style"]["palette"]  # board 2 drives the ad
     durations = [b["duration_s"] for b in plan["beats"]]
     i = next(n for n, d in enumerate(durations) if d != durations[0])
     page.get_by_label("Length of beat 1").select_option(str(durations[i]))
