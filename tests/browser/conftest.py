@@ -84,11 +84,20 @@ class Watch:
 def studio(page: Page) -> Iterator[tuple[Page, Watch]]:
     """A page with the key in this tab's session storage (as the key form leaves it)."""
     page.add_init_script(f"sessionStorage.setItem('admint.key', {API_KEY!r})")
+    page.add_init_script(LAYOUT_SHIFTS)  # cumulative layout shift (the CLS metric), read by the live test
     page.set_default_timeout(30_000)
     watch = Watch(page)
     yield page, watch
     assert watch.csp_violations() == []
     assert [e for e in watch.errors if "page error" in e] == []
+
+
+LAYOUT_SHIFTS = """
+window.__layoutShift = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__layoutShift += entry.value;
+}).observe({type: "layout-shift", buffered: true});
+"""
 
 
 def shoot(page: Page, name: str) -> None:

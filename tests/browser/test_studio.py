@@ -73,6 +73,14 @@ def test_key_form_library_and_a_validation_error_at_its_field(page: Page, system
 
     page.get_by_role("link", name="New ad").first.click()
     expect(page.get_by_label("Brief")).to_be_focused()
+    page.keyboard.press("Tab")  # keyboard reachable, with a visible focus ring
+    expect(page.get_by_label("Duration (seconds)")).to_be_focused()
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.id") == "submit":
+            break
+    expect(page.get_by_role("button", name="Generate")).to_be_focused()
     shoot(page, "new-ad")
     no_serious_a11y(page, "new ad")
     page.get_by_label("Duration (seconds)").fill("90")  # the API allows 15–60: its 422 is shown at the field
@@ -97,6 +105,8 @@ def test_create_an_ad_watch_it_to_the_end_play_and_download(studio: tuple[Page, 
     page.get_by_label("1:1").check()  # an extra rendition
     page.get_by_role("button", name="Generate").click()
     gid = generation_id(page)
+    expect(page.locator(".bars .bar")).to_have_count(5)
+    page.evaluate("() => { window.__layoutShift = 0; }")  # from here on, only events move the page
     expect(page.locator("li.beat img, li.beat video").first).to_be_visible(timeout=RENDER_S)  # cards fill in live
     expect(page.get_by_role("button", name="Cancel")).to_be_visible()
     shoot(page, "live")
@@ -110,6 +120,9 @@ def test_create_an_ad_watch_it_to_the_end_play_and_download(studio: tuple[Page, 
     cards = page.locator("li.beat")
     expect(cards).to_have_count(len(view["plan"]["beats"]))
     expect(page.locator(".quality .big")).not_to_have_text("—", timeout=60_000)
+    shift = page.evaluate("() => window.__layoutShift")
+    print(f"cumulative layout shift while the ad streamed in: {shift:.3f}")
+    assert shift < 0.1, shift  # "good" by the web-vitals scale: cards, bars and the player keep their place
     shoot(page, "result")
     no_serious_a11y(page, "result")
 

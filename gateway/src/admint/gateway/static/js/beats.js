@@ -85,7 +85,7 @@ export class BeatGrid {
         f.card?.reason ? h("p.error", f.card.reason) : null,
         h("p.meta.scoreline", "Score ", h("strong", fmt.score(f.overall)),
           f.weakest ? ` · weakest: ${fmt.words(f.weakest[0])} ${Math.round(f.weakest[1])}` : ""),
-        buttons.length ? h("div.cardactions", buttons) : null,
+        h("div.cardactions", buttons),  // always there (empty while rendering): its height is kept
       ];
     });
   }

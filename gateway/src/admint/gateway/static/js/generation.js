@@ -29,7 +29,8 @@ export function generationView(root, id) {
   const checkpoint = new Region(h("div.checkpointbox"));
   const beatsEl = h("ul.beats", {"aria-label": "Beats"});
   const feedbackEl = h("section.panel#feedback", {hidden: true});
-  const resultEl = h("section.panel#result", {hidden: true, "aria-labelledby": "result-title"});
+  const resultEl = h("section.panel#result", {"aria-labelledby": "result-title"});
+  const qualityEl = h("section.panel#quality", {hidden: true, "aria-labelledby": "quality-title"});
   const log = h("ol.log#log", {reversed: true});
   root.append(
     h("div.titlebar", h("div", title, h("p.sub", badge, " ", h("code", id), " · feed ", feedState, " ", groupLink)),
@@ -39,12 +40,13 @@ export function generationView(root, id) {
     checkpoint.el,
     resultEl,
     h("section.panel", {"aria-labelledby": "beats-title"}, h("h2#beats-title", "Beats"), beatsEl),
+    qualityEl,
     feedbackEl,
     h("details.panel.logbox", h("summary", "Event log"), log));
 
   const grid = new BeatGrid(beatsEl, {actions: beatActions});
   const feedback = new FeedbackBox(feedbackEl, id);
-  const result = new ResultPanel(resultEl, id);
+  const result = new ResultPanel(resultEl, qualityEl, id);
   result.rerender = () => view && result.render(view);
 
   openapi().then((spec) => {

@@ -67,7 +67,7 @@ export function libraryView(root) {
   }
 
   function card(item) {
-    const poster = h("div.poster.aspect-" + item.aspect.replace(":", "x"), h("span.placeholder", item.aspect));
+    const poster = h("div.poster", h("span.placeholder", item.aspect));
     const facts = h("dl.facts",
       h("dt", "Length"), h("dd", item.duration_s + " s"),
       h("dt", "Aspects"), h("dd.aspects", item.aspect),

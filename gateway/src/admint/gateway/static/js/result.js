@@ -8,29 +8,40 @@ import {beatCount, beatFacts} from "./beats.js";
 const DIMENSIONS_SHOWN = 12;
 
 export class ResultPanel {
-  constructor(el, id) {
+  /** `el` holds the player, downloads and costs; `qualityEl` (below the beats) the scores. */
+  constructor(el, qualityEl, id) {
     this.id = id;
     this.el = el;
+    this.qualityEl = qualityEl;
     this.version = null;  // null: the newest completed
     this.versions = null;
-    this.player = h("video#player", {controls: true, playsInline: true, preload: "metadata",
+    this.player = h("video#player", {controls: true, playsInline: true, preload: "metadata", hidden: true,
                                      "aria-label": "The finished ad"});
+    // the player's place is kept from the start (same size), so nothing below moves when the ad arrives
+    this.waiting = h("div.playerwait", h("p", "Your ad will play here when it is ready."));
     this.playerKey = null;
     this.switcher = new Region(h("div.versions"));
-    this.downloads = new Region(h("div.downloads"));
-    this.costs = new Region(h("div.costs"));
+    this.downloads = new Region(h("div.downloads", h("p.note", "Downloads appear when the ad is ready.")));
+    this.costs = new Region(h("div.costs", h("p.note", "—")));
     this.quality = new Region(h("div.quality"));
     el.replaceChildren(
       h("h2#result-title", "Your ad"),
       h("div.resultgrid",
-        h("div.playerbox", this.player, this.switcher.el),
-        h("div", h("h3", "Downloads"), this.downloads.el, h("h3", "Costs by stage"), this.costs.el)),
-      h("h3", "Quality"), this.quality.el);
+        h("div.playerbox", this.player, this.waiting, this.switcher.el),
+        h("div.sidecol", h("h3", "Downloads"), this.downloads.el, h("h3", "Costs by stage"), this.costs.el)));
+    qualityEl.replaceChildren(h("h2#quality-title", "Quality"), this.quality.el);
   }
 
   async render(view) {
-    if (view.status !== "completed" && !(view.latest_version > 1)) { this.el.hidden = true; return; }
-    this.el.hidden = false;
+    this.renderCosts(view, this.versions?.items || []);
+    const finished = view.status === "completed" || view.latest_version > 1;
+    this.qualityEl.hidden = !finished;
+    if (!finished) {
+      const why = ["failed", "cancelled", "expired"].includes(view.status) ? `No video: the generation ${view.status}.`
+        : "Your ad will play here when it is ready.";
+      this.waiting.firstChild.textContent = why;
+      return;
+    }
     try { this.versions = await api("GET", `/v1/generations/${this.id}/versions`); } catch { /* keep the last */ }
     const items = this.versions?.items || [];
     const done = items.filter((v) => v.state === "completed");
@@ -59,6 +70,8 @@ export class ResultPanel {
     try {
       const link = await api("GET", `/v1/generations/${this.id}/video?redirect=false&version=${version}`);
       this.player.src = link.url;
+      this.player.hidden = false;
+      this.waiting.hidden = true;
       this.playerKey = version;
     } catch (err) {
       this.player.removeAttribute("src");
