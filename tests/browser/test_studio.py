@@ -244,7 +244,7 @@ def test_variants_side_by_side_and_a_winner(studio: tuple[Page, Watch], api: htt
     page.wait_for_function("() => document.querySelector('article.member:nth-of-type(2) video').currentTime > 0.3")
     no_serious_a11y(page, "variants")
     page.get_by_role("button", name="Pick as winner: Variant 2").click()
-    expect(page.get_by_role("button", name="Winner: Variant 2")).to_be_visible()
+    expect(page.get_by_role("button", name="Winner: Variant 2", exact=True)).to_be_visible()  # not "Pick as …"
     group = api.get(f"/v1/generation-groups/{group_id}").json()
     assert group["winner"]["generation_id"] == group["members"][1]["generation_id"]
     shoot(page, "variants")

@@ -36,6 +36,9 @@ export class ResultPanel {
     this.renderCosts(view, this.versions?.items || []);
     const finished = view.status === "completed" || view.latest_version > 1;
     this.qualityEl.hidden = !finished;
+    // while the owner still steers (checkpoints not all approved) the beats matter, not an empty player
+    const steering = view.studio && view.studio.approved.length < view.studio.checkpoints.length;
+    this.el.hidden = !finished && !!steering && !["failed", "cancelled", "expired"].includes(view.status);
     if (!finished) {
       const why = ["failed", "cancelled", "expired"].includes(view.status) ? `No video: the generation ${view.status}.`
         : "Your ad will play here when it is ready.";
