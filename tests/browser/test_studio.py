@@ -201,9 +201,15 @@ def test_interactive_checkpoints_with_an_edit_a_feedback_and_a_regeneration(
     shoot(page, "checkpoint-storyboard-feedback")
     page.get_by_role("button", name="Apply").click()
     expect(beat_badge(page, 0)).to_contain_text("take 2", timeout=RENDER_S)
-    page.get_by_role("button", name="Regenerate frame: beat 2").click()
+    beat2 = page.locator("li.beat[data-beat='1']")
+    beat2.get_by_text("More options").click()  # a regeneration with feedback for this beat and a seed
+    beat2.get_by_label("Feedback").fill("darker")
+    beat2.get_by_label("Seed").fill("11")
+    beat2.get_by_role("button", name="Regenerate", exact=True).click()
     expect(beat_badge(page, 1)).to_contain_text("take 2", timeout=RENDER_S)
     expect(beat_badge(page, 1)).to_contain_text("frame ready", timeout=RENDER_S)
+    asked = [f for f in api.get(f"/v1/generations/{gid}/feedback").json()["items"] if f["message"] == "darker"]
+    assert len(asked) == 1 and asked[0]["beat"] == 1 and asked[0]["regenerate"]  # sent with the regeneration
     no_serious_a11y(page, "storyboard")
     approve = page.get_by_role("button", name="Approve storyboard")
     expect(approve).to_be_enabled(timeout=60_000)
@@ -272,3 +278,18 @@ def test_the_page_survives_a_gateway_restart_mid_stream(
     assert any("generation.completed.v1" in t for t in types)
     assert_video_plays(page, "#player")
     assert api.get(f"/v1/generations/{gid}").json()["status"] == "completed"
+
+
+def test_cancel_at_a_checkpoint(studio: tuple[Page, Watch], api: httpx.Client) -> None:
+    created = api.post("/v1/generations", json={"brief": BRIEF, "duration_s": 15, "interactive": True,
+                                                  "checkpoints": ["plan"]})
+    gid = created.json()["id"]
+    page, _ = studio
+    page.goto(f"/ui/#/g/{gid}")
+    expect(page.get_by_role("heading", name="Review the plan")).to_be_visible(timeout=RENDER_S)
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#gen-title + .sub .badge")).to_have_text("cancelled", timeout=60_000)
+    expect(page.get_by_role("heading", name="Review the plan")).to_have_count(0)
+    expect(page.locator(".playerwait")).to_contain_text("cancelled")
+    expect(page.get_by_role("button", name="Cancel")).to_be_hidden()
+    assert api.get(f"/v1/generations/{gid}").json()["status"] == "cancelled"

@@ -149,22 +149,42 @@ export function generationView(root, id) {
     const after = v.status === "completed" && !v.rendering_version;
     if (!atBoard && !after) return [];
     const busy = ["regenerating", "rendering"].includes(facts.card?.state);
+    const regenerate = async (body, control) => {
+      control.disabled = true;
+      try {
+        const accepted = await api("POST", `/v1/generations/${id}/beats/${index}/regenerate`, body);
+        announce(accepted.version ? `Beat ${index + 1}: making version ${accepted.version}` :
+                 `Beat ${index + 1}: new ${body.what === "frame" ? "frame" : "take"} coming`);
+        feed.start(); soon(0);
+      } catch (err) { announce(err.message, "error"); control.disabled = false; }
+    };
     const make = (label, what) => {
       const b = h("button.secondary.small", {type: "button", disabled: busy, "data-regenerate": `${index}-${what}`},
                   label);
       b.setAttribute("aria-label", `${label}: beat ${index + 1}`);
-      b.addEventListener("click", async () => {
-        b.disabled = true;
-        try {
-          const accepted = await api("POST", `/v1/generations/${id}/beats/${index}/regenerate`, {what});
-          announce(accepted.version ? `Beat ${index + 1}: making version ${accepted.version}` :
-                   `Beat ${index + 1}: new frame coming`);
-          feed.start(); soon(0);
-        } catch (err) { announce(err.message, "error"); b.disabled = false; }
-      });
+      b.addEventListener("click", () => regenerate({what}, b));
       return b;
     };
-    return after ? [make("New frame", "frame"), make("New video", "video")] : [make("Regenerate frame", "frame")];
+    // every option of POST …/beats/{i}/regenerate: what, feedback applied to this beat at once, a seed
+    const whats = after ? ["frame", "video", "both"] : ["frame"];
+    const what = h("select", {id: `regen-what-${index}`}, whats.map((w) => h("option", {value: w}, w)));
+    const note = h("input", {id: `regen-note-${index}`, type: "text", placeholder: "e.g. darker, slower"});
+    const seed = h("input", {id: `regen-seed-${index}`, type: "number", min: 0, placeholder: "new"});
+    const go = h("button.small", {type: "submit", disabled: busy}, "Regenerate");
+    const form = h("form.regen",
+      h("label", {for: what.id}, "What"), what,
+      h("label", {for: note.id}, "Feedback"), note,
+      h("label", {for: seed.id}, "Seed"), seed, go);
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const body = {what: what.value};
+      if (note.value.trim()) body.feedback = note.value.trim();
+      if (seed.value !== "") body.seed = Number(seed.value);
+      regenerate(body, go);
+    });
+    const more = h("details.more", h("summary", {"aria-label": `More options: beat ${index + 1}`}, "More options"), form);
+    return after ? [make("New frame", "frame"), make("New video", "video"), more]
+      : [make("Regenerate frame", "frame"), more];
   }
 
   cancel.addEventListener("click", async () => {
