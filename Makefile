@@ -45,7 +45,7 @@ up: setup ## run the whole local stack + every service + gateway in the foregrou
 demo: setup ## start everything, generate a 30 s 1080x1920 ad with offline providers into out/demo.mp4, stop
 	@$(RUN) python -m admint.devstack demo --out out/demo.mp4
 
-test: setup lint k8s-validate ## the whole suite: lint, manifests, unit, contract, integration, e2e, faults
+test: setup lint k8s-validate ## the whole suite: lint, manifests, unit, contract, integration, e2e, faults, browser
 	@$(PYTEST) -q tests
 
 test-unit: setup ## unit tests (fakes of our own ports)

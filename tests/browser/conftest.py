@@ -113,6 +113,8 @@ def shoot(page: Page, name: str) -> None:
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
     """Serious and critical axe-core violations of the page as it is now."""
+    if not AXE.exists():
+        raise RuntimeError(f"axe-core is not installed at {AXE}: run `make setup`")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text())  # evaluated by the test driver, not a <script> the page's CSP would block
     result = page.evaluate("""async () => {
