@@ -61,14 +61,19 @@ export class BeatGrid {
     const sig = {
       beat: f.beat && [f.beat.role, f.beat.caption, f.beat.duration_s, f.beat.camera_movement, f.beat.shot_type],
       state: f.card?.state, take: f.card?.take, reason: f.card?.reason, frame: f.frame?.key,
-      chunk: showVideo ? chunk.video.key : null, score: f.overall && Math.round(f.overall),
+      chunk: showVideo ? f.chunks.map((c) => c.video.key) : null, score: f.overall && Math.round(f.overall),
       weakest: f.weakest?.[0], buttons: buttons.map((b) => b.textContent + b.disabled),
     };
     this.regions[i].update(sig, () => {
       const media = h("div.media.aspect-" + ratio);
       if (showVideo) {
-        media.append(h("video", {src: chunk.video.url, poster: f.frame?.url, muted: true, loop: true, autoplay: true,
-                                 playsInline: true, "aria-label": `Preview of beat ${i + 1}`}));
+        // a looping preview of the beat's chunks, one after the other
+        const urls = f.chunks.map((c) => c.video.url);
+        const video = h("video", {src: urls[0], poster: f.frame?.url, muted: true, loop: urls.length === 1,
+                                  autoplay: true, playsInline: true, "aria-label": `Preview of beat ${i + 1}`});
+        let at = 0;
+        video.addEventListener("ended", () => { at = (at + 1) % urls.length; video.src = urls[at]; video.play().catch(() => {}); });
+        media.append(video);
       } else if (f.frame) {
         media.append(h("img", {src: f.frame.url, alt: `Frame of beat ${i + 1}: ${f.beat?.action || f.beat?.role || ""}`}));
       } else {
