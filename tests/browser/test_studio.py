@@ -235,6 +235,17 @@ def test_variants_side_by_side_and_a_winner(studio: tuple[Page, Watch], api: htt
     page, _ = studio
     new_ad(page, seed=3)
     page.get_by_label("Variants (A/B)").fill("2")
+    page.get_by_text("Choose what each variant changes").click()  # per-variant options
+    page.get_by_label("Framework of variant 1").select_option("AIDA")
+    page.get_by_label("Framework of variant 2").select_option("AIDA")
+    page.get_by_label("Transition of variant 2").select_option("cut")
+    page.get_by_label("Seed of variant 2").fill("-1")  # refused by the API, shown at that cell
+    page.get_by_role("button", name="Generate").click()
+    expect(page.get_by_label("Seed of variant 2")).to_have_attribute("aria-invalid", "true")
+    seed_error = page.locator("tr[data-field='variants.1'] .field-error")
+    expect(seed_error).to_have_text(re.compile("greater than or equal to 0"))
+    expect(page.locator(".field-error")).to_have_count(1)  # not also "variants: not an integer" (the other branch)
+    page.get_by_label("Seed of variant 2").fill("")
     page.get_by_role("button", name="Generate").click()
     page.wait_for_url(re.compile(r"#/group/\w+$"))
     group_id = page.url.rsplit("/", 1)[-1]
@@ -253,6 +264,8 @@ def test_variants_side_by_side_and_a_winner(studio: tuple[Page, Watch], api: htt
     expect(page.get_by_role("button", name="Winner: Variant 2", exact=True)).to_be_visible()  # not "Pick as …"
     group = api.get(f"/v1/generation-groups/{group_id}").json()
     assert group["winner"]["generation_id"] == group["members"][1]["generation_id"]
+    made = sorted((m["differences"]["framework"], m["differences"]["transition"].split()[0]) for m in group["members"])
+    assert made == [("AIDA", "crossfade"), ("AIDA", "cut")], made  # the options asked per variant
     shoot(page, "variants")
 
 

@@ -27,7 +27,11 @@ export function showErrors(form, problem, {fieldFor} = {}) {
   clearErrors(form);
   const unplaced = [];
   let first = null;
-  for (const error of problem.errors) {
+  // a union field answers one error per member it tried ("variants: not an integer" beside the list's own
+  // error at /variants/1/seed): a type mismatch at a place that has errors further in is the branch not taken
+  const errors = problem.errors.filter((e) => !(String(e.type).endsWith("_type") &&
+    problem.errors.some((o) => o !== e && pointerPath(o).startsWith(pointerPath(e) + "."))));
+  for (const error of errors) {
     let path = pointerPath(error);
     let target = null;
     while (path !== null) {
@@ -40,16 +44,17 @@ export function showErrors(form, problem, {fieldFor} = {}) {
       : target.querySelector("input, select, textarea") || target;
     const id = (control.id || "f") + "-error-" + Math.random().toString(36).slice(2, 8);
     const message = h("p.field-error", {id}, error.msg);
-    (target.closest(".field") || target).append(message);
+    const home = target.closest(".field") || (target === control ? control.parentElement : target);
+    home.append(message);
     control.setAttribute("aria-invalid", "true");
     control.setAttribute("aria-describedby", id);
     first ||= control;
   }
   const summary = form.querySelector(".form-error");
   if (summary) {
-    const lines = unplaced.length ? unplaced : problem.errors.length ? [] : [problem.message];
+    const lines = unplaced.length ? unplaced : errors.length ? [] : [problem.message];
     summary.replaceChildren(...lines.map((line) => h("p", line)));
   }
   if (first) first.focus();
-  return problem.errors.length - unplaced.length;
+  return errors.length - unplaced.length;
 }

@@ -70,6 +70,48 @@ export function newAdView(root) {
     const threshold = h("input#quality-threshold", {type: "number", name: "quality_threshold", min: 0, max: 100,
                                                     step: 1, placeholder: "off"});
     const variants = h("input#variants", {type: "number", name: "variants", min: 1, max: 8, value: 1, step: 1});
+    // per-variant overrides (VariantOptions): a row per member once there are two or more; empty rows vary by
+    // copy framework, then seed (the API's default)
+    const variantRows = h("tbody");
+    const variantTable = h("details.variantopts", {hidden: true, "data-field": "variants"},
+      h("summary", "Choose what each variant changes (optional)"),
+      h("div.tablewrap", h("table.small",
+        h("caption.sr", "Options of each variant"),
+        h("thead", h("tr", ["Variant", "Framework", "Creativity", "Seed", "Transition"].map((t) => h("th", {scope: "col"}, t)))),
+        variantRows)));
+    const frameworks = enumOf(spec, S, "framework");
+    const kinds = enumOf(spec, "TransitionIn", "kind");
+    function syncVariants() {
+      const n = Math.max(0, Math.min(8, Number(variants.value) || 0));
+      variantTable.hidden = n < 2;
+      while (variantRows.children.length > (n < 2 ? 0 : n)) variantRows.lastChild.remove();
+      while (n >= 2 && variantRows.children.length < n) {
+        const k = variantRows.children.length, label = `variant ${k + 1}`;
+        variantRows.append(h("tr", {"data-field": `variants.${k}`}, h("th", {scope: "row"}, String(k + 1)),
+          h("td", h("select", {"aria-label": `Framework of ${label}`, "data-opt": "framework", "data-field": `variants.${k}.framework`},
+            h("option", {value: ""}, "—"), frameworks.map((f) => h("option", {value: f}, f)))),
+          h("td", h("input", {type: "number", min: 0, max: 1, step: 0.05, placeholder: "—", "aria-label": `Creativity of ${label}`,
+                              "data-opt": "creativity", "data-field": `variants.${k}.creativity`})),
+          h("td", h("input", {type: "number", min: 0, placeholder: "—", "aria-label": `Seed of ${label}`, "data-opt": "seed",
+                              "data-field": `variants.${k}.seed`})),
+          h("td", h("select", {"aria-label": `Transition of ${label}`, "data-opt": "transition",
+                               "data-field": `variants.${k}.transition`},
+            h("option", {value: ""}, "—"), kinds.map((t) => h("option", {value: t}, t))))));
+      }
+    }
+    variants.addEventListener("input", syncVariants);
+    function variantOptions() {
+      const rows = [...variantRows.children].map((row) => {
+        const opt = {};
+        for (const el of row.querySelectorAll("[data-opt]")) {
+          if (el.value === "") continue;
+          const key = el.dataset.opt;
+          opt[key] = key === "framework" ? el.value : key === "transition" ? {kind: el.value} : Number(el.value);
+        }
+        return opt;
+      });
+      return rows.some((o) => Object.keys(o).length) ? rows : null;
+    }
     const maxCost = h("input#max-cost", {type: "number", name: "max_cost_usd", min: 0, step: 0.01, placeholder: "none"});
     const webhook = h("input#webhook", {type: "url", name: "webhook_url", placeholder: "https://…"});
     const estimate = h("p.estimate", {"aria-live": "polite"});
@@ -88,6 +130,7 @@ export function newAdView(root) {
         h("div.field", {"data-field": "creativity"}, h("label", {for: "creativity"}, "Creativity ", creatOut), creat),
         field("Seed", seed, {path: "seed", hint: "Same seed, same ad."}),
         field("Variants (A/B)", variants, {path: "variants", hint: "2–8 makes a group to compare."})),
+      variantTable,
       h("div.grid3",
         field("Transition", tKind, {path: "transition.kind"}),
         field("Transition length (s)", tDur, {path: "transition.duration_s"}),
@@ -155,7 +198,7 @@ export function newAdView(root) {
         }
         const count = num(variants);
         if (count !== null && count !== 1) {
-          const group = await api("POST", "/v1/generation-groups", {...request, variants: count});
+          const group = await api("POST", "/v1/generation-groups", {...request, variants: variantOptions() || count});
           announce(`Group of ${group.members?.length ?? count} variants started`);
           location.hash = "#/group/" + group.id;
         } else {
