@@ -6,7 +6,7 @@ RUN := $(UV) run --frozen
 PYTEST := $(RUN) pytest
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup tools up demo test test-unit test-contract test-integration test-e2e test-faults soak lint \
+.PHONY: help setup tools up demo test test-unit test-contract test-integration test-e2e test-faults test-browser soak lint \
 	k8s-validate bench schemas asyncapi dashboard clean
 
 help: ## list the targets
@@ -23,6 +23,16 @@ tools:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 			ffmpeg docker-compose >/dev/null; \
 	fi
+	@if ! command -v chromium >/dev/null; then \
+		echo "setup: installing chromium from Debian (the browser tests drive it with Playwright)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@if [ ! -f .cache/npm/node_modules/axe-core/axe.min.js ]; then \
+		echo "setup: installing axe-core from npm into .cache/npm (accessibility checks in the browser tests)"; \
+		command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			$(SUDO) apt-get install -y -qq npm >/dev/null; }; \
+		npm install --silent --no-audit --no-fund --prefix .cache/npm axe-core@4 >/dev/null; \
+	fi
 	@if ! command -v promtool >/dev/null; then \
 		echo "setup: installing promtool (Debian package prometheus; k8s-validate checks the alert rules with it)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
@@ -35,7 +45,7 @@ up: setup ## run the whole local stack + every service + gateway in the foregrou
 demo: setup ## start everything, generate a 30 s 1080x1920 ad with offline providers into out/demo.mp4, stop
 	@$(RUN) python -m admint.devstack demo --out out/demo.mp4
 
-test: setup lint k8s-validate ## the whole suite: lint, manifests, unit, contract, integration, e2e, faults
+test: setup lint k8s-validate ## the whole suite: lint, manifests, unit, contract, integration, e2e, faults, browser
 	@$(PYTEST) -q tests
 
 test-unit: setup ## unit tests (fakes of our own ports)
@@ -49,6 +59,9 @@ test-integration: setup ## adapters and services against the real local servers
 
 test-e2e: setup ## the whole system as processes + gateway
 	@$(PYTEST) -q -m e2e tests
+
+test-browser: setup ## the web studio in Debian's Chromium (Playwright) against the real stack
+	@$(PYTEST) -q -m browser tests
 
 soak: setup ## the ~10 minute chaos soak: kill -9 anything every few seconds under load, then audit everything
 	@ADMINT_SOAK_SECONDS=600 $(PYTEST) -q -s -m soak tests/soak

@@ -339,6 +339,12 @@ async def test_video_redirects_to_a_presigned_url_once_completed(gateway: Runnin
             assert (await anonymous.get(master_redirect.headers["location"])).content == payload + b"master"
         as_json = (await client.get(f"/v1/generations/{gid}/video", params={"redirect": "false"})).json()
         assert as_json["rendition"] == "9:16" and "X-Amz-Signature" in as_json["url"]
+        saved = (await client.get(f"/v1/generations/{gid}/video",
+                                  params={"redirect": "false", "download": "true", "rendition": "1:1"})).json()
+        async with httpx.AsyncClient() as anonymous:  # a link browsers save instead of playing (the studio's downloads)
+            got = await anonymous.get(saved["url"])
+        assert got.content == payload
+        assert got.headers["content-disposition"] == f'attachment; filename="admint-{gid}-1x1.mp4"'
         assert_problem(await client.get(f"/v1/generations/{gid}/video", params={"rendition": "16:9"}), 404)
         assert_problem(await client.get(f"/v1/generations/{gid}/video", params={"rendition": "4:3"}), 404)
         view = (await client.get(f"/v1/generations/{gid}")).json()
@@ -395,7 +401,11 @@ async def test_web_page_and_openapi_document(gateway: RunningGateway) -> None:
         page = await client.get("/ui/")
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
         script = await client.get("/ui/app.js")
-        assert script.status_code == 200 and "/v1/generations" in script.text and "Last-Event-ID" in script.text
+        assert script.status_code == 200 and 'from "./js/generation.js"' in script.text  # an ES module entry
+        modules = {name: (await client.get(f"/ui/js/{name}.js")).text for name in ("sse", "api", "library")}
+        assert "Last-Event-ID" in modules["sse"] and "retry-after" in modules["api"]
+        assert "/v1/generations" in modules["library"]
+        assert not any("randomUUID(" in text for text in modules.values())  # needs a secure context: not on a LAN
         assert "<script>" not in page.text and " style=" not in page.text  # nothing inline: the CSP forbids it
         schema = (await client.get("/openapi.json")).json()
         create_op = schema["paths"]["/v1/generations"]["post"]

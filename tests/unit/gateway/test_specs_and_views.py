@@ -192,6 +192,20 @@ def test_validation_errors_are_json_safe() -> None:
     assert errors[1]["pointer"] is None
 
 
+def test_validation_pointers_name_places_in_the_body_not_union_members() -> None:
+    body = {"brief": "x", "variants": [{"framework": "AIDA"}, {"seed": -1}], "transition": {"kind": "cut"}, "a/b": 1}
+    errors = validation_errors([
+        {"loc": ("body", "variants", "int"), "msg": "not an int", "type": "int_type"},
+        {"loc": ("body", "variants", "list[VariantOptions]", 1, "seed"), "msg": ">= 0", "type": "greater_than_equal"},
+        {"loc": ("body", "duration_s"), "msg": "Field required", "type": "missing"},
+        {"loc": ("body", "transition", "duration_s"), "msg": "Field required", "type": "missing"},
+        {"loc": ("body", "a/b"), "msg": "Extra inputs are not permitted", "type": "extra_forbidden"},
+    ], body)
+    assert [e["pointer"] for e in errors] == ["/variants", "/variants/1/seed", "/duration_s",
+                                              "/transition/duration_s", "/a~1b"]
+    assert errors[1]["loc"] == ["body", "variants", "list[VariantOptions]", 1, "seed"]  # loc stays pydantic's
+
+
 async def test_costs_show_subtotals_limits_and_what_retention_removed() -> None:
     from admint.core.document import RetentionInfo
 

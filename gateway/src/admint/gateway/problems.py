@@ -75,7 +75,32 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def validation_errors(errors: Any) -> list[dict[str, Any]]:
+_MISSING = object()
+
+
+def body_pointer(path: list[Any], body: Any = _MISSING, missing: bool = False) -> str:
+    """RFC 6901 pointer into the request body. pydantic puts the union member it tried into `loc`
+    (`variants → list[VariantOptions] → 1 → seed`); with the body at hand, a segment the body does not have is
+    such a tag and is left out, so the pointer names a place in the document the client sent (`/variants/1/seed`)."""
+    if body is _MISSING:
+        return "/" + "/".join(str(p) for p in path)
+    parts: list[str] = []
+    node = body
+    for n, part in enumerate(path):
+        last = n == len(path) - 1
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif isinstance(node, dict | list) and not (last and missing):
+            continue  # a union member's tag, not a place in the body
+        else:
+            node = None  # a required field the body lacks (`missing`), or below a scalar: keep it as it is
+        parts.append(str(part).replace("~", "~0").replace("/", "~1"))
+    return "/" + "/".join(parts)
+
+
+def validation_errors(errors: Any, body: Any = _MISSING) -> list[dict[str, Any]]:
     """FastAPI/pydantic errors → [{loc, pointer, msg, type}] (inputs omitted: they may be huge or secret)."""
     out = []
     for err in errors:
@@ -84,7 +109,7 @@ def validation_errors(errors: Any) -> list[dict[str, Any]]:
         readable = err.get("type") == "string_pattern_mismatch" and ctx.get("pattern") == TEXT_PATTERN
         entry: dict[str, Any] = {
             "loc": loc,
-            "pointer": "/" + "/".join(str(p) for p in loc[1:]) if loc and loc[0] == "body" else None,
+            "pointer": body_pointer(loc[1:], body, err.get("type") == "missing") if loc and loc[0] == "body" else None,
             "msg": "must be text: not blank, no NUL characters" if readable else str(err.get("msg", "")),
             "type": str(err.get("type", "")),
         }
@@ -110,7 +135,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = validation_errors(exc.errors())
+        errors = validation_errors(exc.errors(), exc.body if isinstance(exc.body, dict | list) else _MISSING)
         summary = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
         return problem_response(request, 422, title="Request validation failed", detail=summary,
                                 kind="validation", errors=errors)

@@ -61,8 +61,11 @@ class Gateway:
 
     links: PresignCache | None = None
 
-    async def presign(self, key: str) -> str:
-        """A link valid for at least presign_expiry_s from now (reused for a few minutes: presign.py)."""
+    async def presign(self, key: str, download_as: str | None = None) -> str:
+        """A link valid for at least presign_expiry_s from now (reused for a few minutes: presign.py); with
+        `download_as`, a fresh one that makes browsers save the file under that name."""
+        if download_as is not None:
+            return await self.blobs.presign_get(key, self.settings.presign_expiry_s, download_as)
         if self.links is None:
             self.links = PresignCache(self.blobs.presign_get, self.settings.presign_expiry_s)
         return await self.links(key)

@@ -303,6 +303,8 @@ async def download_video(
                                                 "(browsers cannot read a cross-origin Location).")] = True,
     version: Annotated[int | None, Query(ge=1, description="Version of the ad (GET …/versions); default: the "
                                                            "newest completed one.")] = None,
+    download: Annotated[bool, Query(description="true: the link makes a browser save the file "
+                                                "(Content-Disposition: attachment) instead of playing it.")] = False,
 ) -> Response:
     doc = await gw.generations.get_owned(generation_id, who.owner)
     if doc is None:
@@ -311,7 +313,7 @@ async def download_video(
         raise gone(doc)
     chosen = version if version is not None else doc.latest_version
     if chosen > 1:
-        return await _download_version(gw, doc, chosen, rendition, redirect)
+        return await _download_version(gw, doc, chosen, rendition, redirect, download)
     available = available_aspects(doc)
     aspect = normalize_aspect(rendition) if rendition else available[0]
     if aspect not in available:
@@ -324,7 +326,7 @@ async def download_video(
                            headers=headers, generation_status=status)
     for key in find_rendition_key(doc, aspect):
         if await gw.blobs.exists(key):
-            url = await gw.presign(key)
+            url = await gw.presign(key, _file_name(doc.id, aspect, 1) if download else None)
             if not redirect:
                 return JSONResponse({"url": url, "rendition": aspect, "expires_in_s": gw.settings.presign_expiry_s})
             return RedirectResponse(url, status_code=307)
@@ -332,8 +334,13 @@ async def download_video(
                        kind="not-found")
 
 
+def _file_name(generation_id: str, aspect: str, version: int) -> str:
+    """What a downloaded video is saved as: admint-<id>-9x16.mp4 (-v2 for a later version)."""
+    return f"admint-{generation_id}-{aspect.replace(':', 'x')}{f'-v{version}' if version > 1 else ''}.mp4"
+
+
 async def _download_version(gw: Gateway, doc: GenerationDoc, version: int, rendition: str | None,
-                            redirect: bool) -> Response:
+                            redirect: bool, download: bool = False) -> Response:
     """A later version's file (GET …/versions lists them)."""
     section = doc.ad_version(version)
     if section is None:
@@ -350,7 +357,7 @@ async def _download_version(gw: Gateway, doc: GenerationDoc, version: int, rendi
                            kind="not-found", renditions=available)
     for key in find_rendition_key(doc, aspect, version):
         if await gw.blobs.exists(key):
-            url = await gw.presign(key)
+            url = await gw.presign(key, _file_name(doc.id, aspect, version) if download else None)
             if not redirect:
                 return JSONResponse({"url": url, "rendition": aspect, "version": version,
                                      "expires_in_s": gw.settings.presign_expiry_s})
