@@ -1,5 +1,6 @@
 """max_cost_usd mid-run: the chunker does not make a video call that would take the spend past the limit."""
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from admint.chunker.handlers import Ports
 from admint.contracts.common import CostEntry
 from admint.contracts.storyboard import FrameRef, StoryboardCompleted
 from admint.core import keys
-from admint.core.budget import BudgetExceeded, budget_problem, ensure_budget
+from admint.core.budget import BudgetExceeded, budget_problem, ensure_budget, ensure_budget_of
 from admint.providers.registry import load_registry
 from tests.support import builders
 from tests.support.fakes import FakeGenerationStore, FakeObjectStore
@@ -64,8 +65,21 @@ async def test_a_call_under_way_counts_before_it_returns() -> None:
     docs = FakeGenerationStore()
     await docs.create(builders.generation(GID, spec=builders.spec(15).model_copy(update={"max_cost_usd": 1.0})))
     await ensure_budget(docs, GID, key="chunk:0-0", next_usd=0.6, what="chunk 0-0")  # allowed, now under way
-    with pytest.raises(BudgetExceeded, match=r"0\.6000 USD is spent already"):
+    with pytest.raises(BudgetExceeded, match=r"0\.6000 USD is spent"):
         await ensure_budget(docs, GID, key="chunk:1-0", next_usd=0.6, what="chunk 1-0")
     await ensure_budget(docs, GID, key="chunk:0-0", next_usd=0.6, what="chunk 0-0")  # its own retry still may
-    await docs.record_cost(GID, CostEntry(key="chunk:0-0", stage="chunking", model="m", units=5, usd=0.3))
-    await ensure_budget(docs, GID, key="chunk:1-0", next_usd=0.6, what="chunk 1-0")  # the real price counts
+
+
+async def test_checks_at_the_same_moment_never_pass_the_limit_together() -> None:
+    """Four chunk requests whose handlers read the document before any of them reserved: exactly the two that
+    fit get through (compare-and-set on the reserved sum), the others are refused."""
+    docs = FakeGenerationStore()
+    await docs.create(builders.generation(GID, spec=builders.spec(15).model_copy(update={"max_cost_usd": 1.0})))
+    doc = await docs.get(GID)
+    outcomes = await asyncio.gather(*(ensure_budget_of(docs, doc, key=f"chunk:{b}-0", next_usd=0.5,
+                                                       what=f"chunk {b}-0") for b in range(4)),
+                                    return_exceptions=True)
+    assert sum(o is None for o in outcomes) == 2
+    assert all(isinstance(o, BudgetExceeded) for o in outcomes if o is not None)
+    after = await docs.get(GID)
+    assert after is not None and after.budget_committed_usd == pytest.approx(1.0) and len(after.budget_reserved) == 2

@@ -2,10 +2,10 @@
 
 The limit is the client's (GenerationSpec.max_cost_usd). A call whose price would take the recorded spend past
 it is not made: the handler raises `BudgetExceeded` (a PermanentError), and the worker fails the generation
-with the reason, so nothing more is spent on it. A call that may run is reserved at its price before it is
-made (`budget_reserved.<key>`, replaced by its recorded cost when it returns), so calls of other beats running
-side by side count against the limit while they are under way: the total passes the limit only when two checks
-meet within the few milliseconds between one's read and its reservation.
+with the reason, so nothing more is spent on it. A call that may run is reserved at its registry price before
+it is made (`budget_reserved.<key>` and their sum `budget_committed_usd`, moved by one compare-and-set), so calls
+of other beats running side by side count while they are under way and never pass the limit together. Spend
+recorded without a reservation (the planner's call) is added to the reserved sum when checking.
 """
 
 from admint.core.document import GenerationDoc
@@ -39,14 +39,18 @@ def cost_field(key: str) -> str:
 
 async def ensure_budget_of(docs: GenerationStore, doc: GenerationDoc | None, *, key: str, next_usd: float,
                            what: str) -> None:
-    """ensure_budget with the document the handler already read."""
-    if next_usd <= 0:
+    """ensure_budget with the document the handler already read (without a limit, nothing more is read)."""
+    if next_usd <= 0 or doc is None or doc.spec.max_cost_usd is None:
         return
-    reason = budget_problem(doc, key=key, next_usd=next_usd, what=what)
-    if reason:
-        raise BudgetExceeded(reason)
-    if doc is not None and doc.spec.max_cost_usd is not None:
-        await docs.reserve_cost(doc.id, cost_field(key), next_usd)
+    field, limit = cost_field(key), doc.spec.max_cost_usd
+    unreserved = sum(e.usd for k, e in doc.costs.items() if k not in doc.budget_reserved and k != field)
+    if await docs.reserve_cost(doc.id, field, next_usd, limit - unreserved):
+        return
+    fresh = await docs.get(doc.id)
+    committed = fresh.budget_committed_usd if fresh is not None else doc.budget_committed_usd
+    raise BudgetExceeded(budget_problem(fresh, key=key, next_usd=next_usd, what=what) or (
+        f"stopped before {what}: it costs {next_usd:.4f} USD and {committed + unreserved:.4f} USD is spent or "
+        f"under way, which would pass max_cost_usd {limit:g}"))
 
 
 async def ensure_budget(docs: GenerationStore, generation_id: str, *, key: str, next_usd: float, what: str) -> None:

@@ -161,9 +161,24 @@ class GenerationRepository:
         await self._set(generation_id, {f"costs.{safe_key}": _json(entry)})
         COST_USD.labels(entry.stage, entry.model).inc(entry.usd)
 
-    async def reserve_cost(self, generation_id: str, field: str, usd: float) -> None:
-        """budget_reserved.<field>: a priced call allowed under max_cost_usd counts before it returns."""
-        await self._set(generation_id, {f"budget_reserved.{field}": usd})
+    async def reserve_cost(self, generation_id: str, field: str, usd: float, ceiling: float) -> bool:
+        """Reserve a priced call under max_cost_usd (budget_reserved.<field>, and the running sum
+        budget_committed_usd) unless the sum would pass `ceiling`: one compare-and-set, so calls checked at the
+        same moment can never together pass the limit. True when reserved now or before (a retry of the call)."""
+        for _ in range(50):  # a lost race means "read again", never "refuse"
+            raw = await self._find(generation_id, ["budget_committed_usd", "budget_reserved"])
+            if raw is None:
+                return False
+            if field in (raw.get("budget_reserved") or {}):
+                return True
+            committed = raw.get("budget_committed_usd")
+            if float(committed or 0.0) + usd > ceiling + 1e-9:
+                return False
+            if await self._update_where(
+                    generation_id, {"budget_committed_usd": committed, f"budget_reserved.{field}": {"$exists": False}},
+                    {"budget_committed_usd": round(float(committed or 0.0) + usd, 9), f"budget_reserved.{field}": usd}):
+                return True
+        return False
 
     async def mark_published(self, generation_id: str) -> None:
         """The gateway published generation.requested.v1 for it."""

@@ -350,6 +350,7 @@ class GenerationDoc(Section):
     budget_reserved: dict[str, float] = Field(
         default_factory=dict, description="Price of each priced call allowed under max_cost_usd, by cost key, "
                                           "from before it is made (core/budget.py).")
+    budget_committed_usd: float = Field(default=0.0, description="Sum of budget_reserved (moved by compare-and-set).")
     total_cost_usd: float | None = None
     error: ErrorInfo | None = None
     previous_errors: list[ErrorInfo] = Field(default_factory=list)

@@ -65,8 +65,8 @@ class GenerationStore(Protocol):
         """Set costs.<entry.key> (a re-run overwrites the same entry, so costs never double)."""
         ...
 
-    async def reserve_cost(self, generation_id: str, field: str, usd: float) -> None:
-        """Count a priced call allowed under max_cost_usd before it returns (core/budget.py)."""
+    async def reserve_cost(self, generation_id: str, field: str, usd: float, ceiling: float) -> bool:
+        """Reserve a priced call under max_cost_usd unless the reserved sum would pass `ceiling` (core/budget.py)."""
         ...
 
     async def mark_published(self, generation_id: str) -> None: ...
