@@ -219,7 +219,7 @@ async def test_a_burst_of_creates_is_admitted_up_to_the_limit_exactly(
         listed = (await client.get("/v1/generations", params={"limit": 100})).json()["items"]
         assert sorted(g["id"] for g in listed) == sorted(accepted)
         me = (await client.get("/v1/me")).json()
-        assert me["active_generations"] == 3 and me["active_by_status"] == {"queued": 3}
+        assert me["active_generations"] == 3 and me["active_by_status"] == [{"status": "queued", "count": 3}]
         assert me["queue_depth"] >= 3
         await client.post(f"/v1/generations/{accepted[0]}/cancel")
         assert (await create(client)).status_code == 202

@@ -39,8 +39,12 @@ async def stand_in_pipeline(gateway: RunningGateway, owner: str) -> str:
     else:
         raise AssertionError("the CLI never created a generation")
     gid = listed[0].id
-    doc = await state.docs.get(gid)
-    assert doc is not None
+    for _ in range(200):  # listed once written; its request is published right after its admission
+        doc = await state.docs.get(gid)
+        if doc is not None and doc.request.published_at is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert doc is not None and doc.request.published_at is not None
     spec = doc.spec
     plan = plan_of(spec.duration_s)
     art = ArtifactRef(bucket="admint", key=export_key(gid, spec.aspect), sha256="0" * 64, size=len(VIDEO),

@@ -179,7 +179,8 @@ class Me(Body):
     key_id: str
     limits: Limits
     active_generations: int
-    active_by_status: dict[str, int] = Field(default_factory=dict)
+    active_by_status: list[dict[str, Any]] = Field(default_factory=list)
+    """[{status, count}] of this owner's unfinished generations."""
     queue_depth: int = 0
     """Generations of every owner accepted and not yet started."""
 

@@ -357,14 +357,21 @@ class Limits(Public):
                                               description="Provider spend per UTC month, USD (null: no quota).")
 
 
+class StatusCount(Public):
+    """How many generations are in one status."""
+
+    status: Status = Field(description="A status of an unfinished generation.")
+    count: int = Field(description="How many generations are in it.", ge=1)
+
+
 class MeView(Public):
     owner: str = Field(description="Owner the key acts for.")
     key_id: str = Field(description="Id of the key used.")
     limits: Limits = Field(description="Limits that apply to this key.")
     active_generations: int = Field(description="Generations of this owner not yet finished.", ge=0)
-    active_by_status: dict[str, int] = Field(
-        default_factory=dict, description="This owner's unfinished generations by status (queued: accepted, "
-                                          "waiting for the planner).")
+    active_by_status: list[StatusCount] = Field(
+        default_factory=list, description="This owner's unfinished generations by status (queued: accepted, "
+                                          "waiting for the planner); statuses with none are left out.")
     queue_depth: int = Field(
         default=0, ge=0, description="Generations of every owner accepted and not yet started: how much work is "
                                      "ahead of a new one (the metric admint_generations_active, status queued).")

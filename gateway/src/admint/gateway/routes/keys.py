@@ -7,7 +7,16 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from admint.gateway.deps import AdminDep, GatewayDep, PrincipalDep
 from admint.gateway.pagination import BadCursor, CursorQuery, decode_cursor, encode_cursor
 from admint.gateway.problems import ProblemError, problems
-from admint.gateway.schemas import AuditEntry, AuditPage, KeyCreate, KeyCreated, KeyView, Limits, MeView
+from admint.gateway.schemas import (
+    AuditEntry,
+    AuditPage,
+    KeyCreate,
+    KeyCreated,
+    KeyView,
+    Limits,
+    MeView,
+    StatusCount,
+)
 
 admin = APIRouter(prefix="/v1/admin/keys", tags=["admin"], dependencies=[AdminDep])
 me = APIRouter(prefix="/v1/me", tags=["keys"])
@@ -85,6 +94,7 @@ async def whoami(gw: GatewayDep, who: PrincipalDep) -> MeView:
         limits=Limits(max_active_generations=who.max_active_generations,
                       rate_limit_per_minute=who.rate_limit_per_minute, generations_per_day=who.generations_per_day,
                       spend_per_month_usd=who.spend_per_month_usd),
-        active_generations=sum(mine.values()), active_by_status=mine,
+        active_generations=sum(mine.values()),
+        active_by_status=[StatusCount(status=status, count=n) for status, n in mine.items()],  # type: ignore[arg-type]
         queue_depth=(await gw.generations.active_by_status()).get("queued", 0),
     )
