@@ -65,7 +65,7 @@ test-browser: setup ## the web studio in Debian's Chromium (Playwright) against 
 	@$(PYTEST) -q -m browser tests
 
 soak: setup ## the ~10 minute chaos soak: kill -9 anything every few seconds under load, then audit everything
-	@ADMINT_SOAK_SECONDS=600 $(PYTEST) -q -s -m soak tests/soak
+	@ADMINT_SOAK_SECONDS=600 ADMINT_SOAK_GENERATIONS=20 $(PYTEST) -q -s -m soak tests/soak
 
 test-faults: setup ## fault-injection suite on the real local stack
 	@$(PYTEST) -q -m faults tests
