@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -406,6 +407,15 @@ async def completion_in_stream(js: Any, stream: str, event: Event) -> bool:
     return bool(msg.headers and msg.headers.get("Nats-Msg-Id") == event.msg_id)
 
 
+def lower_priority(settings: CoreSettings) -> int:
+    """Add settings.process_nice to this process's nice value (children such as ffmpeg inherit it); returns
+    the nice value it runs at. Only ever lowers the priority, so it needs no privilege."""
+    current = os.nice(0)
+    return os.nice(settings.process_nice) if settings.process_nice > 0 else current
+
+
 def run(spec: ServiceSpec[Any, Any]) -> None:
-    """Entry point of `python -m admint.<svc>`."""
-    asyncio.run(serve(spec))
+    """Entry point of `python -m admint.<svc>`: its settings, its priority (process_nice), then serve."""
+    settings = spec.settings()
+    lower_priority(settings)
+    asyncio.run(serve(spec, settings))

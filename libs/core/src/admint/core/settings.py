@@ -86,6 +86,11 @@ class CoreSettings(BaseSettings):
     max_inflight: int = Field(
         default=2, description="Messages one worker process handles at once.", ge=1, le=64
     )
+    process_nice: int = Field(
+        default=0, ge=0, le=19,
+        description="Added to the worker process's nice value when it starts (`python -m admint.<svc>`): work "
+                    "beside the pipeline yields the CPU to the stages a generation waits for.",
+    )
     shutdown_grace_s: float = Field(default=60.0, description="Time to finish in-flight work on SIGTERM.")
     stale_upload_s: float = Field(
         default=3600.0, gt=0, description="Multipart uploads older than this are a crashed writer's: aborted at start.")

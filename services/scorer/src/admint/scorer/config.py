@@ -17,6 +17,11 @@ class ScorerSettings(CoreSettings):
     quality_stills: int = Field(
         default=16, description="Scorer: evenly spaced frames the per-picture dimensions read.", ge=1, le=256
     )
+    process_nice: int = Field(
+        default=10, ge=0, le=19,
+        description="Scorer: added to its process's nice value at start (its ffmpeg decodes inherit it), so "
+                    "scoring beside the pipeline takes the CPU the chunk encodes and the stitch leave idle.",
+    )
     scoring_concurrency: int = Field(
         default=1, description="Scorer: videos scored at once per process (scoring is CPU-bound: scale replicas).",
         ge=1, le=16,
