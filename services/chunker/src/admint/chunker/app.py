@@ -18,6 +18,7 @@ from admint.chunker.handlers import (
 from admint.chunker.heal import heal_chunking
 from admint.chunker.offline_video import OfflineVideoModel
 from admint.chunker.ports import Ports
+from admint.chunker.scheduling import PrioritySlots, default_slots
 from admint.contracts.chunks import ChunkCompleted, ChunkRequested, ChunksCompleted
 from admint.contracts.generation import StageProgress
 from admint.contracts.quality import QualityScored
@@ -44,7 +45,8 @@ def build_ports(settings: ChunkerSettings, infra: Infra) -> Ports:
     )
     return Ports(docs=infra.docs, blobs=infra.blobs, video=video,
                  encoder=MediaChunkEncoder(timeout_s=settings.encode_timeout_s), settings=settings,
-                 video_slots=video_slots(video, settings))
+                 video_slots=video_slots(video, settings),
+                 encode_slots=PrioritySlots(default_slots(settings.encode_slots)))
 
 
 SERVICE = ServiceSpec(

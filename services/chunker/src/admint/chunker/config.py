@@ -26,6 +26,11 @@ class ChunkerSettings(ProviderSettings, CoreSettings):
                     "a chunk that continues a beat starts when requested instead of queueing behind others "
                     "(the encodes share the cores; remote models are bounded by their slots).",
     )
+    encode_slots: int = Field(
+        default=0, ge=0, le=64,
+        description="Chunk encodes (rendering + x264, CPU-bound) one chunker process runs at once, the beat with "
+                    "the most seconds left first (0 = one per CPU core); model calls are not limited by it.",
+    )
     encode_timeout_s: float = Field(default=600.0, description="Limit of one normalise encode, seconds.", gt=0)
     quality_max_retakes: int = Field(
         default=2, description="With a quality_threshold on the request: re-renders a chunk may get when it scores "

@@ -25,6 +25,7 @@ from admint.chunker.fanout import plan_fan_out
 from admint.chunker.ports import EncodedChunk, Ports
 from admint.chunker.quality_gate import decide
 from admint.chunker.requests import PRODUCER, STAGE, beat_plan, chunk_request
+from admint.chunker.scheduling import chain_left_s
 from admint.chunker.work import (
     announce,
     caption_shown,
@@ -129,7 +130,9 @@ async def handle_chunk_requested(event: ChunkRequested, ports: Ports) -> list[Ev
         check_length(event, await ports.encoder.measure(clip), skip,
                      max_short_s=ports.settings.max_short_s, model=result.model)
         job = chunk_job(event, skip, cta_duration_s=ports.settings.cta_duration_s)
-        video, last = await _store(event, ports, await ports.encoder.encode(clip, job, workdir))
+        async with ports.encode_slots.hold(chain_left_s(event)) if ports.encode_slots else contextlib.nullcontext():
+            encoded = await ports.encoder.encode(clip, job, workdir)  # the CPU-bound part: longest chain first
+        video, last = await _store(event, ports, encoded)
     await ports.docs.record_cost(gid, CostEntry(key=cost_key(event), stage=STAGE, model=result.model,
                                                 units=event.requested_duration_s, usd=result.cost_usd))
     completed = chunk_completed(event, video, last, result.model, result.cost_usd, _caption(event, ports))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from admint.chunker.config import ChunkerSettings
+from admint.chunker.scheduling import PrioritySlots
 from admint.chunker.timeline import OverlayWindow
 from admint.core.stores import GenerationStore, ObjectStore
 from admint.providers.ports import RawFrames, VideoModel
@@ -80,3 +81,5 @@ class Ports:
     settings: ChunkerSettings
     video_slots: asyncio.Semaphore | None = None
     """Calls to the video model this process makes at once (the registry's concurrency limit)."""
+    encode_slots: PrioritySlots | None = None
+    """Encodes this process runs at once, the longest chain of chunks first (scheduling.py)."""
