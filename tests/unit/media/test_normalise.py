@@ -1,5 +1,6 @@
 """The one-pass house encode: exact frame count, skip/pad, clean last frame, timed overlays, keyframes."""
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
@@ -8,7 +9,17 @@ import numpy as np
 import pytest
 
 from admint.media.frames import RawVideoWriter, decode_image, read_frames
-from admint.media.normalise import NormaliseJob, Overlay, ffmpeg_args, keyframe_expr, normalise
+from admint.media.normalise import (
+    NormaliseJob,
+    Overlay,
+    RawInput,
+    ffmpeg_args,
+    filter_graph,
+    is_house_pixels,
+    keyframe_expr,
+    native,
+    normalise,
+)
 from admint.media.probe import probe
 from tests.support.framecode import HEIGHT, WIDTH, decode, frame, keyframes
 
@@ -128,3 +139,38 @@ async def test_probe_sees_what_was_asked(tmp_path: Path) -> None:
     job = NormaliseJob(source=src, output=tmp_path / "out.mp4", width=WIDTH, height=HEIGHT, fps=30, frames=7)
     await normalise(job)
     assert (await probe(job.output)).duration_s == pytest.approx(7 / 30, abs=1e-3)
+
+
+def yuv_source(path: Path, frames: int, *, width: int = WIDTH, height: int = HEIGHT) -> Path:
+    """The coded clip in the house pixel format (lossless yuv420p, tagged BT.709 limited range)."""
+    with RawVideoWriter(path, width, height, 30, pix_fmt="yuv420p") as writer:
+        for i in range(frames):
+            bgr = cv2.resize(frame(1, i), (width, height), interpolation=cv2.INTER_NEAREST)
+            writer.write(cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420))
+    return path
+
+
+def test_house_pixels_are_taken_as_they_are(tmp_path: Path) -> None:
+    """Frames already in the house format at the target size (a local model's YUV) are neither scaled nor
+    converted: the overlays are blended in YUV; anything else goes through planar RGB as before."""
+    out = tmp_path / "out.mp4"
+    piped = NormaliseJob(source=RawInput(WIDTH, HEIGHT, 30, "yuv420p"), output=out, width=WIDTH, height=HEIGHT,
+                         fps=30, frames=10, last_frame_png=tmp_path / "last.png")
+    assert native(piped) and "gbrp" not in filter_graph(piped) and "scale=" in filter_graph(piped)  # last PNG
+    assert "-pix_fmt" in (args := ffmpeg_args(piped)) and args[args.index("-pix_fmt") + 1] == "yuv420p"
+    other_size = dataclasses.replace(piped, source=RawInput(WIDTH * 2, HEIGHT * 2, 30, "yuv420p"))
+    bgr = dataclasses.replace(piped, source=RawInput(WIDTH, HEIGHT, 30))
+    assert not native(other_size) and not native(bgr) and "format=gbrp" in filter_graph(bgr)
+
+
+async def test_a_house_pixel_file_is_found_by_probing_and_encoded_without_conversion(tmp_path: Path) -> None:
+    src = yuv_source(tmp_path / "src.mkv", 31)
+    info = await probe(src)
+    job = NormaliseJob(source=src, output=tmp_path / "out.mp4", width=WIDTH, height=HEIGHT, fps=30, frames=30,
+                       skip_frames=1, last_frame_png=tmp_path / "last.png")
+    assert is_house_pixels(info, job)
+    assert not is_house_pixels(await probe(coded_source(tmp_path / "rgb.mkv", 2)), job)
+    await normalise(job)
+    assert [decode(f)[1] for f in await read_frames(job.output, WIDTH, HEIGHT)] == list(range(1, 31))
+    assert decode(decode_image((tmp_path / "last.png").read_bytes()))[1] == 30
+    assert colour_tags(job.output) == "bt709,bt709"

@@ -129,7 +129,9 @@ async def test_the_blur_knob_returns_blurred_clips_for_the_named_seed_and_beat_o
         if result.frames is None:
             return await read_frames(result.path, 90, 160)
         rendered: list = []  # type: ignore[type-arg]
-        result.frames.render(lambda frame: rendered.append(frame.copy()), threading.Event())
+        yuv = result.frames.pix_fmt == "yuv420p"  # the offline model streams house YUV (I420 planes)
+        result.frames.render(lambda frame: rendered.append(
+            cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_I420) if yuv else frame.copy()), threading.Event())
         return rendered
 
     blurred = await model.animate(request(5, 1, "a"))

@@ -1,8 +1,8 @@
 """Single frames and raw frame streams: PNG decode/encode, fitting to a size, piping frames into ffmpeg,
 and frame-exact extraction from a video.
 
-Frames are numpy arrays in OpenCV's BGR order (uint8, H×W×3) throughout, and ffmpeg is told `bgr24`,
-so no channel shuffling happens on the hot path.
+Frames are numpy arrays in OpenCV's BGR order (uint8, H×W×3), and ffmpeg is told `bgr24`, so no channel
+shuffling happens on the hot path; a writer may instead take the house format's own I420 planes (yuv420p).
 """
 
 import asyncio
@@ -18,6 +18,11 @@ from admint.media.probe import probe
 
 INTERMEDIATE_ARGS = ("-c:v", "libx264rgb", "-preset", "ultrafast", "-qp", "0")
 """Lossless, fast RGB intermediate: the chunker's normalise pass is the only real (lossy) encode."""
+YUV_INTERMEDIATE_ARGS = ("-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p",
+                         "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+                         "-color_range", "tv")
+"""The same for frames already in the house pixel format (yuv420p BT.709 limited): lossless, tagged, so the
+normalise pass takes them as they are."""
 
 
 def decode_image(data: bytes, what: str = "image") -> np.ndarray:
@@ -49,16 +54,21 @@ def fit_cover(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 class RawVideoWriter(FramePipe):
-    """Pipe BGR frames (NumPy arrays) into ffmpeg (blocking: run it in a thread); writes the lossless
-    intermediate by default, or any output `codec_args` + path describe."""
+    """Pipe frames (NumPy arrays: BGR H×W×3, or with pix_fmt yuv420p I420 planes as one (H×3/2)×W array) into
+    ffmpeg (blocking: run it in a thread); writes the lossless intermediate by default, or any output
+    `codec_args` + path describe."""
 
     def __init__(self, path: Path, width: int, height: int, fps: int,
-                 codec_args: tuple[str, ...] = INTERMEDIATE_ARGS, timeout_s: float = 600.0) -> None:
-        super().__init__(path, width, height, fps, [*codec_args, str(path)], timeout_s)
+                 codec_args: tuple[str, ...] | None = None, timeout_s: float = 600.0,
+                 pix_fmt: str = "bgr24") -> None:
+        if codec_args is None:
+            codec_args = YUV_INTERMEDIATE_ARGS if pix_fmt == "yuv420p" else INTERMEDIATE_ARGS
+        super().__init__(path, width, height, fps, [*codec_args, str(path)], timeout_s, pix_fmt)
 
     def write(self, frame: np.ndarray) -> None:
-        if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
-            raise ValueError(f"frame {frame.shape} {frame.dtype} is not {self.height}×{self.width}×3 uint8")
+        shape = (self.height, self.width, 3) if self.pix_fmt == "bgr24" else (self.height * 3 // 2, self.width)
+        if frame.shape != shape or frame.dtype != np.uint8:
+            raise ValueError(f"frame {frame.shape} {frame.dtype} is not {'×'.join(map(str, shape))} uint8")
         self.write_bytes(np.ascontiguousarray(frame).data)
 
     def __enter__(self) -> "RawVideoWriter":

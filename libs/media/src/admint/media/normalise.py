@@ -26,18 +26,25 @@ from admint.media.probe import MediaInfo, probe
 _tracer = trace.get_tracer("admint.media")
 
 FrameFeed = Callable[[Callable[[Any], None], threading.Event], int]
-"""Renders a clip's frames in order into `write` (C-contiguous BGR buffers of H×W×3 bytes), stopping early with
-asyncio.CancelledError once the event is set; returns how many it wrote. Blocking: it runs in a thread."""
+"""Renders a clip's frames in order into `write` (C-contiguous buffers of one raw frame each, see media.pipe),
+stopping early with asyncio.CancelledError once the event is set; returns how many it wrote. Blocking: it runs in
+a thread."""
+
+LAST_FRAME_RGB = ("scale=flags=bicubic+accurate_rnd+full_chroma_int:in_color_matrix=bt709:in_range=tv"
+                  ":out_range=pc,format=rgb24")
+"""House YUV → the RGB of the clean last frame PNG (the same conversion whether the frame was piped or decoded)."""
 
 
 @dataclass(frozen=True)
 class RawInput:
-    """A source that is not a file: BGR frames of this size and rate, piped into the encode as they are
-    rendered (a local model's clip never goes through an intermediate file and a second decode)."""
+    """A source that is not a file: raw frames of this size, rate and format (media.pipe: BGR, or the house
+    format's own YUV 4:2:0 BT.709 limited range), piped into the encode as they are rendered (a local model's
+    clip never goes through an intermediate file and a second decode)."""
 
     width: int
     height: int
     fps: int
+    pix_fmt: str = "bgr24"
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,9 @@ class NormaliseJob:
     keyframes: Sequence[int] = ()
     """Extra frame indices that must be keyframes (besides every `house.gop`-th frame)."""
     house: HouseFormat = field(default=HOUSE)
+    native_source: bool = False
+    """The source file is already house pixels (yuv420p, BT.709 limited, width×height): normalise() finds out
+    by probing it. A RawInput in yuv420p at width×height always is."""
 
     def __post_init__(self) -> None:
         if self.frames < 1:
@@ -108,9 +118,25 @@ def _overlay_chain(index: int, overlay: Overlay, job: NormaliseJob) -> str:
     return f"[{index}:v]{','.join(steps)}[ov{index}]"
 
 
+def native(job: NormaliseJob) -> bool:
+    """Whether the source is already in the house pixel format at the target size: then nothing is scaled or
+    converted, and the overlays are blended in YUV (the encode's own format) instead of planar RGB."""
+    source = job.source
+    if isinstance(source, RawInput):
+        return source.pix_fmt == job.house.pix_fmt and (source.width, source.height) == (job.width, job.height)
+    return job.native_source
+
+
+def is_house_pixels(info: MediaInfo, job: NormaliseJob) -> bool:
+    """A probed source in the house pixel format, colour matrix and range, at the job's size."""
+    return (info.pix_fmt == job.house.pix_fmt and (info.width, info.height) == (job.width, job.height)
+            and info.color_space == job.house.colour_matrix and info.color_range == "tv")
+
+
 def filter_graph(job: NormaliseJob) -> str:
     """The whole filtergraph: [vout] (house video) and, when asked, [last] (the clean last frame)."""
     w, h, n = job.width, job.height, job.frames
+    yuv = native(job)
     base = []
     if job.skip_frames:
         base += [f"trim=start_frame={job.skip_frames}", "setpts=PTS-STARTPTS"]
@@ -119,16 +145,21 @@ def filter_graph(job: NormaliseJob) -> str:
         "tpad=stop=-1:stop_mode=clone",
         f"trim=end_frame={n}",
         "setpts=PTS-STARTPTS",
-        f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic",
-        f"crop={w}:{h}",
-        "setsar=1",
-        "format=gbrp",
     ]
+    if yuv:
+        base += ["setsar=1"]
+    else:
+        base += [
+            f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic",
+            f"crop={w}:{h}",
+            "setsar=1",
+            "format=gbrp",
+        ]
     chains = [f"[0:v]{','.join(base)}[base]"]
     main = "base"
     if job.last_frame_png is not None:
         chains.append("[base]split=2[main][lastsrc]")
-        chains.append(f"[lastsrc]select=eq(n\\,{n - 1}),format=rgb24[last]")
+        chains.append(f"[lastsrc]select=eq(n\\,{n - 1}),{LAST_FRAME_RGB if yuv else 'format=rgb24'}[last]")
         main = "main"
     offset = job.timeline_offset_s
     for i, overlay in enumerate(job.overlays, start=1):
@@ -136,14 +167,18 @@ def filter_graph(job: NormaliseJob) -> str:
         start, end = max(0.0, overlay.start_s - offset), overlay.end_s - offset
         enable = f"between(t\\,{_num(start)}\\,{_num(end)})"
         chains.append(
-            f"[{main}][ov{i}]overlay=x={overlay.x}:y={overlay.y}:format=gbrp:eof_action=pass"
+            f"[{main}][ov{i}]overlay=x={overlay.x}:y={overlay.y}:format={'yuv420' if yuv else 'gbrp'}"
+            ":eof_action=pass"
             f":enable='{enable}'[m{i}]"
         )
         main = f"m{i}"
-    chains.append(
-        f"[{main}]scale=w=iw:h=ih:out_color_matrix={job.house.colour_matrix}:out_range=tv,"
-        f"format={job.house.pix_fmt}[vout]"
-    )
+    if yuv:
+        chains.append(f"[{main}]format={job.house.pix_fmt}[vout]")
+    else:
+        chains.append(
+            f"[{main}]scale=w=iw:h=ih:out_color_matrix={job.house.colour_matrix}:out_range=tv,"
+            f"format={job.house.pix_fmt}[vout]"
+        )
     return ";".join(chains)
 
 
@@ -151,7 +186,7 @@ def ffmpeg_args(job: NormaliseJob) -> list[str]:
     """Arguments after `ffmpeg -y`: inputs, the filtergraph, the house video output, the last-frame PNG."""
     source = job.source
     if isinstance(source, RawInput):
-        return [*raw_input_args(source.width, source.height, source.fps), *_after_source(job)]
+        return [*raw_input_args(source.width, source.height, source.fps, source.pix_fmt), *_after_source(job)]
     return ["-i", str(source), *_after_source(job)]
 
 
@@ -178,6 +213,8 @@ async def normalise(job: NormaliseJob, *, timeout_s: float = 600.0, feed: FrameF
             raise ValueError("a RawInput source needs the feed that renders its frames")
         await _encode_piped(job, job.source, feed, timeout_s)
     else:
+        if not job.native_source and is_house_pixels(await probe(job.source), job):
+            job = dataclasses.replace(job, native_source=True)
         await ffmpeg(*ffmpeg_args(job), timeout_s=timeout_s)
     return await _checked(job)
 
@@ -200,14 +237,15 @@ async def _encode_piped(job: NormaliseJob, source: RawInput, feed: FrameFeed, ti
     def run() -> None:
         nonlocal pipe
         with FramePipe(job.output, source.width, source.height, source.fps, _after_source(encode),
-                       timeout_s) as pipe:
+                       timeout_s, source.pix_fmt) as pipe:
             feed(write, stop)
         if job.last_frame_png is not None and last:
             # the clean last frame, straight from the frame in hand: a split in the filtergraph would copy
             # every frame to keep one
+            to_rgb = ["-vf", LAST_FRAME_RGB] if native(job) else ["-pix_fmt", "rgb24"]
             with FramePipe(job.last_frame_png, source.width, source.height, source.fps,
-                           ["-frames:v", "1", "-pix_fmt", "rgb24", "-update", "1", str(job.last_frame_png)],
-                           timeout_s) as png:
+                           [*to_rgb, "-frames:v", "1", "-update", "1", str(job.last_frame_png)],
+                           timeout_s, source.pix_fmt) as png:
                 png.write_bytes(last[0])
 
     with _tracer.start_as_current_span("ffmpeg", attributes={"process.executable.name": "ffmpeg",

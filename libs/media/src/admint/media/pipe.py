@@ -1,5 +1,7 @@
-"""Raw BGR frames piped into one ffmpeg run (blocking: run it in a thread). No NumPy here: a frame is any
-buffer of width × height × 3 bytes, so the encode side of the chunker needs no [frames] extra.
+"""Raw frames piped into one ffmpeg run (blocking: run it in a thread). No NumPy here: a frame is any buffer
+of the raw format's size — BGR (width × height × 3 bytes) or planar YUV 4:2:0 (I420: width × height × 3/2
+bytes, BT.709 limited range, the house format's own pixels) — so the encode side of the chunker needs no
+[frames] extra.
 
 stderr goes to a temporary file, so a chatty ffmpeg can never block the pipe.
 """
@@ -13,35 +15,53 @@ from typing import Any
 
 from admint.media.ffmpeg import MediaToolError, ffmpeg_binary
 
+RAW_FORMATS = ("bgr24", "yuv420p")
+"""Raw frame formats a pipe carries: BGR, or the house format's planar YUV 4:2:0 (BT.709 limited range)."""
 
-def raw_input_args(width: int, height: int, fps: int) -> list[str]:
-    """ffmpeg input arguments of BGR frames piped on stdin."""
-    return ["-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-r", str(fps), "-i", "pipe:0"]
+
+def frame_bytes(width: int, height: int, pix_fmt: str = "bgr24") -> int:
+    """Bytes of one raw frame."""
+    if pix_fmt == "bgr24":
+        return width * height * 3
+    if pix_fmt == "yuv420p":
+        if width % 2 or height % 2:
+            raise ValueError(f"{width}x{height}: yuv420p needs even sides")
+        return width * height * 3 // 2
+    raise ValueError(f"raw frames are one of {RAW_FORMATS}, not {pix_fmt}")
+
+
+def raw_input_args(width: int, height: int, fps: int, pix_fmt: str = "bgr24") -> list[str]:
+    """ffmpeg input arguments of raw frames piped on stdin (YUV is tagged BT.709 limited range)."""
+    frame_bytes(width, height, pix_fmt)
+    tags = ["-colorspace", "bt709", "-color_range", "tv"] if pix_fmt == "yuv420p" else []
+    return ["-f", "rawvideo", "-pix_fmt", pix_fmt, *tags, "-s", f"{width}x{height}", "-r", str(fps),
+            "-i", "pipe:0"]
 
 
 class FramePipe:
     """`ffmpeg <raw input on stdin> <output_args>`; write() frames, then close() (raises when ffmpeg failed)."""
 
     def __init__(self, what: Path, width: int, height: int, fps: int, output_args: Sequence[str],
-                 timeout_s: float = 600.0) -> None:
+                 timeout_s: float = 600.0, pix_fmt: str = "bgr24") -> None:
         self.path = Path(what)
         """The main output (named in errors)."""
-        self.width, self.height = width, height
-        self.frame_bytes = width * height * 3
+        self.width, self.height, self.pix_fmt = width, height, pix_fmt
+        self.frame_bytes = frame_bytes(width, height, pix_fmt)
         self.timeout_s = timeout_s
         self.frames = 0
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
             [ffmpeg_binary(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-             *raw_input_args(width, height, fps), *output_args],
+             *raw_input_args(width, height, fps, pix_fmt), *output_args],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
         )
 
     def write_bytes(self, frame: Any) -> None:
-        """One frame: a C-contiguous buffer of exactly width × height × 3 bytes."""
+        """One frame: a C-contiguous buffer of exactly frame_bytes (width × height × 3 for BGR)."""
         view = memoryview(frame)
         if view.nbytes != self.frame_bytes:
-            raise ValueError(f"a frame of {view.nbytes} bytes is not {self.width}×{self.height}×3")
+            raise ValueError(f"a frame of {view.nbytes} bytes is not one {self.width}×{self.height} "
+                             f"{self.pix_fmt} frame")
         assert self._proc.stdin is not None
         try:
             self._proc.stdin.write(view)

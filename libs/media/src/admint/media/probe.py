@@ -23,6 +23,10 @@ class MediaInfo:
     audio_codec: str
     audio_rate: int
     faststart: bool
+    color_space: str = ""
+    """The video stream's colour matrix tag (bt709, …; empty when untagged)."""
+    color_range: str = ""
+    """tv (limited) or pc (full); empty when untagged."""
 
 
 def _faststart(path: Path) -> bool:
@@ -75,4 +79,6 @@ async def probe(path: Path) -> MediaInfo:
         audio_codec=str(audio.get("codec_name", "")) if audio else "",
         audio_rate=int(audio.get("sample_rate", 0)) if audio else 0,
         faststart=_faststart(path) if path.suffix.lower() in (".mp4", ".m4a", ".mov") else False,
+        color_space=str(video.get("color_space", "")),
+        color_range=str(video.get("color_range", "")),
     )

@@ -131,7 +131,8 @@ async def blur_frames(frames: Any, out: Path, sigma: float) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile() as errors:
             process = subprocess.Popen(
-                ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24",
+                ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo",
+                 "-pix_fmt", getattr(frames, "pix_fmt", "bgr24"),
                  "-s", f"{frames.width}x{frames.height}", "-r", str(frames.fps), "-i", "pipe:0",
                  "-vf", f"gblur=sigma={sigma:g}", *BLUR_ARGS, str(out)],
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)

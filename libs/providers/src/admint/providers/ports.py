@@ -80,14 +80,17 @@ class VideoRequest:
 @dataclass(frozen=True)
 class RawFrames:
     """A clip a local model renders on demand instead of writing a file: `render(write, stop)` writes its
-    `frames` BGR frames (C-contiguous H×W×3 bytes) in order into `write`, in a thread, and raises
-    asyncio.CancelledError once `stop` is set. The chunker pipes them straight into its one real encode."""
+    `frames` raw frames in order into `write`, in a thread, and raises asyncio.CancelledError once `stop` is
+    set. The chunker pipes them straight into its one real encode. A frame is a C-contiguous buffer: BGR
+    (H×W×3 bytes) or, with pix_fmt "yuv420p", the house format's own I420 planes (BT.709 limited range,
+    H×W×3/2 bytes), which the encode takes without any conversion."""
 
     width: int
     height: int
     fps: int
     frames: int
     render: Callable[[Callable[[Any], None], threading.Event], int]
+    pix_fmt: str = "bgr24"
 
 
 @dataclass(frozen=True)

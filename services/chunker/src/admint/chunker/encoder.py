@@ -31,7 +31,7 @@ class MediaChunkEncoder:
     async def encode(self, clip: Path | RawFrames, job: ChunkJob, workdir: Path) -> EncodedChunk:
         out = EncodedChunk(video=workdir / "chunk.mp4", last_frame=workdir / "last.png")
         overlays = await asyncio.to_thread(render_overlays, job, workdir)
-        source = RawInput(clip.width, clip.height, clip.fps) if isinstance(clip, RawFrames) else clip
+        source = RawInput(clip.width, clip.height, clip.fps, clip.pix_fmt) if isinstance(clip, RawFrames) else clip
         await normalise(NormaliseJob(
             source=source, output=out.video, width=job.width, height=job.height, fps=job.fps, frames=job.frames,
             last_frame_png=out.last_frame, skip_frames=job.skip_frames, overlays=overlays,

@@ -8,11 +8,17 @@ that frame back through the path (frame(t) = init ∘ path(t_init)⁻¹ ∘ path
 where it stopped, at the same speed. A soft light sweep rides on top; it is a function of beat time, removed
 from the init frame before warping and added back, so it neither doubles nor jumps.
 
+Frames are rendered in the house pixel format, YUV 4:2:0 BT.709 limited range (I420 planes): the init frame is
+converted once, then each frame warps the luma plane at full resolution and the two chroma planes at a quarter
+of it, and the light scales the planes about black and neutral grey (what scaling R, G and B does to Y and C).
+That is half the bytes of BGR to warp and to pipe, and the encode blends its captions in YUV with no colour
+conversion at all.
+
 In the service the model streams (`streaming=True`): it hands the chunker its frames (`VideoResult.frames`),
 rendered in a thread while the chunker's one real encode consumes them, so no pixel is encoded, written and
-decoded again on the way. Otherwise (tests, tools) it writes a lossless RGB intermediate (x264rgb qp 0,
-ultrafast) that the chunker's normalise pass decodes. A continuing chunk starts one frame after its init frame
-(it never repeats it).
+decoded again on the way. Otherwise (tests, tools) it writes a lossless YUV intermediate (x264 qp 0,
+ultrafast, tagged BT.709) that the chunker's normalise pass decodes. A continuing chunk starts one frame after
+its init frame (it never repeats it).
 """
 
 import asyncio
@@ -27,6 +33,7 @@ import cv2
 import numpy as np
 
 from admint.media.frames import RawVideoWriter, decode_image, fit_cover
+from admint.media.house import HOUSE
 from admint.providers.ports import RawFrames, VideoRequest, VideoResult
 from admint.providers.registry import ModelRegistry, load_registry
 
@@ -157,6 +164,20 @@ class Grid:
         size = (self.width, self.height)
         return cv2.resize(values.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
 
+    def upsample_half(self, values: np.ndarray) -> np.ndarray:
+        """The same field at half resolution (the chroma planes): the coarse points are the same pixel
+        centres in chroma coordinates, x_c = (x - 0.5) / 2."""
+        size = (self.width // 2, self.height // 2)
+        return cv2.resize(values.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+
+
+def _gain_about(plane: np.ndarray, band: np.ndarray, scale: float, level: int) -> None:
+    """plane = level + (plane - level) × (1 + band × scale), in place: plane - level × k + plane × k, so uint8
+    never goes below zero on the way (saturating only at white)."""
+    gained = cv2.multiply(plane, band, scale=scale)
+    cv2.subtract(plane, cv2.convertScaleAbs(band, alpha=level * scale), dst=plane)
+    cv2.add(plane, gained, dst=plane)
+
 
 class LightSweep:
     """A soft diagonal band of light crossing the frame once per beat (the "light motion" of the shot).
@@ -180,14 +201,19 @@ class LightSweep:
         centre = -0.3 + 1.6 * p
         return np.exp(-(((self.projection - centre) / 0.13) ** 2))
 
-    def apply(self, base: np.ndarray, p: float) -> np.ndarray:
-        """base × (1 + amount × band), in saturating uint8 arithmetic (a few ms at 1080×1920)."""
-        band = self.grid.upsample(self.band(p) * 255.0).astype(np.uint8)  # one channel converted, then spread
-        band3 = cv2.merge([band, band, band])
-        return cv2.add(base, cv2.multiply(base, band3, scale=self.amount / 255.0))
+    def apply_yuv(self, frame: "YuvFrame", p: float) -> None:
+        """In place on I420 planes: (Y - 16) and (C - 128) scaled by 1 + amount × band — what scaling R, G and
+        B by it does to BT.709 limited-range YUV (saturating uint8 arithmetic, a few ms at 1080×1920)."""
+        band = self.band(p) * 255.0
+        scale = self.amount / 255.0
+        _gain_about(frame.y, self.grid.upsample(band).astype(np.uint8), scale, 16)
+        band_c = self.grid.upsample_half(band).astype(np.uint8)
+        _gain_about(frame.u, band_c, scale, 128)
+        _gain_about(frame.v, band_c, scale, 128)
 
     def remove(self, frame: np.ndarray, p: float) -> np.ndarray:
-        """Undo apply() on a rendered frame (exact to a level). Saturated pixels stay white: they were at
+        """Undo the light on a rendered frame in BGR (the previous chunk's last frame; the same gain on every
+        channel is the gain apply_yuv puts on Y - 16 and C - 128). Saturated pixels stay white: they were at
         least that bright before the light, and dimming them would grey out highlights in later chunks."""
         gain = 1.0 + self.amount * np.round(self.grid.upsample(self.band(p) * 255.0)) / 255.0
         base = np.clip(frame.astype(np.float32) / gain[..., None] + 0.5, 0, 255).astype(np.uint8)
@@ -221,26 +247,82 @@ class ChunkTiming:
         return (frame_index / self.fps) / self.beat_length_s
 
 
-def _warp(image: np.ndarray, path: CameraPath, grid: Grid, p: float, inverse_init: np.ndarray | None,
-          p_init: float | None) -> np.ndarray:
-    """image (the init frame, light removed) as seen at progress p."""
-    w, h = path.width, path.height
+BT709 = (0.2126, 0.7152, 0.0722)
+"""Kr, Kg, Kb of the house colour matrix."""
+CHROMA = np.array([[0.5, 0.0, -0.25], [0.0, 0.5, -0.25], [0.0, 0.0, 1.0]])
+"""Luma pixel coordinates → chroma plane coordinates (4:2:0, chroma centred between its four luma samples)."""
+
+
+@dataclass(frozen=True)
+class YuvFrame:
+    """One I420 frame: a (H × 3/2) × W buffer whose views are the Y plane and the quarter-size U and V planes."""
+
+    buffer: np.ndarray
+    y: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+
+    @classmethod
+    def empty(cls, width: int, height: int) -> "YuvFrame":
+        buffer = np.empty((height * 3 // 2, width), np.uint8)
+        flat, luma, chroma = buffer.reshape(-1), width * height, width * height // 4
+        return cls(buffer, flat[:luma].reshape(height, width),
+                   flat[luma:luma + chroma].reshape(height // 2, width // 2),
+                   flat[luma + chroma:].reshape(height // 2, width // 2))
+
+
+def to_yuv(bgr: np.ndarray) -> YuvFrame:
+    """BGR → BT.709 limited-range I420 (chroma: the mean of each 2×2 block)."""
+    kr, kg, kb = BT709
+    h, w = bgr.shape[:2]
+    luma = np.array([[kb, kg, kr]]) * (219 / 255)
+    cb = np.array([[1 - kb, -kg, -kr]]) * (224 / 255 / (2 * (1 - kb)))
+    cr = np.array([[-kb, -kg, 1 - kr]]) * (224 / 255 / (2 * (1 - kr)))
+    matrix = np.hstack([np.vstack([luma, cb, cr]), [[16.0], [128.0], [128.0]]])
+    yuv = cv2.transform(bgr.astype(np.float32), matrix.astype(np.float32))
+    frame = YuvFrame.empty(w, h)
+    frame.y[:] = np.clip(np.rint(yuv[..., 0]), 0, 255)
+    half = cv2.resize(yuv[..., 1:], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    frame.u[:] = np.clip(np.rint(half[..., 0]), 0, 255)
+    frame.v[:] = np.clip(np.rint(half[..., 1]), 0, 255)
+    return frame
+
+
+def _warp_plane(plane: np.ndarray, matrix: np.ndarray, out: np.ndarray) -> None:
+    cv2.warpAffine(plane, matrix[:2], (out.shape[1], out.shape[0]), dst=out,
+                   flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT_101)
+
+
+def _remap_plane(plane: np.ndarray, sx: np.ndarray, sy: np.ndarray, out: np.ndarray) -> None:
+    cv2.remap(plane, sx, sy, cv2.INTER_LINEAR, dst=out, borderMode=cv2.BORDER_REFLECT_101)
+
+
+def _warp(image: YuvFrame, path: CameraPath, grid: Grid, p: float, inverse_init: np.ndarray | None,
+          p_init: float | None, out: YuvFrame) -> None:
+    """image (the init frame, light removed) as seen at progress p, into out: luma at full resolution, chroma
+    through the same move in its own coordinates."""
     if path.is_affine:
         matrix = path.affine(p)
         if inverse_init is not None:
             matrix = inverse_init @ matrix
-        return cv2.warpAffine(image, matrix[:2], (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REFLECT_101)
+        _warp_plane(image.y, matrix, out.y)
+        chroma = CHROMA @ matrix @ np.linalg.inv(CHROMA)
+        _warp_plane(image.u, chroma, out.u)
+        _warp_plane(image.v, chroma, out.v)
+        return
     sx, sy = path.orbit_points(p, grid.x, grid.y)
     if p_init is not None:
         sx, sy = path.orbit_inverse(p_init, sx, sy)
-    return cv2.remap(image, grid.upsample(sx), grid.upsample(sy), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REFLECT_101)
+    _remap_plane(image.y, grid.upsample(sx), grid.upsample(sy), out.y)
+    cx, cy = grid.upsample_half((sx - 0.5) / 2), grid.upsample_half((sy - 0.5) / 2)
+    _remap_plane(image.u, cx, cy, out.u)
+    _remap_plane(image.v, cx, cy, out.v)
 
 
 def render_frames(request: VideoRequest, write: Callable[[np.ndarray], None],
                   stop: threading.Event | None = None) -> int:
-    """Render the chunk's frames in order into `write`; returns the frame count. Blocking."""
+    """Render the chunk's frames (I420 buffers, see YuvFrame) in order into `write`; returns the frame count.
+    Blocking."""
     w, h = request.size.width, request.size.height
     timing = ChunkTiming.of(request)
     init = fit_cover(decode_image(request.init_frame_png, "the init frame"), w, h)
@@ -255,19 +337,23 @@ def render_frames(request: VideoRequest, write: Callable[[np.ndarray], None],
         init = light.remove(init, p_init)
         if path.is_affine:
             inverse_init = np.linalg.inv(path.affine(p_init))
+    planes = to_yuv(init)
     for i in range(timing.frames):
         if stop is not None and stop.is_set():
             raise asyncio.CancelledError()
         index = timing.first_frame + i
         p = timing.progress(index)
-        write(light.apply(_warp(init, path, grid, p, inverse_init, p_init), p))
+        frame = YuvFrame.empty(w, h)  # a new buffer each frame: the encoder may keep one (the last frame)
+        _warp(planes, path, grid, p, inverse_init, p_init, frame)
+        light.apply_yuv(frame, p)
+        write(frame.buffer)
     return timing.frames
 
 
 def render_chunk(request: VideoRequest, out: Path, stop: threading.Event | None = None) -> int:
-    """Render the chunk's frames into the intermediate file; returns the frame count. Blocking."""
+    """Render the chunk's frames into the (lossless YUV) intermediate file; returns the frame count. Blocking."""
     w, h = request.size.width, request.size.height
-    with RawVideoWriter(out, w, h, request.fps) as writer:
+    with RawVideoWriter(out, w, h, request.fps, pix_fmt=HOUSE.pix_fmt) as writer:
         return render_frames(request, writer.write, stop)
 
 
@@ -275,9 +361,10 @@ def streamed(request: VideoRequest) -> RawFrames:
     """The chunk as frames rendered on demand (into the chunker's encode) instead of a file."""
 
     def render(write: Callable[[np.ndarray], None], stop: threading.Event) -> int:
-        return render_frames(request, lambda frame: write(np.ascontiguousarray(frame)), stop)
+        return render_frames(request, write, stop)
 
-    return RawFrames(request.size.width, request.size.height, request.fps, ChunkTiming.of(request).frames, render)
+    return RawFrames(request.size.width, request.size.height, request.fps, ChunkTiming.of(request).frames, render,
+                     pix_fmt=HOUSE.pix_fmt)
 
 
 class OfflineVideoModel:
