@@ -17,21 +17,32 @@ from admint.scorer.config import ScorerSettings
 pytestmark = pytest.mark.unit
 
 PROBE = """
-import json, os
+import json, os, threading
 from admint.core.service import lower_priority
 from admint.scorer.config import ScorerSettings
+started, done, tid = threading.Event(), threading.Event(), []
+def idle():
+    tid.append(threading.get_native_id())
+    started.set()
+    done.wait()
+thread = threading.Thread(target=idle)
+thread.start()
+started.wait()
 before = os.nice(0)
 returned = lower_priority(ScorerSettings())
-print(json.dumps([before, returned, os.nice(0)]))
+earlier_thread = os.getpriority(os.PRIO_PROCESS, tid[0])
+done.set()
+print(json.dumps([before, returned, os.nice(0), earlier_thread]))
 """
 
 
-def niceness_in_a_fresh_process(**env: str) -> tuple[int, int, int]:
-    """(nice before, what lower_priority returned, nice after) in a child process (a nice cannot be undone)."""
+def niceness_in_a_fresh_process(**env: str) -> tuple[int, int, int, int]:
+    """(nice before, what lower_priority returned, nice after, nice of a thread started before) in a child
+    process (a nice cannot be undone)."""
     done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True,
                           env={**os.environ, "ADMINT_ENVIRONMENT": "test", **env}, timeout=60)
-    before, returned, after = json.loads(done.stdout.strip().splitlines()[-1])
-    return before, returned, after
+    before, returned, after, thread = json.loads(done.stdout.strip().splitlines()[-1])
+    return before, returned, after, thread
 
 
 def test_only_work_beside_the_pipeline_is_lowered_by_default() -> None:
@@ -40,20 +51,21 @@ def test_only_work_beside_the_pipeline_is_lowered_by_default() -> None:
 
 
 def test_the_scorer_process_runs_at_its_configured_nice() -> None:
-    before, returned, after = niceness_in_a_fresh_process()
-    assert after == min(19, before + 10) == returned
+    """Every thread: a nice is per thread on Linux, and imports may have started some already."""
+    before, returned, after, thread = niceness_in_a_fresh_process()
+    assert after == min(19, before + 10) == returned == thread
 
 
 def test_the_nice_is_a_setting() -> None:
-    before, _, after = niceness_in_a_fresh_process(ADMINT_PROCESS_NICE="3")
-    assert after == min(19, before + 3)
-    before, _, after = niceness_in_a_fresh_process(ADMINT_PROCESS_NICE="0")
-    assert after == before
+    before, _, after, thread = niceness_in_a_fresh_process(ADMINT_PROCESS_NICE="3")
+    assert after == min(19, before + 3) == thread
+    before, _, after, thread = niceness_in_a_fresh_process(ADMINT_PROCESS_NICE="0")
+    assert after == before == thread
 
 
 def test_run_lowers_the_priority_before_it_serves(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[Any] = []
-    monkeypatch.setattr(service.os, "nice", lambda increment: calls.append(("nice", increment)) or 0)
+    monkeypatch.setattr(service, "lower_priority", lambda settings: calls.append(("nice", settings.process_nice)))
 
     async def serve(spec: Any, settings: Any = None, stop: Any = None) -> None:
         calls.append(("serve", settings.process_nice))

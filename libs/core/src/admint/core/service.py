@@ -14,9 +14,11 @@ import json
 import logging
 import os
 import signal
+import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from faststream import AckPolicy, BaseMiddleware
@@ -408,10 +410,23 @@ async def completion_in_stream(js: Any, stream: str, event: Event) -> bool:
 
 
 def lower_priority(settings: CoreSettings) -> int:
-    """Add settings.process_nice to this process's nice value (children such as ffmpeg inherit it); returns
-    the nice value it runs at. Only ever lowers the priority, so it needs no privilege."""
-    current = os.nice(0)
-    return os.nice(settings.process_nice) if settings.process_nice > 0 else current
+    """Add settings.process_nice to this process's nice value — on Linux to every thread it has already
+    started too (a nice is per thread there); threads and children such as ffmpeg started later inherit it.
+    Returns the nice value it runs at. Only ever lowers the priority, so it needs no privilege."""
+    if settings.process_nice <= 0:
+        return os.nice(0)
+    main = os.nice(settings.process_nice)
+    here = threading.get_native_id()
+    for tid in _other_threads(here):
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            now = os.getpriority(os.PRIO_PROCESS, tid)
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, now + settings.process_nice))
+    return main
+
+
+def _other_threads(here: int) -> list[int]:
+    task = Path("/proc/self/task")
+    return [int(t.name) for t in task.iterdir() if int(t.name) != here] if task.is_dir() else []
 
 
 def run(spec: ServiceSpec[Any, Any]) -> None:
