@@ -16,12 +16,14 @@ from admint.chunker.offline_video import OfflineVideoModel
 from admint.chunker.planning import plan_chunks
 from admint.chunker.ports import ChunkJob, ClipLength, EncodedChunk
 from admint.chunker.requests import chunk_request
+from admint.chunker.scheduling import PrioritySlots
 from admint.chunker.work import chunk_job, skip_frames, video_request
 from admint.contracts.chunks import ChunkCompleted, ChunkRequested
 from admint.contracts.storyboard import FrameRef, StoryboardCompleted
 from admint.core import keys
 from admint.media.frames import RawVideoWriter, decode_image, encode_png, read_frames
 from admint.media.probe import probe
+from admint.providers.ports import RawFrames
 from tests.support import builders
 from tests.support.fakes import FakeGenerationStore, FakeObjectStore
 from tests.support.framecode import HEIGHT, WIDTH, decode, frame, keyframes
@@ -166,9 +168,17 @@ async def test_the_handler_stores_what_the_real_encoder_writes(tmp_path: Path, s
     docs, blobs = FakeGenerationStore(), FakeObjectStore()
     await docs.create(builders.generation(GID, status="chunking", spec=request.spec))
     await blobs.put_bytes(request.init_frame.key, storyboard_png(72, 128, 0), "image/png")
-    ports = Ports(docs=docs, blobs=blobs, video=OfflineVideoModel(streaming=streaming), encoder=MediaChunkEncoder(),
-                  settings=ChunkerSettings(workdir=str(tmp_path / "work")))
+    slots, held = PrioritySlots(1), []
+
+    class SlotWatchingEncoder(MediaChunkEncoder):
+        async def encode(self, clip: Path | RawFrames, job: ChunkJob, workdir: Path) -> EncodedChunk:
+            held.append(slots.held)
+            return await super().encode(clip, job, workdir)
+
+    ports = Ports(docs=docs, blobs=blobs, video=OfflineVideoModel(streaming=streaming), encoder=SlotWatchingEncoder(),
+                  settings=ChunkerSettings(workdir=str(tmp_path / "work")), encode_slots=slots)
     (done,) = await handle_chunk_requested(request, ports)
+    assert held == [1] and slots.held == 0  # the encode ran in its slot and gave it back
     assert isinstance(done, ChunkCompleted) and done.actual_duration_s == pytest.approx(0.5)
     path = tmp_path / "0-1.mp4"
     path.write_bytes(await blobs.get_bytes(keys.chunk_key(GID, 0, 1)))
