@@ -187,13 +187,17 @@ class LoopDelay:
 class GatewayWatch:
     """Samples the gateway's RSS while a scenario runs; CPU from /proc before/after."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, servers: dict[str, int]) -> None:
         self.pid, self.peak_mb, self.running = pid, 0.0, False
         self.cpu0 = 0.0
         self.machine0 = (0.0, 0.0)
+        self.servers = servers
+        """The stack's servers (name → pid), whose CPU shares the two cores with the gateway."""
+        self.servers_cpu: dict[str, float] = {}
 
     def __enter__(self) -> "GatewayWatch":
         self.running, self.cpu0, self.machine0 = True, process_cpu_s(self.pid), machine_cpu()
+        self.servers_cpu = {name: process_cpu_s(pid) for name, pid in self.servers.items()}
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
         return self
@@ -207,6 +211,7 @@ class GatewayWatch:
         self.running = False
         self.thread.join()
         self.cpu_s = process_cpu_s(self.pid) - self.cpu0
+        self.servers_cpu = {name: process_cpu_s(pid) - self.servers_cpu[name] for name, pid in self.servers.items()}
         busy, total = machine_cpu()
         self.machine_busy = (busy - self.machine0[0]) / max(1e-9, total - self.machine0[1])
 
@@ -227,14 +232,15 @@ class Outcome:
     machine_busy: float = 0.0
     connect_until: float = 0.0
     """Wall time (epoch) when the last client started connecting."""
+    servers_cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def lags_ms(self) -> list[float]:
         return [lag * 1000 for c in self.clients for lag in c.lags]
 
 
-async def scenario(name: str, api_url: str, nats_url: str, gateway_pid: int, generations: int, clients: int,
-                   reconnect_share: float, connect_over_s: float) -> Outcome:
+async def scenario(name: str, api_url: str, nats_url: str, gateway_pid: int, servers: dict[str, int],
+                   generations: int, clients: int, reconnect_share: float, connect_over_s: float) -> Outcome:
     async with httpx.AsyncClient(base_url=api_url, headers={"Authorization": f"Bearer {API_KEY}"},
                                  timeout=30) as api:
         gids = []
@@ -250,7 +256,7 @@ async def scenario(name: str, api_url: str, nats_url: str, gateway_pid: int, gen
     connected: list[float] = []
     own_cpu = time.process_time()
     connect_until = time.time() + connect_over_s
-    with GatewayWatch(gateway_pid) as watch, LoopDelay() as delay:
+    with GatewayWatch(gateway_pid, servers) as watch, LoopDelay() as delay:
         began = time.monotonic()
         driver = asyncio.create_task(drive(nats_url, gids, stagger_s=connect_over_s / max(1, generations)))
 
@@ -262,7 +268,7 @@ async def scenario(name: str, api_url: str, nats_url: str, gateway_pid: int, gen
         wall = time.monotonic() - began
     outcome = Outcome(name, crowd, wall, watch.cpu_s, watch.peak_mb, bench_cpu_s=time.process_time() - own_cpu,
                       loop_delays_ms=[d * 1000 for d in delay.delays], machine_busy=watch.machine_busy,
-                      connect_until=connect_until)
+                      connect_until=connect_until, servers_cpu=watch.servers_cpu)
     expected = await stream_sequences(nats_url, gids)
     for c in crowd:
         want = expected[c.gid]
@@ -312,7 +318,8 @@ def report(o: Outcome) -> None:
     print(f"  lag p99 while clients connect {quantile(connecting, 0.99):.1f} ms ({len(connecting)} reads), "
           f"after {quantile(after, 0.99):.1f} ms ({len(after)}); the load generator: CPU {o.bench_cpu_s:.1f} s, "
           f"its loop delay p99 {quantile(o.loop_delays_ms, 0.99):.1f} ms (max {max(o.loop_delays_ms, default=0):.0f}); "
-          f"machine busy {o.machine_busy * 100:.0f}% (all cores)", flush=True)
+          f"machine busy {o.machine_busy * 100:.0f}% (all cores); servers' CPU "
+          + ", ".join(f"{name} {cpu:.1f} s" for name, cpu in o.servers_cpu.items()), flush=True)
 
 
 def main() -> int:
@@ -335,14 +342,16 @@ def main() -> int:
         gateway.start()
         assert gateway.process is not None
         pid, nats_url = gateway.process.pid, local.env["ADMINT_NATS_URL"]
-        base = asyncio.run(scenario("(0) 1 client, 1 generation", gateway.url, nats_url, pid, 1, 1, 0.0, 0.0))
+        servers = {name: server.process.pid for name, server in local.servers.items() if server.process is not None}
+        base = asyncio.run(scenario("(0) 1 client, 1 generation", gateway.url, nats_url, pid, servers, 1, 1, 0.0, 0.0))
         report(base)
         print(f"gateway pid {pid}", flush=True)
-        one = asyncio.run(scenario(f"(a) {args.clients} clients, 1 generation", gateway.url, nats_url, pid, 1,
-                                   args.clients, 0.0, 5.0))
+        one = asyncio.run(scenario(f"(a) {args.clients} clients, 1 generation", gateway.url, nats_url, pid,
+                                   servers, 1, args.clients, 0.0, 5.0))
         report(one)
         many = asyncio.run(scenario(f"(b) {args.clients} clients, {args.generations} generations, 10% resume",
-                                    gateway.url, nats_url, pid, args.generations, args.clients, 0.1, 5.0))
+                                    gateway.url, nats_url, pid, servers, args.generations, args.clients, 0.1,
+                                    5.0))
         report(many)
         rss_now = process_rss_mb(pid)
     finally:
