@@ -15,6 +15,12 @@ Scenarios, in one run:
 Every client must get every event of its generation exactly once and in order (checked against the stream);
 printed: delivery lag of live events (the event's occurred_at → the client read it) p50/p99, the gateway's CPU
 and peak RSS. Targets: p99 < 250 ms, zero missing, gateway RSS < 300 MB.
+
+Where the lag goes, printed per scenario: the lag p99 of events that occurred while clients were still connecting
+(each connect costs the gateway its auth, rate-limit and ownership reads) and after; the gateway's CPU per event
+delivered; the CPU of the stack's servers; the load generator's own CPU and event-loop delay (when that delay is
+large, the clients' process, not the gateway, held the reads back) and how busy the machine was. Every live read
+is written to <workdir>/lags.json (scenario, generation, sequence, occurred_at, lag) for a closer look.
 """
 
 import argparse
