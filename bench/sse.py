@@ -15,6 +15,12 @@ Scenarios, in one run:
 Every client must get every event of its generation exactly once and in order (checked against the stream);
 printed: delivery lag of live events (the event's occurred_at → the client read it) p50/p99, the gateway's CPU
 and peak RSS. Targets: p99 < 250 ms, zero missing, gateway RSS < 300 MB.
+
+Where the lag goes, printed per scenario: the lag p99 of events that occurred while clients were still connecting
+(each connect costs the gateway its auth, rate-limit and ownership reads) and after; the gateway's CPU per event
+delivered; the CPU of the stack's servers; the load generator's own CPU and event-loop delay (when that delay is
+large, the clients' process, not the gateway, held the reads back) and how busy the machine was. Every live read
+is written to <workdir>/lags.json (scenario, generation, sequence, occurred_at, lag) for a closer look.
 """
 
 import argparse
@@ -33,7 +39,7 @@ from pathlib import Path
 
 import httpx
 import nats
-from benchkit.cpu import load_average, process_cpu_s, process_rss_mb
+from benchkit.cpu import load_average, machine_cpu, process_cpu_s, process_rss_mb
 from benchkit.results import Row, write_rows
 from benchkit.trace import quantile
 
@@ -90,6 +96,9 @@ class Client:
     """Close the connection after this many events and resume with Last-Event-ID."""
     ids: list[int] = field(default_factory=list)
     lags: list[float] = field(default_factory=list)
+    live_ids: list[int] = field(default_factory=list)
+    sent_at: list[float] = field(default_factory=list)
+    """When each live event of `lags` occurred (to split the lag by phase: clients connecting, or all connected)."""
     statuses: list[int] = field(default_factory=list)
     reconnects: int = 0
     done: bool = False
@@ -144,6 +153,8 @@ async def read_sse(host: str, port: int, client: Client, connected_at: list[floa
                     sent = datetime.fromisoformat(found.group(1)).timestamp()
                     if sent >= since:  # a live event (history replayed on connect has no lag to speak of)
                         client.lags.append(now - sent)
+                        client.sent_at.append(sent)
+                        client.live_ids.append(client.ids[-1])
                 if event == "generation.completed.v1":
                     client.done = True
             if client.drop_after is not None and len(client.ids) >= client.drop_after and not client.done:
@@ -156,15 +167,43 @@ async def read_sse(host: str, port: int, client: Client, connected_at: list[floa
             client.reconnects += 1  # the server ended it (a slow client's retry hint): resume
 
 
+class LoopDelay:
+    """The load generator's own event-loop delay (a 20 ms sleep's overshoot): when it is large, the clients'
+    process, not the gateway, is what delays the reads, and the lag says more about the bench than the feed."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+        self.task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            t = time.monotonic()
+            await asyncio.sleep(0.02)
+            self.delays.append(time.monotonic() - t - 0.02)
+
+    def __enter__(self) -> "LoopDelay":
+        self.task = asyncio.create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.task is not None
+        self.task.cancel()
+
+
 class GatewayWatch:
     """Samples the gateway's RSS while a scenario runs; CPU from /proc before/after."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, servers: dict[str, int]) -> None:
         self.pid, self.peak_mb, self.running = pid, 0.0, False
         self.cpu0 = 0.0
+        self.machine0 = (0.0, 0.0)
+        self.servers = servers
+        """The stack's servers (name → pid), whose CPU shares the two cores with the gateway."""
+        self.servers_cpu: dict[str, float] = {}
 
     def __enter__(self) -> "GatewayWatch":
-        self.running, self.cpu0 = True, process_cpu_s(self.pid)
+        self.running, self.cpu0, self.machine0 = True, process_cpu_s(self.pid), machine_cpu()
+        self.servers_cpu = {name: process_cpu_s(pid) for name, pid in self.servers.items()}
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
         return self
@@ -178,6 +217,9 @@ class GatewayWatch:
         self.running = False
         self.thread.join()
         self.cpu_s = process_cpu_s(self.pid) - self.cpu0
+        self.servers_cpu = {name: process_cpu_s(pid) - self.servers_cpu[name] for name, pid in self.servers.items()}
+        busy, total = machine_cpu()
+        self.machine_busy = (busy - self.machine0[0]) / max(1e-9, total - self.machine0[1])
 
 
 @dataclass
@@ -191,14 +233,20 @@ class Outcome:
     duplicates: int = 0
     out_of_order: int = 0
     refused: int = 0
+    bench_cpu_s: float = 0.0
+    loop_delays_ms: list[float] = field(default_factory=list)
+    machine_busy: float = 0.0
+    connect_until: float = 0.0
+    """Wall time (epoch) when the last client started connecting."""
+    servers_cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def lags_ms(self) -> list[float]:
         return [lag * 1000 for c in self.clients for lag in c.lags]
 
 
-async def scenario(name: str, api_url: str, nats_url: str, gateway_pid: int, generations: int, clients: int,
-                   reconnect_share: float, connect_over_s: float) -> Outcome:
+async def scenario(name: str, api_url: str, nats_url: str, gateway_pid: int, servers: dict[str, int],
+                   generations: int, clients: int, reconnect_share: float, connect_over_s: float) -> Outcome:
     async with httpx.AsyncClient(base_url=api_url, headers={"Authorization": f"Bearer {API_KEY}"},
                                  timeout=30) as api:
         gids = []
@@ -213,7 +261,8 @@ async def scenario(name: str, api_url: str, nats_url: str, gateway_pid: int, gen
         c.drop_after = rng.randint(5, 40)
     connected: list[float] = []
     own_cpu = time.process_time()
-    with GatewayWatch(gateway_pid) as watch:
+    connect_until = time.time() + connect_over_s
+    with GatewayWatch(gateway_pid, servers) as watch, LoopDelay() as delay:
         began = time.monotonic()
         driver = asyncio.create_task(drive(nats_url, gids, stagger_s=connect_over_s / max(1, generations)))
 
@@ -223,8 +272,9 @@ async def scenario(name: str, api_url: str, nats_url: str, gateway_pid: int, gen
 
         await asyncio.wait_for(asyncio.gather(driver, *(start(i, c) for i, c in enumerate(crowd))), timeout=300)
         wall = time.monotonic() - began
-    outcome = Outcome(name, crowd, wall, watch.cpu_s, watch.peak_mb)
-    print(f"  (the clients' and driver's own CPU: {time.process_time() - own_cpu:.1f} s)")
+    outcome = Outcome(name, crowd, wall, watch.cpu_s, watch.peak_mb, bench_cpu_s=time.process_time() - own_cpu,
+                      loop_delays_ms=[d * 1000 for d in delay.delays], machine_busy=watch.machine_busy,
+                      connect_until=connect_until, servers_cpu=watch.servers_cpu)
     expected = await stream_sequences(nats_url, gids)
     for c in crowd:
         want = expected[c.gid]
@@ -264,6 +314,18 @@ def report(o: Outcome) -> None:
           f"(max {max(lags, default=0):.0f}); missing {o.missing}, duplicates {o.duplicates}, "
           f"out of order {o.out_of_order}, refused {o.refused}, reconnects {reconnects}; "
           f"gateway CPU {o.cpu_s:.1f} s, peak RSS {o.peak_mb:.0f} MB", flush=True)
+    delivered = sum(len(c.ids) for c in o.clients)
+    print(f"  gateway CPU {o.cpu_s / max(o.wall_s, 1e-9) * 100:.0f}% of one core over the run, "
+          f"{o.cpu_s / max(delivered, 1) * 1e6:.0f} µs per event delivered (connects included)", flush=True)
+    connecting = [lag * 1000 for c in o.clients for lag, at in zip(c.lags, c.sent_at, strict=True)
+                  if at < o.connect_until]
+    after = [lag * 1000 for c in o.clients for lag, at in zip(c.lags, c.sent_at, strict=True)
+             if at >= o.connect_until]
+    print(f"  lag p99 while clients connect {quantile(connecting, 0.99):.1f} ms ({len(connecting)} reads), "
+          f"after {quantile(after, 0.99):.1f} ms ({len(after)}); the load generator: CPU {o.bench_cpu_s:.1f} s, "
+          f"its loop delay p99 {quantile(o.loop_delays_ms, 0.99):.1f} ms (max {max(o.loop_delays_ms, default=0):.0f}); "
+          f"machine busy {o.machine_busy * 100:.0f}% (all cores); servers' CPU "
+          + ", ".join(f"{name} {cpu:.1f} s" for name, cpu in o.servers_cpu.items()), flush=True)
 
 
 def main() -> int:
@@ -286,14 +348,16 @@ def main() -> int:
         gateway.start()
         assert gateway.process is not None
         pid, nats_url = gateway.process.pid, local.env["ADMINT_NATS_URL"]
-        base = asyncio.run(scenario("(0) 1 client, 1 generation", gateway.url, nats_url, pid, 1, 1, 0.0, 0.0))
+        servers = {name: server.process.pid for name, server in local.servers.items() if server.process is not None}
+        base = asyncio.run(scenario("(0) 1 client, 1 generation", gateway.url, nats_url, pid, servers, 1, 1, 0.0, 0.0))
         report(base)
         print(f"gateway pid {pid}", flush=True)
-        one = asyncio.run(scenario(f"(a) {args.clients} clients, 1 generation", gateway.url, nats_url, pid, 1,
-                                   args.clients, 0.0, 5.0))
+        one = asyncio.run(scenario(f"(a) {args.clients} clients, 1 generation", gateway.url, nats_url, pid,
+                                   servers, 1, args.clients, 0.0, 5.0))
         report(one)
         many = asyncio.run(scenario(f"(b) {args.clients} clients, {args.generations} generations, 10% resume",
-                                    gateway.url, nats_url, pid, args.generations, args.clients, 0.1, 5.0))
+                                    gateway.url, nats_url, pid, servers, args.generations, args.clients, 0.1,
+                                    5.0))
         report(many)
         rss_now = process_rss_mb(pid)
     finally:
@@ -313,6 +377,9 @@ def main() -> int:
     rows.append(Row("sse", "gateway peak RSS", f"{peak:.0f} MB (after: {rss_now:.0f} MB)", f"< {RSS_MB:g} MB",
                     peak < RSS_MB))
     print(f"one client's lag p99 {base_p99:.1f} ms (in-run baseline)")
+    dump = args.workdir / "lags.json"  # every live read: (scenario, generation, sequence, occurred_at, lag s)
+    dump.write_text(json.dumps([(o.name[:3], c.gid, seq, at, lag) for o in (one, many) for c in o.clients
+                                for seq, at, lag in zip(c.live_ids, c.sent_at, c.lags, strict=True)]))
     write_rows("sse", rows)
     return 0
 

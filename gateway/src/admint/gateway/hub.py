@@ -28,15 +28,18 @@ import bisect
 import contextlib
 import json
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import nats.errors
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge
 
@@ -50,6 +53,44 @@ SSE_SLOW_CLIENTS = Counter("admint_gateway_sse_slow_clients_total",
                            "SSE clients disconnected with a retry hint because they fell too far behind.")
 ATTEMPT_TTL_S = 1.0
 """How long a channel trusts what it read from the document: the retry round, whether more is awaited."""
+BATCH_MAX = 256
+"""At most this many events that arrived together are offered before the watchers are woken to write them."""
+TIMER_SLACK_S = 0.002
+"""A watcher's timer may ring this much early (the loop's clock and timers are millisecond-grained): due then."""
+T = TypeVar("T")
+
+
+class SharedRead(Generic[T]):
+    """A value read from the document at most once per `ttl_s` (per `key`), however many watchers ask at once:
+    whoever asks while a read is under way awaits that same read. (A thousand watchers reaching the same ending
+    event used to queue on one asyncio.Lock, whose every acquire scans the queue: quadratic.)"""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._value: tuple[float, object, T] | None = None
+        """(when its read started, key, value)."""
+        self._flight: tuple[object, asyncio.Future[T]] | None = None
+
+    async def get(self, read: Callable[[], Awaitable[T]], key: object = None, fresh: bool = False) -> T:
+        """The value for `key`: the one read under way or still trusted, else a new read (`fresh`: a new read in
+        any case, which the others then share)."""
+        if not fresh:
+            if self._flight is not None and self._flight[0] == key:
+                return await asyncio.shield(self._flight[1])
+            if self._value is not None and self._value[1] == key \
+                    and time.monotonic() - self._value[0] <= self.ttl_s:
+                return self._value[2]
+        started = time.monotonic()
+        future = asyncio.ensure_future(read())
+        self._flight = (key, future)
+        future.add_done_callback(lambda done: self._landed(done, key, started))
+        return await asyncio.shield(future)
+
+    def _landed(self, future: "asyncio.Future[T]", key: object, started: float) -> None:
+        if self._flight is not None and self._flight[1] is future:
+            self._flight = None
+        if not future.cancelled() and future.exception() is None:  # a failed read is not kept: the next one reads
+            self._value = (started, key, future.result())
 
 
 @dataclass(frozen=True)
@@ -63,6 +104,8 @@ class Item:
     headers: dict[str, str] | None
     attempt: int
     terminal: bool
+    carried: Context | None
+    """The producer's trace context, read from the headers once (None when tracing is off)."""
 
     @classmethod
     def of(cls, msg: Msg) -> "Item":
@@ -73,7 +116,8 @@ class Item:
         if terminal:
             with contextlib.suppress(ValueError, TypeError):
                 attempt = int(json.loads(msg.data).get("attempt", 0))
-        return cls(seq, event_type, format_event(seq, event_type, msg.data), msg.headers, attempt, terminal)
+        return cls(seq, event_type, format_event(seq, event_type, msg.data), msg.headers, attempt, terminal,
+                   extract(msg.headers))
 
 
 class Channel:
@@ -87,9 +131,8 @@ class Channel:
         self.current_attempt = current_attempt
         self.rendering_version = rendering_version
         """The version of the ad being rendered now (0: none): while one renders, watchers go on past the end."""
-        self._rendering: tuple[int, int] | None = None
-        """(stream sequence of the ending event it was read for, version rendering then)."""
-        self._rendering_lock = asyncio.Lock()
+        self._rendering: SharedRead[int] = SharedRead(math.inf)
+        """Keyed by the stream sequence of the ending event it was read for (-1: read afresh)."""
         self.more_after_end = more_after_end
         """Whether events beside the pipeline are still to come after the end (scores of a completion)."""
         self.feed = EventFeed(hub.nc, hub.js, hub.stream, generation_id, 0, hub.keepalive_s, hub.retry_ms,
@@ -101,10 +144,8 @@ class Channel:
         self.closed = False
         self.idle_since = time.monotonic()
         self.task: asyncio.Task[None] | None = None
-        self._attempt: tuple[float, int] | None = None
-        self._attempt_lock = asyncio.Lock()
-        self._more: tuple[float, bool] | None = None
-        self._more_lock = asyncio.Lock()
+        self._attempt: SharedRead[int] = SharedRead(ATTEMPT_TTL_S)
+        self._more: SharedRead[bool] = SharedRead(ATTEMPT_TTL_S)
 
     async def open(self) -> None:
         await self.feed.open()
@@ -125,12 +166,20 @@ class Channel:
                     if not self.watchers and time.monotonic() - self.idle_since > self.hub.linger_s:
                         return
                     continue
-                item = Item.of(msg)
-                self.history.append(item)
-                for watcher in list(self.watchers):
-                    watcher.offer(item)
-                if not msg.metadata.num_pending:
-                    self.ready.set()
+                batch = [msg]
+                while self.feed.queued() and len(batch) < BATCH_MAX:  # what arrived together goes out together
+                    more = await self.feed.next_admitted(self.hub.poll_s)
+                    if more is not None:
+                        batch.append(more)
+                for msg in batch:
+                    item = Item.of(msg)
+                    self.history.append(item)
+                    for watcher in list(self.watchers):
+                        watcher.offer(item)
+                    if not msg.metadata.num_pending:
+                        self.ready.set()
+                for watcher in self.watchers:  # each writes the whole batch at once
+                    watcher.wake()
         except Exception:  # never let one generation's channel take the others down; watchers reconnect
             log.exception("SSE channel of %s stopped", self.generation_id)
         finally:
@@ -162,11 +211,7 @@ class Channel:
 
     async def round_now(self, fresh: bool = False) -> int:
         """The generation's retry round, read from the document at most once per ATTEMPT_TTL_S (`fresh`: now)."""
-        async with self._attempt_lock:
-            now = time.monotonic()
-            if fresh or self._attempt is None or now - self._attempt[0] > ATTEMPT_TTL_S:
-                self._attempt = (now, await self.current_attempt())
-            return self._attempt[1]
+        return await self._attempt.get(self.current_attempt, fresh=fresh)
 
     @property
     def waits_after_end(self) -> bool:
@@ -177,11 +222,7 @@ class Channel:
         """Whether events beside the pipeline are still awaited, read at most once per ATTEMPT_TTL_S."""
         if self.more_after_end is None or self.hub.more_wait_s <= 0:
             return False
-        async with self._more_lock:
-            now = time.monotonic()
-            if self._more is None or now - self._more[0] > ATTEMPT_TTL_S:
-                self._more = (now, await self.more_after_end())
-            return self._more[1]
+        return await self._more.get(self.more_after_end)
 
     async def rendering_now(self, at_seq: int | None = None) -> int:
         """The version being rendered now, read once per ending event (`at_seq`: every watcher reaching the same
@@ -189,10 +230,8 @@ class Channel:
         version must not be told the ad has ended)."""
         if self.rendering_version is None:
             return 0
-        async with self._rendering_lock:
-            if at_seq is None or self._rendering is None or self._rendering[0] != at_seq:
-                self._rendering = (at_seq if at_seq is not None else -1, await self.rendering_version())
-            return self._rendering[1]
+        return await self._rendering.get(self.rendering_version, -1 if at_seq is None else at_seq,
+                                         fresh=at_seq is None)
 
     async def ends_feed(self, item: Item, fresh: bool = False) -> bool:
         """An ending event of the current round, with no later version rendering or ended after it."""
@@ -212,45 +251,79 @@ class Channel:
 
 
 class Watcher:
-    """One SSE client of a channel."""
+    """One SSE client of a channel.
+
+    Its stream waits on a bare future that the channel resolves (no `asyncio.wait_for`, which made a task and a
+    timer per wait, per event, per client) and on one timer per watcher for the keep-alive and the looks after the
+    end: the timer stays armed while events flow, so a busy stream costs no timer work per event."""
 
     def __init__(self, channel: Channel, after_seq: int, max_backlog: int) -> None:
         self.channel = channel
         self.gate = SequenceGate(after_seq)
         self.backlog: deque[Item] = deque()
         self.max_backlog = max_backlog
-        self.wake = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
         self.overflowed = False
         self.closed = False
         self.finished = False
         self.ended: float | None = None
-        """When the end went out while events beside the pipeline were still awaited (then only those pass)."""
+        """When (loop time) the end went out while events beside the pipeline were still awaited (then only
+        those pass)."""
         self.settled = False
         """Nothing more was awaited at the last look: one more quiet wait and the stream ends."""
 
     def offer(self, item: Item) -> None:
-        """Called by the channel for every new event; never waits."""
+        """Called by the channel for every new event; never waits. The channel wakes the watcher once it has
+        offered every event that arrived together (`wake`), so they go out in one write."""
         if self.overflowed or self.closed:
             return
         if len(self.backlog) >= self.max_backlog:
             self.overflowed = True
             self.channel.detach(self)
+            self.wake()
         else:
             self.backlog.append(item)
-        self.wake.set()
+
+    def wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def close(self) -> None:
         self.closed = True
-        self.wake.set()
+        self.wake()
+
+    def _ring(self) -> None:
+        self._timer = None
+        self.wake()
+
+    async def _wait(self, loop: asyncio.AbstractEventLoop, until: float) -> None:
+        """Until an event is offered, the watcher is closed, or `until` (loop time), whichever comes first. A
+        timer armed earlier for a sooner time is kept: it wakes the stream early, which then just waits again."""
+        if self._timer is None or self._timer_at > until:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer, self._timer_at = loop.call_at(until, self._ring), until
+        self._waiter = loop.create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
 
     async def stream_text(self) -> AsyncIterator[str]:
         hub = self.channel.hub
+        loop = asyncio.get_running_loop()
         SSE_CLIENTS.inc()
         try:
             yield f"retry: {hub.retry_ms}\n\n"
             if self.finished:
                 return
-            said = time.monotonic()
+            said = look_at = loop.time()
+            """The last write; when the next look after the end is due (one quiet poll period after the last
+            event, or the last look)."""
+            look_at += hub.poll_s
             while True:
                 if not self.backlog:
                     if self.overflowed:
@@ -259,18 +332,19 @@ class Watcher:
                         return
                     if self.closed:
                         return
-                    self.wake.clear()
-                    wait_s = hub.poll_s if self.ended is not None else hub.keepalive_s - (time.monotonic() - said)
-                    try:
-                        await asyncio.wait_for(self.wake.wait(), max(0.0, wait_s))
-                    except TimeoutError:
-                        if self.ended is not None:
-                            if self.settled or time.monotonic() - self.ended > hub.more_wait_s:
-                                return
-                            self.settled = not await self.channel.more_to_come()
-                        if time.monotonic() - said >= hub.keepalive_s:
-                            said = time.monotonic()
-                            yield ": keep-alive\n\n"
+                    now = loop.time()
+                    if self.ended is not None and now >= look_at - TIMER_SLACK_S:  # a quiet wait after the end
+                        if self.settled or now - self.ended > hub.more_wait_s:
+                            return
+                        self.settled = not await self.channel.more_to_come()
+                        look_at = loop.time() + hub.poll_s
+                        continue
+                    if now - said >= hub.keepalive_s - TIMER_SLACK_S:
+                        said = now
+                        yield ": keep-alive\n\n"
+                        continue
+                    await self._wait(loop, said + hub.keepalive_s if self.ended is None
+                                     else min(said + hub.keepalive_s, look_at))
                     continue
                 frames, spans, end, look = [], [], False, False
                 while self.backlog and not end:
@@ -280,21 +354,21 @@ class Watcher:
                     if not self.gate.admit(item.seq):
                         continue
                     frames.append(item.frame)
-                    carried = extract(item.headers)  # the producer's trace context (None when tracing is off)
-                    if carried is not None:
+                    if item.carried is not None:  # the producer's trace context (None when tracing is off)
                         spans.append(tracer().start_span(
-                            f"gateway sse send {item.type}", context=carried, kind=SpanKind.PRODUCER,
+                            f"gateway sse send {item.type}", context=item.carried, kind=SpanKind.PRODUCER,
                             attributes={"admint.generation_id": self.channel.generation_id,
                                         "admint.stream_sequence": item.seq}))
                     if self.ended is not None:
                         look = True
-                    elif await self.channel.ends_feed(item):
+                    elif item.terminal and await self.channel.ends_feed(item):
                         if self.channel.waits_after_end:
-                            self.ended, look = time.monotonic(), True
+                            self.ended, look = loop.time(), True
                         else:
                             end = True
+                look_at = loop.time() + hub.poll_s  # an event came: the quiet wait starts again
                 if frames:
-                    said = time.monotonic()
+                    said = loop.time()
                     yield "".join(frames)
                 for span in spans:  # they end when the client took the frames
                     span.end()
@@ -303,6 +377,9 @@ class Watcher:
                 if look:
                     self.settled = not await self.channel.more_to_come()
         finally:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             SSE_CLIENTS.dec()
             self.channel.detach(self)
 
@@ -340,7 +417,7 @@ class SseHub:
         watcher = channel.attach(after_seq)
         if after_seq > 0 and await channel.finished_before(after_seq):
             if await channel.more_to_come():
-                watcher.ended = time.monotonic()  # it saw the end: only what is still to come beside it
+                watcher.ended = asyncio.get_running_loop().time()  # it saw the end: only what still comes beside it
             else:
                 watcher.finished = True
                 channel.detach(watcher)

@@ -250,6 +250,10 @@ class EventFeed:
         self.next_consumer_seq += 1
         return msg
 
+    def queued(self) -> int:
+        """Messages the consumer already delivered that are waiting to be read (`next_admitted` returns at once)."""
+        return self.sub.pending_msgs if self.sub is not None else 0
+
     async def next_admitted(self, timeout: float) -> Msg | None:
         """The next event past the gate (strictly after every sequence taken before), else None within about
         `timeout`: the consumer side of the feed, for a reader that fans events out itself (hub.py)."""
