@@ -20,8 +20,10 @@ from pathlib import Path
 
 from benchkit.cpu import load_average, process_cpu_s
 from benchkit.results import Row, write_rows
-from benchkit.stack import API_KEY, client, create, follow, running_stack
+from benchkit.stack import API_KEY, client, create, follow, pids, running_stack, wait_scored
 from benchkit.trace import quantile
+
+from admint.devstack.processes import DevStack, ServiceProcess
 
 P99_MS = 50.0
 MAX_CONNECTIONS = 64
@@ -67,9 +69,11 @@ class Load:
         self.errors[what] = self.errors.get(what, 0) + 1
 
 
-async def open_loop(host: str, port: int, paths: list[str], rate: float, seconds: float, auth: bool) -> Load:
+async def open_loop(host: str, ports: list[int], paths: list[str], rate: float, seconds: float, auth: bool
+                    ) -> Load:
     """Send paths round-robin at `rate` per second for `seconds`, each on an idle connection (a new one while
-    fewer than MAX_CONNECTIONS are open)."""
+    fewer than MAX_CONNECTIONS are open; new connections go to the ports in turn, as a Service spreads them
+    over replicas)."""
     load = Load()
     idle: list[Connection] = []
     opened = 0
@@ -88,8 +92,13 @@ async def open_loop(host: str, port: int, paths: list[str], rate: float, seconds
                     conn = idle.pop()
                 else:
                     opened += 1
-                    conn = await Connection.open(host, port)
-            status = await conn.get(paths[i % len(paths)], auth)
+                    conn = await Connection.open(host, ports[opened % len(ports)])
+            try:
+                status = await conn.get(paths[i % len(paths)], auth)
+            except (IndexError, ConnectionError):  # an idle connection the server closed (keep-alive timeout):
+                conn.writer.close()  # what an HTTP client does, send it again on a new connection
+                conn = await Connection.open(host, ports[opened % len(ports)])
+                status = await conn.get(paths[i % len(paths)], auth)
         except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
             load.error(type(exc).__name__)
             opened -= 1
@@ -137,32 +146,60 @@ def main() -> int:
             made = [create(api, brief="30-second ad for a desk lamp, warm", duration_s=30, seed=s)
                     for s in range(args.generations)]
             ids = [follow(api, gid, posted).generation_id for gid, posted in made]
+            scored = all([wait_scored(api, gid) for gid in ids])  # the scorer's work after the end is not the API's
+        print(f"{len(ids)} generations made{'' if scored else ' (the scorer had not finished them: its CPU overlaps)'}",
+              flush=True)
         assert stack.gateway is not None and stack.gateway.process is not None
-        pid = stack.gateway.process.pid
-        print(f"gateway pid {pid}", flush=True)
-        host, port = stack.api_url.removeprefix("http://").split(":")
+        host = "127.0.0.1"
         paths = [p for gid in ids for p in (f"/v1/generations/{gid}", "/v1/generations?limit=20")]
-        warm = asyncio.run(open_loop(host, int(port), paths, args.rate, 2, True))
+        gateways = {"gateway": stack.gateway.port}
+        warm = asyncio.run(open_loop(host, list(gateways.values()), paths, args.rate, 2, True))
         print(f"warm-up: {sum(warm.errors.values())} errors", flush=True)
+        pid = stack.gateway.process.pid
         cpu = process_cpu_s(pid)
-        base = asyncio.run(open_loop(host, int(port), ["/healthz"], args.rate, args.seconds / 3, False))
-        base_cpu = process_cpu_s(pid) - cpu
-        print(summary("baseline GET /healthz", base, base_cpu, args.seconds / 3), flush=True)
+        base = asyncio.run(open_loop(host, list(gateways.values()), ["/healthz"], args.rate, args.seconds / 3, False))
+        print(summary("baseline GET /healthz", base, process_cpu_s(pid) - cpu, args.seconds / 3), flush=True)
         load_before = load_average()
-        cpu = process_cpu_s(pid)
-        load = asyncio.run(open_loop(host, int(port), paths, args.rate, args.seconds, True))
-        cpu = process_cpu_s(pid) - cpu
-        print(summary("GET generation + list", load, cpu, args.seconds), flush=True)
+        load = measure(stack, gateways, paths, args.rate, args.seconds, "one gateway")
+        # a second replica, as the Deployment scales out (a Service spreads connections over the pods)
+        second = ServiceProcess("admint.gateway", stack.env, stack.data_dir / "logs", name="gateway-1",
+                                port_env="ADMINT_GATEWAY_PORT").start()
+        try:
+            gateways["gateway-1"] = second.port
+            asyncio.run(open_loop(host, [second.port], paths, args.rate / 2, 2, True))  # its warm-up
+            scaled = measure(stack, gateways, paths, args.rate, args.seconds, "two gateway replicas",
+                             {"gateway-1": second.process.pid if second.process else 0})
+        finally:
+            second.terminate(timeout_s=30)
     p99, base_p99 = quantile(load.latencies_ms, 0.99), quantile(base.latencies_ms, 0.99)
-    errors = sum(load.errors.values())
+    p99_scaled = quantile(scaled.latencies_ms, 0.99)
+    errors = sum(load.errors.values()) + sum(scaled.errors.values())
     print(f"p99 {p99:.1f} ms = {p99 / max(base_p99, 0.1):.1f}x the HTTP stack's own p99 ({base_p99:.1f} ms, "
-          f"/healthz at the same rate); p50 {statistics.median(load.latencies_ms):.1f} ms; "
+          f"/healthz at the same rate); p50 {statistics.median(load.latencies_ms):.1f} ms; two replicas: p99 "
+          f"{p99_scaled:.1f} ms, p50 {statistics.median(scaled.latencies_ms):.1f} ms; "
           f"load {load_before:.2f} → {load_average():.2f}")
-    rows = [Row("api", f"GET generation + list at {args.rate:g}/s: p99",
+    rows = [Row("api", f"GET generation + list at {args.rate:g}/s, one gateway: p99",
                 f"{p99:.1f} ms ({p99 / max(base_p99, 0.1):.1f}x /healthz)", f"< {P99_MS:g} ms", p99 < P99_MS),
-            Row("api", "errors", f"{errors} of {load.sent}", "0", errors == 0)]
+            Row("api", f"GET generation + list at {args.rate:g}/s, two gateway replicas: p99",
+                f"{p99_scaled:.1f} ms", f"< {P99_MS:g} ms", p99_scaled < P99_MS),
+            Row("api", "errors", f"{errors} of {load.sent + scaled.sent}", "0", errors == 0)]
     write_rows("api", rows, {"load": load_before})
     return 0
+
+
+def measure(stack: DevStack, gateways: dict[str, int], paths: list[str], rate: float, seconds: float, label: str,
+            extra: dict[str, int] | None = None) -> Load:
+    """The load over these gateways; prints latency and every process's CPU per request."""
+    processes = {**pids(stack), **(extra or {})}
+    before = {name: process_cpu_s(p) for name, p in processes.items()}
+    load = asyncio.run(open_loop("127.0.0.1", list(gateways.values()), paths, rate, seconds, True))
+    spent = {name: process_cpu_s(p) - before[name] for name, p in processes.items()}
+    gateway_cpu = sum(v for k, v in spent.items() if k in gateways)
+    print(summary(f"GET generation + list, {label}", load, gateway_cpu, seconds), flush=True)
+    print("  CPU per request by process (ms): " + ", ".join(
+        f"{name} {s / max(load.sent, 1) * 1000:.2f}" for name, s in sorted(spent.items(), key=lambda kv: -kv[1])
+        if s / max(load.sent, 1) * 1000 >= 0.01), flush=True)
+    return load
 
 
 if __name__ == "__main__":

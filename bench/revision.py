@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from benchkit.stack import wait_scored
 
 from admint.devstack.processes import DevStack
 
@@ -66,6 +67,10 @@ def main() -> None:
                 if done["type"] != "generation.completed.v1":
                     raise SystemExit(f"the generation failed: {done.get('reason')}")
                 beats = len(api.get(f"/v1/generations/{gid}").json()["plan"]["beats"])
+                # a person watches the ad before asking for a change; meanwhile the scorer finishes scoring it
+                # (its CPU is not the revision's)
+                if not wait_scored(api, gid):
+                    print("(the scorer had not finished the first version: its CPU overlaps the revision)")
 
                 t1 = time.perf_counter()
                 answer = api.post(f"/v1/generations/{gid}/beats/2/regenerate", json={"what": "frame"})

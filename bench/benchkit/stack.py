@@ -102,3 +102,15 @@ def follow(api: httpx.Client, generation_id: str, posted_at: float, timeout_s: f
 def generate(api: httpx.Client, **body: Any) -> Followed:
     gid, posted = create(api, **body)
     return follow(api, gid, posted)
+
+
+def wait_scored(api: httpx.Client, generation_id: str, timeout_s: float = 300.0) -> bool:
+    """Wait until the scorer has scored everything of a completed generation (it works after the end, and its
+    CPU would otherwise be measured as part of whatever a bench does next); False on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        quality = api.get(f"/v1/generations/{generation_id}").json().get("quality") or {}
+        if quality.get("master") is not None and not quality.get("pending"):
+            return True
+        time.sleep(0.5)
+    return False

@@ -13,7 +13,7 @@ import pytest
 
 from admint.core.mongo import Database, connect
 from admint.core.settings import CoreSettings
-from admint.gateway.limits import SharedRateLimiter
+from admint.gateway.limits import NS, SharedRateLimiter, gcra
 
 pytestmark = pytest.mark.integration
 NOW = 1_754_000_000.123  # a fixed wall clock: exact counts must not depend on how fast the burst runs
@@ -80,3 +80,57 @@ async def test_retry_after_is_exact_and_the_slot_frees_on_time(db: Database) -> 
     assert sorted(again, key=str) == [20, None, None, None]
     stored = await db.request_rates.find_one({"_id": key})
     assert stored is not None and isinstance(stored["tat"], int)  # integer nanoseconds, no float rounding
+
+
+class SteppingClock:
+    """A wall clock that moves `step` seconds at every reading after the first of each hit (a steady client)."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = NOW, step
+
+    def __call__(self) -> float:
+        return self.now
+
+    def tick(self) -> None:
+        self.now += self.step
+
+
+async def test_a_busy_key_far_below_its_limit_spends_leased_cells_without_a_round_trip_each(db: Database) -> None:
+    """500 requests a second of one key: one shared update serves a whole lease of them (issue 16)."""
+    clock = SteppingClock(0.002)
+    limiter, key = SharedRateLimiter(db, clock=clock), fresh_key()
+    answers = []
+    for _ in range(2000):
+        answers.append(await limiter.hit(key, 600_000))
+        clock.tick()
+    assert answers.count(None) == 2000
+    assert limiter.round_trips <= 2000 / 20, limiter.round_trips
+
+
+@pytest.mark.parametrize(("step", "limit"), [(0.01, 120), (0.002, 3000)])
+async def test_leases_never_let_a_key_past_what_exact_gcra_allows(db: Database, step: float, limit: int) -> None:
+    """A client far over its limit for 10 s: the leased limiter admits what the exact algorithm does on the same
+    timestamps, minus at most a few cells a lease took and did not use (it only ever errs strict)."""
+    clock = SteppingClock(step)
+    limiter, key = SharedRateLimiter(db, clock=clock), fresh_key()
+    window, tat, exact, allowed = 60 * NS, 0, 0, 0
+    for _ in range(round(10 / step)):
+        now = round(clock() * NS)
+        new_tat, refused = gcra(tat, now, window, limit)
+        if refused is None:
+            tat, exact = new_tat, exact + 1
+        allowed += await limiter.hit(key, limit) is None
+        clock.tick()
+    assert exact - 8 <= allowed <= exact, (allowed, exact)
+
+
+async def test_a_quiet_client_keeps_its_whole_burst(db: Database) -> None:
+    """Leases follow demand: a key making five requests a second wastes no room, so its full burst is there."""
+    clock = SteppingClock(0.2)
+    limiter, key = SharedRateLimiter(db, clock=clock), fresh_key()
+    for _ in range(50):
+        assert await limiter.hit(key, 600) is None
+        clock.tick()
+    clock.now += 60  # the ten seconds of requests are refilled: the whole burst of 600 is back
+    burst = await asyncio.gather(*(limiter.hit(key, 600) for _ in range(700)))
+    assert burst.count(None) == 600
