@@ -8,6 +8,7 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -25,10 +26,39 @@ class LocalStackError(RuntimeError):
     """A local server could not start; the message says which, why, and shows its log tail."""
 
 
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    """The first port the kernel hands to outgoing connections and bind(0) (Linux: 32768 unless tuned)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port free now, from below the ephemeral range, and never the same twice in this process.
+
+    A port from bind(0) is an ephemeral one: until the server we start binds it, any outgoing connection (a
+    busy test run makes thousands) may take it as its local port, and the server dies with "address already in
+    use" (seen with SeaweedFS's S3 listener, the last one `weed mini` binds). Ports below the range are never
+    handed out by the kernel, so only another explicit pick can collide: the bind check and the set rule it out.
+    """
+    high = _ephemeral_low() - 1
+    low = max(1024, high - 12000)
+    for _ in range(1000):
+        port = random.randint(low, high)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise LocalStackError(f"no free port between {low} and {high}")
 
 
 def port_in_use(port: int) -> bool:
