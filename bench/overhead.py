@@ -20,7 +20,15 @@ from benchkit.cpu import load_average
 from benchkit.metrics import doc_ops, handled, scrape
 from benchkit.results import Row, write_rows
 from benchkit.stack import client, generate, running_stack
-from benchkit.trace import critical_path, hop_latencies, quantile, read_deliveries, read_events
+from benchkit.trace import (
+    OverheadParts,
+    critical_path,
+    hop_latencies,
+    overhead_parts,
+    quantile,
+    read_deliveries,
+    read_events,
+)
 
 HOP_P50_MS, HOP_P99_MS, OVERHEAD_S = 5.0, 25.0, 1.0
 BRIEF = "30-second ad for a solar phone charger for hikers; bright, energetic"
@@ -50,11 +58,14 @@ def main() -> int:
         events = read_events(stack.env["ADMINT_NATS_URL"])
         deliveries = read_deliveries(stack.data_dir / "logs", ids)
     delta = Counter({k: after[k] - before.get(k, 0.0) for k in after})
-    overheads, walls, beats = [], [], []
+    overheads, walls, beats, parts = [], [], [], []
     for run in runs:
         mine = [e for e in events if e.data.get("generation_id") == run.generation_id]
         path = critical_path(mine, deliveries)
         handlers = sum(s.handler_s for s in path)
+        last = next((e for e in reversed(mine) if e.type == "generation.completed.v1"), None)
+        if last is not None and run.events:
+            parts.append(overhead_parts(path, run.posted_at, last.stored_at, run.events[-1][0]))
         walls.append(run.wall_s)
         overheads.append(run.wall_s - handlers)
         beats.append(len({e.data["beat_index"] for e in mine if e.type == "frame.completed.v1"}))
@@ -82,6 +93,7 @@ def main() -> int:
           f"p99 {quantile(items, 0.99):.1f} ms")
     print(f"orchestration overhead per generation: p50 {over:.3f} s, max {max(overheads):.3f} s "
           f"(target < {OVERHEAD_S} s)")
+    print_parts(parts)
     print(f"document ops on `generations` per handled event: {reads / n:.2f} reads, {writes / n:.2f} writes "
           f"({n:.0f} deliveries); load {load:.2f} → {load_average():.2f}")
     rows = [Row("overhead", "bus hop p50", f"{p50:.1f} ms", f"< {HOP_P50_MS:g} ms", p50 < HOP_P50_MS),
@@ -93,6 +105,26 @@ def main() -> int:
             Row("overhead", "doc reads / writes per event", f"{reads / n:.2f} / {writes / n:.2f}", "", None)]
     write_rows("overhead", rows, {"load": load})
     return 0
+
+
+def print_parts(parts: list[OverheadParts]) -> None:
+    """Where the overhead goes, median over the generations: admission, each critical-path hop, publishing,
+    the SSE feed."""
+    if not parts:
+        return
+    med = statistics.median
+    hops_by_type: dict[str, list[float]] = {}
+    for p in parts:
+        for event_type, hop in p.hops_s:
+            hops_by_type.setdefault(event_type, []).append(hop * 1000)
+    print(f"  where it goes (median per generation, ms): POST → first event "
+          f"{med(p.admission_s for p in parts) * 1000:.1f}; "
+          f"hops on the critical path {med(sum(h for _, h in p.hops_s) for p in parts) * 1000:.1f}; handler end → "
+          f"next event stored {med(p.publish_s for p in parts) * 1000:.1f}; last event → SSE client "
+          f"{med(p.feed_s for p in parts) * 1000:.1f}")
+    print("  critical-path hops by event type (ms): " + "; ".join(
+        f"{t.removesuffix('.v1')} n {len(v)} p50 {quantile(v, 0.5):.1f} max {max(v):.1f}"
+        for t, v in sorted(hops_by_type.items())))
 
 
 if __name__ == "__main__":

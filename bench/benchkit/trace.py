@@ -172,3 +172,32 @@ def stage_walls(events: list[StoredEvent]) -> list[tuple[str, float]]:
         first.setdefault(e.type, e.stored_at)
     marks = [(t, first[t]) for t in STAGE_MARKS if t in first]
     return [(f"{a.split('.')[0]}→{b.split('.')[0]}", tb - ta) for (a, ta), (b, tb) in itertools.pairwise(marks)]
+
+
+@dataclass(frozen=True)
+class OverheadParts:
+    """Where a generation's orchestration overhead (wall minus handler time on the critical path) went."""
+
+    admission_s: float
+    """POST sent → the first event stored (the gateway's insert, admission and publish)."""
+    hops_s: list[tuple[str, float]]
+    """Per critical-path step: its event type and stored → handler started (the bus, and waiting for a handler)."""
+    publish_s: float
+    """Sum over steps of handler returned → the next event stored (a negative part: published before the end)."""
+    feed_s: float
+    """The last event stored → received by the SSE client."""
+
+
+def overhead_parts(path: list[Step], posted_at: float, last_stored_at: float, received_at: float) -> OverheadParts:
+    """Split the orchestration overhead of one generation along its critical path (see `critical_path`)."""
+    hops: list[tuple[str, float]] = []
+    publish = 0.0
+    next_stored = [s.event.stored_at for s in path[1:]] + [last_stored_at]
+    for step, stored in zip(path, next_stored, strict=True):
+        d = step.delivery
+        if d is None or d.started_at is None or d.handled_at is None:
+            continue
+        hops.append((step.event.type, d.started_at - step.event.stored_at))
+        publish += stored - d.handled_at
+    first = path[0].event.stored_at if path else last_stored_at
+    return OverheadParts(first - posted_at, hops, publish, received_at - last_stored_at)
