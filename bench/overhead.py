@@ -28,6 +28,7 @@ from benchkit.trace import (
     quantile,
     read_deliveries,
     read_events,
+    service_of,
 )
 
 HOP_P50_MS, HOP_P99_MS, OVERHEAD_S = 5.0, 25.0, 1.0
@@ -91,6 +92,12 @@ def main() -> int:
           f"{quantile(steps, 0.5):.1f} ms p99 {quantile(steps, 0.99):.1f} ms; fan-out items (frames, chunks: they "
           f"also wait for a free handler of their service): {len(items)}, p50 {quantile(items, 0.5):.1f} ms "
           f"p99 {quantile(items, 0.99):.1f} ms")
+    background = [d.hop_s * 1000 for d in deliveries if d.hop_s is not None and service_of(d.service) == "scorer"]
+    waited = [d.hop_s * 1000 for d in deliveries if d.hop_s is not None and service_of(d.service) != "scorer"]
+    print(f"  by consumer: the services a generation waits for {len(waited)}, p50 {quantile(waited, 0.5):.1f} ms "
+          f"p99 {quantile(waited, 0.99):.1f} ms; the scorer (beside the pipeline: nice 10, one video at a time, "
+          f"its backlog waits on the bus) {len(background)}, p50 {quantile(background, 0.5):.1f} ms p99 "
+          f"{quantile(background, 0.99):.1f} ms")
     print(f"orchestration overhead per generation: p50 {over:.3f} s, max {max(overheads):.3f} s "
           f"(target < {OVERHEAD_S} s)")
     print_parts(parts)
@@ -102,6 +109,10 @@ def main() -> int:
                 over < OVERHEAD_S),
             Row("overhead", "bus hop p50 / p99, pipeline steps only", f"{quantile(steps, 0.5):.1f} / "
                 f"{quantile(steps, 0.99):.1f} ms", "", None),
+            Row("overhead", "bus hop p50 / p99, services a generation waits for (not the scorer)",
+                f"{quantile(waited, 0.5):.1f} / {quantile(waited, 0.99):.1f} ms", "", None),
+            Row("overhead", "wall per generation p50 (36×64, instant models)", f"{statistics.median(walls):.2f} s", "",
+                None),
             Row("overhead", "doc reads / writes per event", f"{reads / n:.2f} / {writes / n:.2f}", "", None)]
     write_rows("overhead", rows, {"load": load})
     return 0

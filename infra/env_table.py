@@ -49,9 +49,25 @@ def _rows(cls: type[BaseSettings], skip: set[str]) -> list[str]:
         description = (field.description or "").replace("|", "\\|")
         if "SecretStr" in repr(field.annotation):
             description = f"{description} ({SECRET_NOTE})"
-        default = _default(field.get_default(call_default_factory=True))
+        default = _default(field.get_default(call_default_factory=True)) + _overrides(cls, name)
         rows.append(f"| `{prefix}{name.upper()}` | {default} | {description} |")
     return rows
+
+
+def _overrides(base: type[BaseSettings], name: str) -> str:
+    """A shared setting whose default a service changes (the chunker's in-flight messages, the scorer's nice):
+    each such service and its own default."""
+    if base not in (CoreSettings, ProviderSettings):
+        return ""
+    default = base.model_fields[name].get_default(call_default_factory=True)
+    own = []
+    for cls in settings_classes():
+        if cls in (CoreSettings, ProviderSettings) or name not in cls.model_fields or name == "service_name":
+            continue
+        value = cls.model_fields[name].get_default(call_default_factory=True)
+        if value != default:
+            own.append(f"{cls.__module__.split('.')[1]}: {_default(value)}")
+    return f" ({', '.join(own)})" if own else ""
 
 
 def render_table() -> str:

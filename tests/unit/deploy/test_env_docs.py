@@ -22,6 +22,13 @@ def test_table_lists_every_shared_setting_and_marks_secrets() -> None:
     assert "admint-dev-secret" not in secret_row and "secret" in secret_row
 
 
+def test_a_service_default_of_a_shared_setting_is_shown_beside_it() -> None:
+    rows = {line.split("|")[1].strip(" `"): line for line in render_table().splitlines() if line.startswith("| `")}
+    assert "chunker: `8`" in rows["ADMINT_MAX_INFLIGHT"] and "storyboard: `6`" in rows["ADMINT_MAX_INFLIGHT"]
+    assert "scorer: `10`" in rows["ADMINT_PROCESS_NICE"]
+    assert "(" not in rows["ADMINT_WORKDIR"].split("|")[2]  # no service changes it
+
+
 def test_a_stale_table_is_detected(tmp_path: Path) -> None:
     doc = tmp_path / "README.md"
     doc.write_text(f"# x\n{START}\n| old |\n{END}\ntail\n")

@@ -21,10 +21,11 @@ class ChunkerSettings(ProviderSettings, CoreSettings):
         ge=0, le=2,
     )
     max_inflight: int = Field(
-        default=4, ge=1, le=64,
-        description="Messages one chunker process handles at once: every beat's chain of chunks in flight, so "
-                    "a chunk that continues a beat starts when requested instead of queueing behind others "
-                    "(the encodes share the cores; remote models are bounded by their slots).",
+        default=8, ge=1, le=64,
+        description="Messages one chunker process handles at once: every beat's chain of chunks in flight (a "
+                    "30-second ad has 6 beats), so a chunk that continues a beat is taken when requested and its "
+                    "encode goes first by the encode slots' priority, instead of waiting on the bus behind other "
+                    "beats' chunks (the encodes share the cores; remote models are bounded by their slots).",
     )
     encode_slots: int = Field(
         default=0, ge=0, le=64,
