@@ -14,6 +14,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from benchkit.cpu import load_average
@@ -21,6 +22,7 @@ from benchkit.metrics import doc_ops, handled, scrape
 from benchkit.results import Row, write_rows
 from benchkit.stack import client, generate, running_stack
 from benchkit.trace import (
+    DeliveryLog,
     OverheadParts,
     critical_path,
     hop_latencies,
@@ -86,14 +88,14 @@ def main() -> int:
     for t, v in sorted(by_type.items()):
         print(f"  {t:<28} {len(v):4d} {quantile(v, 0.5):7.1f} {quantile(v, 0.99):7.1f}")
     print(f"\nhops {len(hops)}: p50 {p50:.1f} ms (target < {HOP_P50_MS}), p99 {p99:.1f} ms (target < {HOP_P99_MS})")
-    steps = [d.hop_s * 1000 for d in deliveries if d.hop_s is not None and d.event_type not in FAN_OUT]
-    items = [d.hop_s * 1000 for d in deliveries if d.hop_s is not None and d.event_type in FAN_OUT]
+    steps = hops_ms(deliveries, lambda d: d.event_type not in FAN_OUT)
+    items = hops_ms(deliveries, lambda d: d.event_type in FAN_OUT)
     print(f"  of which pipeline steps (one event per stage and generation): {len(steps)}, p50 "
           f"{quantile(steps, 0.5):.1f} ms p99 {quantile(steps, 0.99):.1f} ms; fan-out items (frames, chunks: they "
           f"also wait for a free handler of their service): {len(items)}, p50 {quantile(items, 0.5):.1f} ms "
           f"p99 {quantile(items, 0.99):.1f} ms")
-    background = [d.hop_s * 1000 for d in deliveries if d.hop_s is not None and service_of(d.service) == "scorer"]
-    waited = [d.hop_s * 1000 for d in deliveries if d.hop_s is not None and service_of(d.service) != "scorer"]
+    background = hops_ms(deliveries, lambda d: service_of(d.service) == "scorer")
+    waited = hops_ms(deliveries, lambda d: service_of(d.service) != "scorer")
     print(f"  by consumer: the services a generation waits for {len(waited)}, p50 {quantile(waited, 0.5):.1f} ms "
           f"p99 {quantile(waited, 0.99):.1f} ms; the scorer (beside the pipeline: nice 10, one video at a time, "
           f"its backlog waits on the bus) {len(background)}, p50 {quantile(background, 0.5):.1f} ms p99 "
@@ -116,6 +118,11 @@ def main() -> int:
             Row("overhead", "doc reads / writes per event", f"{reads / n:.2f} / {writes / n:.2f}", "", None)]
     write_rows("overhead", rows, {"load": load})
     return 0
+
+
+def hops_ms(deliveries: list[DeliveryLog], keep: Callable[[DeliveryLog], bool]) -> list[float]:
+    """The hops (ms) of the deliveries `keep` selects, counted as `hop_latencies` counts them."""
+    return [hop * 1000 for hop in hop_latencies([d for d in deliveries if keep(d)])]
 
 
 def print_parts(parts: list[OverheadParts]) -> None:

@@ -57,12 +57,12 @@ def _rows(cls: type[BaseSettings], skip: set[str]) -> list[str]:
 def _overrides(base: type[BaseSettings], name: str) -> str:
     """A shared setting whose default a service changes (the chunker's in-flight messages, the scorer's nice):
     each such service and its own default."""
-    if base not in (CoreSettings, ProviderSettings):
+    if base not in (CoreSettings, ProviderSettings) or name == "service_name":  # every service names itself
         return ""
     default = base.model_fields[name].get_default(call_default_factory=True)
     own = []
     for cls in settings_classes():
-        if cls in (CoreSettings, ProviderSettings) or name not in cls.model_fields or name == "service_name":
+        if cls in (CoreSettings, ProviderSettings) or name not in cls.model_fields:
             continue
         value = cls.model_fields[name].get_default(call_default_factory=True)
         if value != default:

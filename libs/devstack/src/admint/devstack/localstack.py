@@ -5,6 +5,7 @@ so tests and the demo share one code path. secantusdb is GPL-2.0: it is only eve
 """
 
 import argparse
+import collections
 import contextlib
 import json
 import os
@@ -26,7 +27,9 @@ class LocalStackError(RuntimeError):
     """A local server could not start; the message says which, why, and shows its log tail."""
 
 
-_HANDED_OUT: set[int] = set()
+_RECENT: collections.deque[int] = collections.deque(maxlen=1024)
+"""Ports handed out lately: a stack picks all its ports before any server binds one (bounded, so a long test
+session never runs out of the range)."""
 
 
 def _ephemeral_low() -> int:
@@ -38,25 +41,25 @@ def _ephemeral_low() -> int:
 
 
 def free_port() -> int:
-    """A port free now, from below the ephemeral range, and never the same twice in this process.
+    """A port free now, from below the ephemeral range, and not one of the last 1,024 handed out here.
 
     A port from bind(0) is an ephemeral one: until the server we start binds it, any outgoing connection (a
     busy test run makes thousands) may take it as its local port, and the server dies with "address already in
     use" (seen with SeaweedFS's S3 listener, the last one `weed mini` binds). Ports below the range are never
-    handed out by the kernel, so only another explicit pick can collide: the bind check and the set rule it out.
+    handed out by the kernel, so only another explicit pick can collide: the bind check and _RECENT rule it out.
     """
     high = _ephemeral_low() - 1
     low = max(1024, high - 12000)
     for _ in range(1000):
         port = random.randint(low, high)
-        if port in _HANDED_OUT:
+        if port in _RECENT:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
-        _HANDED_OUT.add(port)
+        _RECENT.append(port)
         return port
     raise LocalStackError(f"no free port between {low} and {high}")
 
