@@ -31,6 +31,7 @@ from admint.gateway.limits import BodyLimitMiddleware, SharedRateLimiter
 from admint.gateway.metrics import MetricsMiddleware
 from admint.gateway.openapi_docs import complete, operation_id
 from admint.gateway.problems import install_problem_handlers, problem_media_types, problem_response
+from admint.gateway.read_cache import ClusterClock, ReadCache, WritesReadFresh
 from admint.gateway.routes import (
     assets,
     costs,
@@ -75,9 +76,11 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
         await retry_until_ready("MongoDB", lambda: ensure_indexes(db), startup_timeout_s)
         blobs = BlobStore.from_settings(settings)
         await retry_until_ready("S3 bucket", blobs.ensure_bucket, startup_timeout_s)
+        reads = ReadCache(ClusterClock(db), settings.read_cache_entries)
+        feed = reads.follow(db, "generations") if settings.read_cache_entries else None
         gateway = Gateway(
             settings=settings, publisher=EventPublisher(broker, settings, publishers), mongo=mongo,
-            docs=GenerationRepository(db), generations=GenerationQueries(db), admission=AdmissionSlots(db),
+            docs=GenerationRepository(db), generations=GenerationQueries(db, reads), admission=AdmissionSlots(db),
             assets=AssetRepository(db),
             keys=ApiKeyRepository(db), idempotency=IdempotencyRecords(db), blobs=blobs, nc=nc, js=js,
             limiter=SharedRateLimiter(db), audit=AuditLog(db), endpoints=EndpointRepository(db),
@@ -96,6 +99,8 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
         finally:
             if gateway.hub is not None:
                 await gateway.hub.close()
+            if feed is not None:
+                await feed.close()
     finally:
         with contextlib.suppress(Exception):
             await broker.stop()
@@ -138,6 +143,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                          generate_unique_id_function=operation_id)
     install_problem_handlers(app)
     _install_dependency_errors(app)
+    app.add_middleware(WritesReadFresh)
     app.add_middleware(BodyLimitMiddleware, default=settings.max_json_bytes,
                        body_timeout_s=settings.request_body_timeout_s,
                        limits={"/v1/assets": settings.max_upload_bytes + 256 * 1024})

@@ -17,6 +17,7 @@ from admint.gateway.groups import GroupRepository
 from admint.gateway.hub import SseHub
 from admint.gateway.limits import SharedRateLimiter, StreamCounter
 from admint.gateway.presign import PresignCache
+from admint.gateway.read_cache import BuiltViews
 from admint.gateway.stores import AdmissionSlots, AssetRepository, GenerationQueries, IdempotencyRecords
 from admint.gateway.usage import UsageQueries
 
@@ -44,6 +45,8 @@ class Gateway:
     groups: GroupRepository
     streams: StreamCounter = field(default_factory=StreamCounter)
     """Open SSE streams per key in this process (the per-key cap)."""
+    views: BuiltViews = field(default_factory=BuiltViews)
+    """GET responses reused while their cached document is unchanged (read_cache.py)."""
     hub: SseHub | None = None
     """The SSE feeds: one consumer per generation followed, shared by its watchers (hub.py)."""
 

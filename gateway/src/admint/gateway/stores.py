@@ -14,6 +14,7 @@ from admint.contracts.stages import PIPELINE, Stage, Status
 from admint.core.docstore import now
 from admint.core.document import GenerationDoc
 from admint.core.mongo import Database
+from admint.gateway.read_cache import ReadCache
 
 
 class _Projection(BaseModel):
@@ -48,12 +49,19 @@ _LISTED = {"spec.brief": 1, "spec.duration_s": 1, "spec.aspect": 1, "status": 1,
 
 
 class GenerationQueries:
-    def __init__(self, db: Database) -> None:
+    """The owner-scoped reads; with a ReadCache, answered from memory while nothing changed (read_cache.py)."""
+
+    def __init__(self, db: Database, cache: ReadCache | None = None) -> None:
         self.collection = db.generations
+        self.cache = cache
 
     async def get_owned(self, generation_id: str, owner: str) -> GenerationDoc | None:
-        raw = await self.collection.find_one({"_id": generation_id, "owner": owner})
-        return GenerationDoc.from_mongo(raw) if raw is not None else None
+        async def load() -> GenerationDoc | None:
+            raw = await self.collection.find_one({"_id": generation_id})
+            return GenerationDoc.from_mongo(raw) if raw is not None else None
+
+        doc = await (self.cache.document(generation_id, load) if self.cache else load())
+        return doc if doc is not None and doc.owner == owner else None
 
     async def page(
         self, owner: str, *, status: str | None = None, before: str | None = None, limit: int = 20
@@ -63,8 +71,13 @@ class GenerationQueries:
             query["status"] = status
         if before:
             query["_id"] = {"$lt": before}
-        cursor = self.collection.find(query, projection=_LISTED).sort("_id", DESCENDING).limit(limit)
-        return [ListedGeneration.model_validate(raw) async for raw in cursor]
+
+        async def load() -> list[ListedGeneration]:
+            cursor = self.collection.find(query, projection=_LISTED).sort("_id", DESCENDING).limit(limit)
+            return [ListedGeneration.model_validate(raw) async for raw in cursor]
+
+        key = (owner, status, before, limit)
+        return await (self.cache.page(key, load) if self.cache else load())
 
     async def count_active(self, owner: str) -> int:
         return int(await self.collection.count_documents({"owner": owner, "status": {"$in": list(PIPELINE.active)}}))

@@ -223,11 +223,15 @@ async def get_generation(generation_id: GenerationId, gw: GatewayDep, who: Princ
         raise _not_found(generation_id)
     if doc.deletion is not None:
         raise gone(doc)
-    expires = utcnow() + timedelta(seconds=gw.settings.presign_expiry_s)
-    view = await generation_view(doc, gw.presign, gw.base_url, expires, gw.settings.approval_deadline_s)
-    if doc.plan is not None:
-        view.costs.projected_usd = estimate_spec(doc.spec, gw.settings, doc.plan).total_usd
-    return view
+
+    async def build() -> GenerationView:
+        expires = utcnow() + timedelta(seconds=gw.settings.presign_expiry_s)
+        view = await generation_view(doc, gw.presign, gw.base_url, expires, gw.settings.approval_deadline_s)
+        if doc.plan is not None:
+            view.costs.projected_usd = estimate_spec(doc.spec, gw.settings, doc.plan).total_usd
+        return view
+
+    return await gw.views.get(doc, build)
 
 
 @router.post("/{generation_id}/cancel", status_code=202, response_model=GenerationAccepted,

@@ -1,0 +1,307 @@
+"""The gateway's generation reads from memory, never stale (issue 16: the API under load).
+
+A GET of a generation or of the list costs a database round trip and, on the Mongo-wire server, more CPU than the
+rest of the request. This cache answers from memory instead, and stays linearizable:
+
+- **ChangeFeed** follows the database's change stream: every change to a generation evicts it (and the list
+  pages), and the feed knows the cluster time up to which it has applied every change.
+- **ClusterClock** asks the database for its current cluster time with one `ping`, shared by every request that
+  asked while it was on its way (the ping is ~8x cheaper than reading a document, on both ends).
+- **ReadCache** answers from memory only when the feed has applied every change up to that time: whatever write
+  finished before the request began (a service, another gateway, a script) has then evicted what it changed.
+  Otherwise the request reads the database as before. A read that overlapped a change is not kept.
+
+Without a change stream or a cluster time (a standalone server), every read goes to the database.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from contextvars import ContextVar
+from typing import Any, TypeVar, cast
+
+from bson import Timestamp
+from prometheus_client import Counter
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from admint.core.mongo import Database
+
+log = logging.getLogger("admint.gateway.read_cache")
+CACHE_READS = Counter("admint_gateway_cache_reads_total",
+                      "Generation reads by the gateway, by what answered them.", ["kind", "answer"])
+T = TypeVar("T")
+FRESH: ContextVar[bool] = ContextVar("admint_fresh_reads", default=False)
+"""Set for the requests that change something: their reads go to the database and are not kept."""
+
+
+class WritesReadFresh:
+    """ASGI middleware: a request that is not GET or HEAD reads from the database (it may act on what it reads,
+    and change it), and the objects the cache shares never reach code that writes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):
+            token = FRESH.set(True)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                FRESH.reset(token)
+            return
+        await self.app(scope, receive, send)
+
+
+class ClusterClock:
+    """The database's current cluster time, read by a `ping` sent after the caller asked.
+
+    One ping at a time: callers that ask while one is on its way share the next, sent when it returns (as a
+    group commit). The busier the gateway, the more requests one ping serves.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._next: asyncio.Future[Timestamp | None] | None = None
+        self._sending = False
+
+    async def now(self) -> Timestamp | None:
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+            self._next.add_done_callback(lambda f: f.cancelled() or f.exception())  # read even if nobody waits
+            if not self._sending:
+                self._sending = True
+                asyncio.get_running_loop().create_task(self._send())
+        return await asyncio.shield(self._next)
+
+    async def _send(self) -> None:
+        try:
+            while self._next is not None:
+                answer, self._next = self._next, None  # who asks from here on waits for the next ping
+                try:
+                    reply = await self.db.command("ping")
+                except Exception as exc:
+                    answer.set_exception(exc)
+                    continue
+                now = reply.get("operationTime")
+                answer.set_result(now if isinstance(now, Timestamp) else None)
+        finally:
+            self._sending = False
+
+
+class ChangeFeed:
+    """Follows the database's change stream and reports each changed generation; `seen` is the cluster time up
+    to which every change has been reported (None while the stream is down)."""
+
+    def __init__(self, db: Database, collection: str, on_change: Callable[[Any], None],
+                 on_reset: Callable[[], None], max_await_ms: int = 20, retry_s: float = 1.0) -> None:
+        self.db, self.collection = db, collection
+        self.on_change, self.on_reset = on_change, on_reset
+        self.max_await_ms, self.retry_s = max_await_ms, retry_s
+        self.seen: Timestamp | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._waiting: list[tuple[Timestamp, asyncio.Future[None]]] = []
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="read-cache-feed")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._lost()
+
+    def _lost(self) -> None:
+        self.seen = None
+        self.on_reset()
+        self._advance(None)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._follow()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("change stream lost (%s); generation reads go to the database meanwhile", exc)
+            self._lost()
+            await asyncio.sleep(self.retry_s)
+
+    async def _follow(self) -> None:
+        session = self.db.client.start_session(causal_consistency=False)
+        try:
+            async with await self.db.watch(session=session, max_await_time_ms=self.max_await_ms) as stream:
+                self._advance(session.operation_time)  # the stream starts here; the cache is empty
+                while True:
+                    change = await stream.try_next()
+                    if change is None:  # an empty batch: nothing changed up to the server's time of the reply
+                        self._advance(session.operation_time)
+                        continue
+                    self._apply(change)
+        finally:
+            await session.end_session()
+
+    def _apply(self, change: dict[str, Any]) -> None:
+        where = change.get("ns") or {}
+        if change.get("operationType") in ("drop", "dropDatabase", "rename", "invalidate"):
+            raise RuntimeError(f"change stream saw {change.get('operationType')}")
+        if where.get("coll") == self.collection:
+            self.on_change((change.get("documentKey") or {}).get("_id"))
+        self._advance(change["clusterTime"])
+
+    def _advance(self, seen: Timestamp | None) -> None:
+        self.seen = seen
+        if not self._waiting:
+            return
+        still = []
+        for until, waiter in self._waiting:
+            if waiter.done():
+                continue
+            if seen is None or until <= seen:
+                waiter.set_result(None)
+            else:
+                still.append((until, waiter))
+        self._waiting = still
+
+    async def reached(self, until: Timestamp, within_s: float) -> bool:
+        """Whether every change up to `until` has been reported, waiting up to `within_s` for it (the stream
+        reports a change well under a millisecond after it is written, unless this process is busy)."""
+        if self.seen is not None and until <= self.seen:
+            return True
+        if self.seen is None or within_s <= 0:
+            return False
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append((until, waiter))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiter, within_s)
+        return self.seen is not None and until <= self.seen
+
+
+class ReadCache:
+    """Generation documents by id and list pages by query, kept while nothing changed them (see the module)."""
+
+    def __init__(self, clock: ClusterClock, max_entries: int = 2048, max_changes_kept: int = 65536,
+                 catch_up_s: float = 0.1) -> None:
+        self.clock = clock
+        self.catch_up_s = catch_up_s
+        """How long a read waits for the change stream to catch up before it reads the database instead (waiting
+        is cheaper: a busy gateway that read the database whenever it fell behind would fall further behind)."""
+        self.feed: ChangeFeed | None = None
+        self.max_entries, self.max_changes_kept = max_entries, max_changes_kept
+        self._documents: OrderedDict[str, Any] = OrderedDict()
+        self._pages: OrderedDict[Hashable, list[Any]] = OrderedDict()
+        self._tick = 0
+        """Counts changes applied and resets: a read that began at tick t is kept only if nothing it read
+        changed after t."""
+        self._changed: OrderedDict[Any, int] = OrderedDict()
+        self._forgotten = 0
+        """The latest tick of a change no longer in `_changed` (it is bounded)."""
+        self._any_change = 0
+        self._reset = 0
+
+    def follow(self, db: Database, collection: str) -> ChangeFeed:
+        self.feed = ChangeFeed(db, collection, self.changed, self.reset)
+        self.feed.start()
+        return self.feed
+
+    def changed(self, document_id: Any) -> None:
+        self._tick += 1
+        self._any_change = self._tick
+        self._documents.pop(document_id, None)
+        self._pages.clear()
+        self._changed[document_id] = self._tick
+        self._changed.move_to_end(document_id)
+        while len(self._changed) > self.max_changes_kept:
+            self._forgotten = self._changed.popitem(last=False)[1]
+
+    def reset(self) -> None:
+        self._tick += 1
+        self._reset = self._any_change = self._tick
+        self._documents.clear()
+        self._pages.clear()
+
+    async def _current(self) -> bool:
+        """Whether the feed has applied every change that finished before now."""
+        if self.feed is None or self.feed.seen is None:
+            return False
+        try:
+            now = await self.clock.now()
+        except Exception:
+            return False
+        return now is not None and await self.feed.reached(now, self.catch_up_s)
+
+    async def document(self, document_id: str, load: Callable[[], Awaitable[T | None]]) -> T | None:
+        """What `load` makes of the stored document, from memory when current. The object is shared by the
+        requests it answers: they only read it (the writing routes read their own copy, `writes_read_fresh`)."""
+        if FRESH.get():
+            return await load()
+        if self.max_entries and await self._current():
+            kept = self._documents.get(document_id)
+            if kept is not None:
+                self._documents.move_to_end(document_id)
+                CACHE_READS.labels("document", "memory").inc()
+                return cast(T, kept)
+        began = self._tick
+        found = await load()
+        CACHE_READS.labels("document", "database").inc()
+        if found is not None and self.max_entries and self._unchanged(document_id, began):
+            self._keep(self._documents, document_id, found)
+        return found
+
+    async def page(self, key: Hashable, load: Callable[[], Awaitable[list[T]]]) -> list[T]:
+        """What `load` makes of one list query, from memory when current (any change of a generation drops
+        every page)."""
+        if FRESH.get():
+            return await load()
+        if self.max_entries and await self._current():
+            kept = self._pages.get(key)
+            if kept is not None:
+                self._pages.move_to_end(key)
+                CACHE_READS.labels("page", "memory").inc()
+                return cast(list[T], kept)
+        began = self._tick
+        rows = await load()
+        CACHE_READS.labels("page", "database").inc()
+        if self.max_entries and self._any_change <= began and self._following(began):
+            self._keep(self._pages, key, rows)
+        return rows
+
+    def _following(self, since: int) -> bool:
+        return self.feed is not None and self.feed.seen is not None and self._reset <= since
+
+    def _unchanged(self, document_id: Any, since: int) -> bool:
+        if not self._following(since):
+            return False
+        changed = self._changed.get(document_id)
+        return (changed if changed is not None else self._forgotten) <= since
+
+    def _keep(self, entries: "OrderedDict[Any, Any]", key: Any, value: Any) -> None:
+        entries[key] = value
+        entries.move_to_end(key)
+        while len(entries) > self.max_entries:
+            entries.popitem(last=False)
+
+
+class BuiltViews:
+    """The response built for a generation, reused while the cache answers with the same document object (a
+    change loads a new one) and for at most `reuse_s`: its presigned links are signed for longer than the
+    `url_expires_at` it states (presign.py), so a reused response stays true."""
+
+    def __init__(self, reuse_s: float = 10.0, size: int = 2048, clock: Callable[[], float] = time.monotonic) -> None:
+        self.reuse_s, self.size, self.clock = reuse_s, size, clock
+        self._views: OrderedDict[str, tuple[object, float, Any]] = OrderedDict()
+
+    async def get(self, document: Any, build: Callable[[], Awaitable[T]]) -> T:
+        now = self.clock()
+        kept = self._views.get(document.id)
+        if kept is not None and kept[0] is document and now - kept[1] < self.reuse_s:
+            return cast(T, kept[2])
+        view = await build()
+        self._views[document.id] = (document, now, view)
+        self._views.move_to_end(document.id)
+        while len(self._views) > self.size:
+            self._views.popitem(last=False)
+        return view
