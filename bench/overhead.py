@@ -100,6 +100,14 @@ def main() -> int:
           f"p99 {quantile(waited, 0.99):.1f} ms; the scorer (beside the pipeline: nice 10, one video at a time, "
           f"its backlog waits on the bus) {len(background)}, p50 {quantile(background, 0.5):.1f} ms p99 "
           f"{quantile(background, 0.99):.1f} ms")
+    runs = [d for d in deliveries if service_of(d.service) != "scorer" and d.outcome in ("ok", "failed")
+            and d.stored_at is not None and d.started_at is not None]
+    on_bus = [(d.received_at - (d.stored_at or 0.0)) * 1000 for d in runs]
+    in_worker = [((d.started_at or 0.0) - d.received_at) * 1000 for d in runs]
+    print(f"  the hops of the services a generation waits for, split: stored → taken off the bus by the worker "
+          f"p50 {quantile(on_bus, 0.5):.1f} ms p99 {quantile(on_bus, 0.99):.1f} ms (delivery, and waiting for a free "
+          f"handler); taken → handler started p50 {quantile(in_worker, 0.5):.2f} ms p99 "
+          f"{quantile(in_worker, 0.99):.1f} ms (decode, the skip-terminal check)")
     print(f"orchestration overhead per generation: p50 {over:.3f} s, max {max(overheads):.3f} s "
           f"(target < {OVERHEAD_S} s)")
     print_parts(parts)
@@ -113,6 +121,9 @@ def main() -> int:
                 f"{quantile(steps, 0.99):.1f} ms", "", None),
             Row("overhead", "bus hop p50 / p99, services a generation waits for (not the scorer)",
                 f"{quantile(waited, 0.5):.1f} / {quantile(waited, 0.99):.1f} ms", "", None),
+            Row("overhead", "  split: stored → taken by the worker, taken → handler started (p50 / p99)",
+                f"{quantile(on_bus, 0.5):.1f} / {quantile(on_bus, 0.99):.1f} ms, "
+                f"{quantile(in_worker, 0.5):.2f} / {quantile(in_worker, 0.99):.1f} ms", "", None),
             Row("overhead", "wall per generation p50 (36×64, instant models)", f"{statistics.median(walls):.2f} s", "",
                 None),
             Row("overhead", "doc reads / writes per event", f"{reads / n:.2f} / {writes / n:.2f}", "", None)]

@@ -45,7 +45,10 @@ class Watcher:
         return self.received[-1][0] if self.received else 0
 
     def _ended(self) -> bool:
-        return bool(self.received) and self.received[-1][1] in TERMINAL
+        """The latest retry round's terminal event arrived (quality scores may follow it on the feed, and a
+        resume after them gets nothing new: the feed has ended)."""
+        latest = max((attempt for _, _, attempt in self.received), default=0)
+        return any(kind in TERMINAL and attempt == latest for _, kind, attempt in self.received)
 
     def _read_once(self) -> None:
         headers = {"Accept": "text/event-stream"}

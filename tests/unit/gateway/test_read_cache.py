@@ -241,3 +241,18 @@ async def test_a_built_response_is_reused_only_for_the_same_document_object_and_
     assert await views.get(second, build) == "view 2"
     now[0] += 0.1
     assert await views.get(second, build) == "view 3"
+
+
+async def test_built_responses_are_not_kept_when_the_cache_is_off() -> None:
+    views = BuiltViews(size=0)
+
+    class Doc:
+        id = "g1"
+
+    doc, builds = Doc(), []
+
+    async def build() -> int:
+        builds.append(1)
+        return len(builds)
+
+    assert [await views.get(doc, build) for _ in range(3)] == [1, 2, 3]

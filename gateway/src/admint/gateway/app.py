@@ -31,7 +31,7 @@ from admint.gateway.limits import BodyLimitMiddleware, SharedRateLimiter
 from admint.gateway.metrics import MetricsMiddleware
 from admint.gateway.openapi_docs import complete, operation_id
 from admint.gateway.problems import install_problem_handlers, problem_media_types, problem_response
-from admint.gateway.read_cache import ClusterClock, ReadCache, WritesReadFresh
+from admint.gateway.read_cache import BuiltViews, ClusterClock, ReadCache, WritesReadFresh
 from admint.gateway.routes import (
     assets,
     costs,
@@ -85,6 +85,7 @@ async def connected(settings: GatewaySettings, startup_timeout_s: float = 120.0)
             keys=ApiKeyRepository(db), idempotency=IdempotencyRecords(db), blobs=blobs, nc=nc, js=js,
             limiter=SharedRateLimiter(db), audit=AuditLog(db), endpoints=EndpointRepository(db),
             deliveries=DeliveryRepository(db), usage=UsageQueries(db), groups=GroupRepository(db),
+            views=BuiltViews(size=settings.read_cache_entries),
         )
         if settings.dev_api_key is not None:
             created = await gateway.keys.ensure(settings.dev_api_key.get_secret_value(), settings.dev_owner,

@@ -81,9 +81,10 @@ class GatewaySettings(WebhookSafetySettings, ProviderSettings, CoreSettings):
         description="SSE (re)connections per key and minute; counted apart from the request limit, so a reconnect "
                     "storm is slowed without locking the key out of the rest of the API.")
     read_cache_entries: int = Field(
-        default=2048, ge=0,
-        description="Generations (and as many list pages) the gateway answers from memory while the change "
-                    "stream shows them unchanged; never stale (read_cache.py). 0 reads the database every time.")
+        default=256, ge=0,
+        description="Generations (with their built responses, ~300 KB each) and list pages the gateway answers "
+                    "from memory while the change stream shows them unchanged; never stale (read_cache.py). 0 "
+                    "reads the database every time.")
     sse_client_backlog: int = Field(
         default=500, ge=10,
         description="Events one SSE client may fall behind before it is sent a retry hint and disconnected (it "

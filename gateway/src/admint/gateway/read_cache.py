@@ -183,7 +183,7 @@ class ChangeFeed:
 class ReadCache:
     """Generation documents by id and list pages by query, kept while nothing changed them (see the module)."""
 
-    def __init__(self, clock: ClusterClock, max_entries: int = 2048, max_changes_kept: int = 65536,
+    def __init__(self, clock: ClusterClock, max_entries: int = 256, max_changes_kept: int = 65536,
                  catch_up_s: float = 0.1) -> None:
         self.clock = clock
         self.catch_up_s = catch_up_s
@@ -290,7 +290,7 @@ class BuiltViews:
     change loads a new one) and for at most `reuse_s`: its presigned links are signed for longer than the
     `url_expires_at` it states (presign.py), so a reused response stays true."""
 
-    def __init__(self, reuse_s: float = 10.0, size: int = 2048, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, reuse_s: float = 10.0, size: int = 256, clock: Callable[[], float] = time.monotonic) -> None:
         self.reuse_s, self.size, self.clock = reuse_s, size, clock
         self._views: OrderedDict[str, tuple[object, float, Any]] = OrderedDict()
 
