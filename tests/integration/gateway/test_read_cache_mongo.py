@@ -71,3 +71,27 @@ async def test_a_deleted_generation_is_gone_at_once(cached: GenerationQueries, d
     await docs.collection.delete_one({"_id": gid})
     assert await cached.get_owned(gid, "o") is None
     assert gid not in [g.id for g in await cached.page("o", limit=100)]
+
+
+async def test_the_feed_catches_up_with_a_clock_that_moved_without_a_change(bootstrapped: CoreSettings) -> None:
+    """The server mints a cluster time for every driver's `hello` (a new connection, a monitor's heartbeat) with
+    nothing for the change stream to report: a reader asks for a look instead of waiting for the long poll."""
+    client = connect(bootstrapped.mongo_url)
+    db = client[bootstrapped.mongo_db]
+    reads = ReadCache(ClusterClock(db))
+    feed = reads.follow(db, "generations")
+    feed.max_await_ms = 60_000  # the long poll would not return within the test
+    try:
+        for _ in range(200):
+            if feed.seen is not None:
+                break
+            await asyncio.sleep(0.01)
+        newcomer = connect(bootstrapped.mongo_url)
+        await newcomer.admin.command("ping")  # its handshake: a hello
+        await newcomer.close()
+        now = await ClusterClock(db).now()
+        assert now is not None and feed.seen is not None and feed.seen < now
+        assert await feed.reached(now, 5.0)
+    finally:
+        await feed.close()
+        await client.close()

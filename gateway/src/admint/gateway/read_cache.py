@@ -91,30 +91,46 @@ class ClusterClock:
             self._sending = False
 
 
+CHANGES_ONLY = [{"$project": {"updateDescription": 0, "fullDocument": 0, "fullDocumentBeforeChange": 0}}]
+"""The feed needs which document changed and when, not what changed (a chunk's update carries its whole entry)."""
+
+
 class ChangeFeed:
     """Follows the database's change stream and reports each changed generation; `seen` is the cluster time up
-    to which every change has been reported (None while the stream is down)."""
+    to which every change has been reported (None while the stream is down).
+
+    The server's clock also moves without a change (it mints a time for every driver's `hello`), which the long
+    poll would only notice when it returns. A reader that finds the feed behind, and sees the feed not catching up
+    at once, asks for a look: a short change stream from `seen` to now (one at a time, shared by the readers
+    waiting) reports whatever the long poll has not delivered yet and moves `seen` to now.
+    """
 
     def __init__(self, db: Database, collection: str, on_change: Callable[[Any], None],
-                 on_reset: Callable[[], None], max_await_ms: int = 20, retry_s: float = 1.0) -> None:
+                 on_reset: Callable[[], None], max_await_ms: int = 1000, retry_s: float = 1.0,
+                 patience_s: float = 0.005) -> None:
         self.db, self.collection = db, collection
         self.on_change, self.on_reset = on_change, on_reset
-        self.max_await_ms, self.retry_s = max_await_ms, retry_s
+        self.max_await_ms, self.retry_s, self.patience_s = max_await_ms, retry_s, patience_s
         self.seen: Timestamp | None = None
         self._task: asyncio.Task[None] | None = None
         self._waiting: list[tuple[Timestamp, asyncio.Future[None]]] = []
+        self._opened = 0
+        """Counts the stream's openings and losses: a look that spans one proves nothing."""
+        self._look: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="read-cache-feed")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._look):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._lost()
 
     def _lost(self) -> None:
+        self._opened += 1
         self.seen = None
         self.on_reset()
         self._advance(None)
@@ -133,7 +149,9 @@ class ChangeFeed:
     async def _follow(self) -> None:
         session = self.db.client.start_session(causal_consistency=False)
         try:
-            async with await self.db.watch(session=session, max_await_time_ms=self.max_await_ms) as stream:
+            async with await self.db.watch(CHANGES_ONLY, session=session,
+                                           max_await_time_ms=self.max_await_ms) as stream:
+                self._opened += 1
                 self._advance(session.operation_time)  # the stream starts here; the cache is empty
                 while True:
                     change = await stream.try_next()
@@ -153,6 +171,8 @@ class ChangeFeed:
         self._advance(change["clusterTime"])
 
     def _advance(self, seen: Timestamp | None) -> None:
+        if seen is not None and self.seen is not None and seen <= self.seen:
+            return  # a look may have gone further than the long poll
         self.seen = seen
         if not self._waiting:
             return
@@ -166,18 +186,47 @@ class ChangeFeed:
                 still.append((until, waiter))
         self._waiting = still
 
+    def _at(self, until: Timestamp) -> bool:
+        return self.seen is not None and until <= self.seen
+
     async def reached(self, until: Timestamp, within_s: float) -> bool:
-        """Whether every change up to `until` has been reported, waiting up to `within_s` for it (the stream
-        reports a change well under a millisecond after it is written, unless this process is busy)."""
-        if self.seen is not None and until <= self.seen:
+        """Whether every change up to `until` has been reported, waiting up to `within_s` for it: first for the
+        long poll (it reports a change well under a millisecond after it is written), then by looks."""
+        if self._at(until):
             return True
         if self.seen is None or within_s <= 0:
             return False
         waiter = asyncio.get_running_loop().create_future()
         self._waiting.append((until, waiter))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(waiter, within_s)
-        return self.seen is not None and until <= self.seen
+            await asyncio.wait_for(waiter, min(self.patience_s, within_s))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within_s - self.patience_s):
+                for _ in range(2):  # the look under way may have begun before `until`: then one more
+                    if self._at(until) or self.seen is None:
+                        break
+                    if self._look is None or self._look.done():
+                        self._look = asyncio.get_running_loop().create_task(self._look_now())
+                    await asyncio.shield(self._look)
+        return self._at(until)
+
+    async def _look_now(self) -> None:
+        """Report the changes since `seen` that the long poll has not delivered yet, and move `seen` to now."""
+        since, opened = self.seen, self._opened
+        if since is None:
+            return
+        try:
+            async with self.db.client.start_session(causal_consistency=False) as session:
+                async with await self.db.watch(CHANGES_ONLY, session=session, start_at_operation_time=since,
+                                               max_await_time_ms=1) as stream:
+                    while (change := await stream.try_next()) is not None:
+                        if opened != self._opened:
+                            return
+                        self._apply(change)
+                    if opened == self._opened:
+                        self._advance(session.operation_time)
+        except Exception as exc:  # the long poll goes on; a reader that is not answered reads the database
+            log.info("change stream look failed: %s", exc)
 
 
 class ReadCache:
