@@ -6,7 +6,8 @@ rest of the request. This cache answers from memory instead, and stays lineariza
 - **ChangeFeed** follows the database's change stream: every change to a generation evicts it (and the list
   pages), and the feed knows the cluster time up to which it has applied every change.
 - **ClusterClock** asks the database for its current cluster time with one `ping`, shared by every request that
-  asked while it was on its way (the ping is ~8x cheaper than reading a document, on both ends).
+  asked while it was on its way (on the Mongo-wire server a ping costs 0.08 ms against 0.66 ms for a 20 KB
+  generation; the driver's side halves, and the document is not decoded and validated again).
 - **ReadCache** answers from memory only when the feed has applied every change up to that time: whatever write
   finished before the request began (a service, another gateway, a script) has then evicted what it changed.
   Otherwise the request reads the database as before. A read that overlapped a change is not kept.
