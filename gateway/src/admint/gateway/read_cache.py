@@ -148,8 +148,7 @@ class ChangeFeed:
             await asyncio.sleep(self.retry_s)
 
     async def _follow(self) -> None:
-        session = self.db.client.start_session(causal_consistency=False)
-        try:
+        async with self.db.client.start_session(causal_consistency=False) as session:
             async with await self.db.watch(CHANGES_ONLY, session=session,
                                            max_await_time_ms=self.max_await_ms) as stream:
                 self._opened += 1
@@ -160,8 +159,6 @@ class ChangeFeed:
                         self._advance(session.operation_time)
                         continue
                     self._apply(change)
-        finally:
-            await session.end_session()
 
     def _apply(self, change: dict[str, Any]) -> None:
         where = change.get("ns") or {}
@@ -285,39 +282,33 @@ class ReadCache:
 
     async def document(self, document_id: str, load: Callable[[], Awaitable[T | None]]) -> T | None:
         """What `load` makes of the stored document, from memory when current. The object is shared by the
-        requests it answers: they only read it (the writing routes read their own copy, `writes_read_fresh`)."""
-        if FRESH.get():
-            return await load()
-        if self.max_entries and await self._current():
-            kept = self._documents.get(document_id)
-            if kept is not None:
-                self._documents.move_to_end(document_id)
-                CACHE_READS.labels("document", "memory").inc()
-                return cast(T, kept)
-        began = self._tick
-        found = await load()
-        CACHE_READS.labels("document", "database").inc()
-        if found is not None and self.max_entries and self._unchanged(document_id, began):
-            self._keep(self._documents, document_id, found)
-        return found
+        requests it answers: they only read it (the writing routes read their own copy, `WritesReadFresh`)."""
+        return await self._read("document", self._documents, document_id, load,
+                                lambda found, began: found is not None and self._unchanged(document_id, began))
 
     async def page(self, key: Hashable, load: Callable[[], Awaitable[list[T]]]) -> list[T]:
         """What `load` makes of one list query, from memory when current (any change of a generation drops
         every page)."""
+        return await self._read("page", self._pages, key, load,
+                                lambda _, began: self._any_change <= began and self._following(began))
+
+    async def _read(self, kind: str, entries: "OrderedDict[Any, Any]", key: Any, load: Callable[[], Awaitable[Any]],
+                    keepable: Callable[[Any, int], bool]) -> Any:
+        """From memory when current; else `load`, kept when `keepable` (nothing it read changed since it began)."""
         if FRESH.get():
             return await load()
         if self.max_entries and await self._current():
-            kept = self._pages.get(key)
+            kept = entries.get(key)
             if kept is not None:
-                self._pages.move_to_end(key)
-                CACHE_READS.labels("page", "memory").inc()
-                return cast(list[T], kept)
+                entries.move_to_end(key)
+                CACHE_READS.labels(kind, "memory").inc()
+                return kept
         began = self._tick
-        rows = await load()
-        CACHE_READS.labels("page", "database").inc()
-        if self.max_entries and self._any_change <= began and self._following(began):
-            self._keep(self._pages, key, rows)
-        return rows
+        found = await load()
+        CACHE_READS.labels(kind, "database").inc()
+        if self.max_entries and keepable(found, began):
+            self._keep(entries, key, found)
+        return found
 
     def _following(self, since: int) -> bool:
         return self.feed is not None and self.feed.seen is not None and self._reset <= since
