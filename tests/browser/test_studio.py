@@ -53,6 +53,7 @@ def wait_status(api: httpx.Client, gid: str, statuses: set[str], timeout_s: floa
 
 def assert_video_plays(page: Page, selector: str) -> None:
     """currentTime advances and the element reports no media error (functions, not strings: the CSP has no eval)."""
+    page.wait_for_selector(selector, state="attached", timeout=30_000)
     page.wait_for_function("s => document.querySelector(s).readyState >= 2", arg=selector, timeout=30_000)
     page.evaluate("s => { const v = document.querySelector(s); v.muted = true; return v.play(); }", selector)
     page.wait_for_function("s => document.querySelector(s).currentTime > 0.5", arg=selector, timeout=30_000)
@@ -223,10 +224,10 @@ def test_interactive_checkpoints_with_an_edit_a_feedback_and_a_regeneration(
     version = page.get_by_label("Version")
     expect(version.locator("option[value='2']")).to_have_text(re.compile(r"v2 · completed"), timeout=RENDER_S)
     expect(version).to_have_value("2")
-    assert_video_plays(page, "#player")
+    assert_video_plays(page, "#player[data-version='2']")  # the switcher shows v2 before the player loads it
     version.select_option("1")
     page.wait_for_function("() => document.querySelector('#player').currentTime === 0")
-    assert_video_plays(page, "#player")
+    assert_video_plays(page, "#player[data-version='1']")
     assert api.get(f"/v1/generations/{gid}/versions").json()["latest"] == 2
     shoot(page, "result-versions")
 

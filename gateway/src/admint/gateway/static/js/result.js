@@ -73,6 +73,7 @@ export class ResultPanel {
     try {
       const link = await api("GET", `/v1/generations/${this.id}/video?redirect=false&version=${version}`);
       this.player.src = link.url;
+      this.player.dataset.version = String(version);  // which version plays (tests and styles can tell)
       this.player.hidden = false;
       this.waiting.hidden = true;
       this.playerKey = version;
