@@ -1,32 +1,15 @@
-"""ffprobe a media file into a small typed summary."""
+"""Probe a media file into a small typed summary: the MP4 reader for the pipeline's own files, else ffprobe."""
 
 import json
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from admint.media.ffmpeg import ffprobe_binary, run_tool
+from admint.media.media_info import MediaInfo
+from admint.media.mp4_probe import read_media_info
 
-
-@dataclass(frozen=True)
-class MediaInfo:
-    duration_s: float
-    width: int
-    height: int
-    fps: float
-    video_codec: str
-    profile: str
-    pix_fmt: str
-    frames: int
-    has_audio: bool
-    audio_codec: str
-    audio_rate: int
-    faststart: bool
-    color_space: str = ""
-    """The video stream's colour matrix tag (bt709, …; empty when untagged)."""
-    color_range: str = ""
-    """tv (limited) or pc (full); empty when untagged."""
+MP4_SUFFIXES = (".mp4", ".m4a", ".mov")
 
 
 def _faststart(path: Path) -> bool:
@@ -54,7 +37,15 @@ def _faststart(path: Path) -> bool:
 
 
 async def probe(path: Path) -> MediaInfo:
-    """Read duration, size, fps, codec, profile, pixel format, frame count and audio of a media file."""
+    """Read duration, size, fps, codec, profile, pixel format, frame count and audio of a media file: from the
+    MP4's own boxes when it is one the pipeline writes (no process to start), from ffprobe otherwise."""
+    path = Path(path)
+    found = read_media_info(path, _faststart(path)) if path.suffix.lower() in MP4_SUFFIXES else None
+    return found if found is not None else await ffprobe_info(path)
+
+
+async def ffprobe_info(path: Path) -> MediaInfo:
+    """probe(), always by ffprobe."""
     out = await run_tool(
         [ffprobe_binary(), "-v", "error", "-count_packets", "-show_streams", "-show_format", "-of", "json",
          str(path)],
@@ -78,7 +69,7 @@ async def probe(path: Path) -> MediaInfo:
         has_audio=audio is not None,
         audio_codec=str(audio.get("codec_name", "")) if audio else "",
         audio_rate=int(audio.get("sample_rate", 0)) if audio else 0,
-        faststart=_faststart(path) if path.suffix.lower() in (".mp4", ".m4a", ".mov") else False,
+        faststart=_faststart(path) if path.suffix.lower() in MP4_SUFFIXES else False,
         color_space=str(video.get("color_space", "")),
         color_range=str(video.get("color_range", "")),
     )
