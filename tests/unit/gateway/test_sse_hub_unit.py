@@ -2,14 +2,12 @@
 every watcher shares happen once however many ask at once, and a watcher's one timer brings keep-alives."""
 
 import asyncio
-import gc
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from admint.contracts.subjects import subject_for
-from admint.gateway.__main__ import GC_THRESHOLDS, quiet_collector
 from admint.gateway.hub import Channel, SharedRead, SseHub
 
 pytestmark = pytest.mark.unit
@@ -136,13 +134,3 @@ async def test_a_failed_shared_read_is_not_kept() -> None:
     with pytest.raises(RuntimeError):
         await shared.get(read)
     assert await shared.get(read) == 5
-
-
-def test_the_gateway_process_freezes_its_start_up_heap_and_runs_full_collections_less_often() -> None:
-    before = gc.get_threshold()
-    try:
-        quiet_collector()
-        assert gc.get_freeze_count() > 0 and gc.get_threshold() == GC_THRESHOLDS
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*before)

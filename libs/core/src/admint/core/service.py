@@ -34,6 +34,7 @@ from admint.contracts.stages import PIPELINE, Stage
 from admint.contracts.subjects import subject_filter
 from admint.core.blobstore import BlobStore
 from admint.core.bus import EventPublisher, ensure_stream, make_broker
+from admint.core.collector import quiet_collector
 from admint.core.docstore import GenerationRepository, ensure_indexes
 from admint.core.healer import HealFn, run_healer
 from admint.core.health import HealthServer, health_app
@@ -430,7 +431,9 @@ def _other_threads(here: int) -> list[int]:
 
 
 def run(spec: ServiceSpec[Any, Any]) -> None:
-    """Entry point of `python -m admint.<svc>`: its settings, its priority (process_nice), then serve."""
+    """Entry point of `python -m admint.<svc>`: its settings, its priority (process_nice), a quiet collector, then
+    serve."""
     settings = spec.settings()
     lower_priority(settings)
+    quiet_collector()  # the service's modules are imported by now: its start-up heap is frozen
     asyncio.run(serve(spec, settings))

@@ -91,6 +91,11 @@ class CoreSettings(BaseSettings):
         description="Added to the worker process's nice value when it starts (`python -m admint.<svc>`): work "
                     "beside the pipeline yields the CPU to the stages a generation waits for.",
     )
+    tool_nice: int = Field(
+        default=5, ge=0, le=19,
+        description="Nice levels below the worker process that the media tools it starts (ffmpeg) run at: the "
+                    "worker's event handling is not kept waiting behind its own encodes.",
+    )
     shutdown_grace_s: float = Field(default=60.0, description="Time to finish in-flight work on SIGTERM.")
     stale_upload_s: float = Field(
         default=3600.0, gt=0, description="Multipart uploads older than this are a crashed writer's: aborted at start.")

@@ -1,6 +1,8 @@
 """Run ffmpeg/ffprobe as async subprocesses with errors that say what went wrong."""
 
 import asyncio
+import contextlib
+import os
 import shutil
 from pathlib import Path
 
@@ -13,6 +15,27 @@ _tracer = trace.get_tracer("admint.media")
 
 class MediaToolError(PermanentError):
     """ffmpeg/ffprobe failed; the tail of its stderr is in `detail`."""
+
+
+class ToolPriority:
+    """How many nice levels below this process the media tools it starts run (the service sets it from its
+    settings when it builds its ports). A worker's own thread only decodes events and writes documents; when it
+    shares the CPU with its encodes at the same priority, every event it is handed waits for a time slice.
+    Below it, the tools still take all the CPU the services leave idle."""
+
+    nice = 0
+
+    @classmethod
+    def set(cls, nice: int) -> None:
+        cls.nice = max(0, min(19, nice))
+
+    @classmethod
+    def lower(cls, pid: int) -> None:
+        """Apply to a tool just started (before it has started threads: its dynamic loading alone takes longer
+        than this call), relative to this process's own nice value."""
+        if cls.nice:
+            with contextlib.suppress(OSError):  # it already exited
+                os.setpriority(os.PRIO_PROCESS, pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + cls.nice))
 
 
 def ffmpeg_binary() -> str:
@@ -51,6 +74,7 @@ async def _run(args: list[str], cwd: Path | None, timeout_s: float) -> tuple[byt
     proc = await asyncio.create_subprocess_exec(
         *args, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
+    ToolPriority.lower(proc.pid)
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout_s)
     except TimeoutError as exc:

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from admint.media.ffmpeg import MediaToolError, ffmpeg_binary
+from admint.media.ffmpeg import MediaToolError, ToolPriority, ffmpeg_binary
 
 RAW_FORMATS = ("bgr24", "yuv420p")
 """Raw frame formats a pipe carries: BGR, or the house format's planar YUV 4:2:0 (BT.709 limited range)."""
@@ -55,6 +55,7 @@ class FramePipe:
              *raw_input_args(width, height, fps, pix_fmt), *output_args],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
         )
+        ToolPriority.lower(self._proc.pid)
 
     def write_bytes(self, frame: Any) -> None:
         """One frame: a C-contiguous buffer of exactly frame_bytes (width × height × 3 for BGR)."""

@@ -24,6 +24,7 @@ from admint.contracts.generation import StageProgress
 from admint.contracts.quality import QualityScored
 from admint.contracts.storyboard import StoryboardCompleted
 from admint.core.service import Infra, ServiceSpec
+from admint.media.ffmpeg import ToolPriority
 from admint.providers.factory import build_video_model
 from admint.providers.ports import VideoModel
 from admint.providers.registry import load_registry
@@ -39,6 +40,7 @@ def video_slots(video: VideoModel, settings: ChunkerSettings) -> asyncio.Semapho
 
 
 def build_ports(settings: ChunkerSettings, infra: Infra) -> Ports:
+    ToolPriority.set(settings.tool_nice)
     video = build_video_model(
         settings, lambda: OfflineVideoModel(chunk_duration_s=settings.offline_chunk_duration_s, streaming=True),
         shared_slots=infra.slots.hold,

@@ -13,9 +13,11 @@ from admint.core.service import Infra, Route, ServiceSpec
 from admint.exporter.config import ExporterSettings
 from admint.exporter.encoder import FfmpegExportEncoder
 from admint.exporter.handlers import Ports, handle_stitch_completed
+from admint.media.ffmpeg import ToolPriority
 
 
 def build_ports(settings: ExporterSettings, infra: Infra) -> Ports:
+    ToolPriority.set(settings.tool_nice)
     return Ports(docs=infra.docs, blobs=infra.blobs, encoder=FfmpegExportEncoder.from_settings(settings),
                  settings=settings)
 

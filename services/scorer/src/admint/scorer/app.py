@@ -13,6 +13,7 @@ from admint.contracts.export import ExportCompleted
 from admint.contracts.quality import QualityScored
 from admint.contracts.stitch import StitchCompleted
 from admint.core.service import Handler, Infra, Route, ServiceSpec
+from admint.media.ffmpeg import ToolPriority
 from admint.scorer.config import ScorerSettings
 from admint.scorer.handlers import handle_chunk_completed, handle_export_completed, handle_stitch_completed
 from admint.scorer.loudness import LoudnessTarget
@@ -33,6 +34,7 @@ def build_scorer(settings: ScorerSettings) -> MediaVideoScorer:
 
 
 def build_ports(settings: ScorerSettings, infra: Infra) -> Ports:
+    ToolPriority.set(settings.tool_nice)
     return Ports(docs=infra.docs, blobs=infra.blobs, scorer=build_scorer(settings), settings=settings,
                  slots=asyncio.Semaphore(settings.scoring_concurrency))
 

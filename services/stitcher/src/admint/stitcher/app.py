@@ -3,6 +3,7 @@
 from admint.contracts.chunks import ChunksCompleted
 from admint.contracts.stitch import StitchCompleted
 from admint.core.service import Infra, ServiceSpec
+from admint.media.ffmpeg import ToolPriority
 from admint.providers.factory import build_music_model
 from admint.stitcher.config import StitcherSettings
 from admint.stitcher.encoder import FfmpegStitchEncoder
@@ -11,6 +12,7 @@ from admint.stitcher.offline_music import OfflineMusicModel
 
 
 def build_ports(settings: StitcherSettings, infra: Infra) -> Ports:
+    ToolPriority.set(settings.tool_nice)
     return Ports(
         docs=infra.docs, blobs=infra.blobs,
         music=build_music_model(settings, OfflineMusicModel, shared_slots=infra.slots.hold),
