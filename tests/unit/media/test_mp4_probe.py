@@ -15,7 +15,7 @@ import pytest
 from admint.media.house import HOUSE
 from admint.media.mp4_join import Span, join_mp4
 from admint.media.mp4_probe import read_media_info
-from admint.media.probe import _faststart, ffprobe_info, probe
+from admint.media.probe import ffprobe_info, probe
 from tests.support.framecode import make_clip
 
 pytestmark = pytest.mark.unit
@@ -124,7 +124,7 @@ LEFT_TO_FFPROBE: list[Callable[[Path], Path]] = [matrix_only, untagged, full_ran
 @pytest.mark.parametrize("make", THE_PIPELINES, ids=lambda f: f.__name__)
 def test_reads_the_pipelines_files_exactly_as_ffprobe_does(make: Callable[[Path], Path], tmp_path: Path) -> None:
     path = make(tmp_path)
-    mine = read_media_info(path, _faststart(path))
+    mine = read_media_info(path)
     assert mine is not None, "a file the pipeline writes should not need ffprobe"
     assert mine == asyncio.run(ffprobe_info(path))
 
@@ -132,7 +132,7 @@ def test_reads_the_pipelines_files_exactly_as_ffprobe_does(make: Callable[[Path]
 @pytest.mark.parametrize("make", LEFT_TO_FFPROBE, ids=lambda f: f.__name__)
 def test_leaves_what_it_cannot_tell_to_ffprobe(make: Callable[[Path], Path], tmp_path: Path) -> None:
     path = make(tmp_path)
-    assert read_media_info(path, _faststart(path)) is None
+    assert read_media_info(path) is None
     assert asyncio.run(probe(path)) == asyncio.run(ffprobe_info(path))  # probe() falls back
 
 
@@ -140,5 +140,5 @@ def test_a_truncated_file_is_declined_not_misread(tmp_path: Path) -> None:
     whole = house(tmp_path)
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
-    assert read_media_info(cut, _faststart(cut)) is None
-    assert read_media_info(tmp_path / "missing.mp4", False) is None
+    assert read_media_info(cut) is None
+    assert read_media_info(tmp_path / "missing.mp4") is None

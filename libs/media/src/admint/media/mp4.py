@@ -51,29 +51,49 @@ def boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple
         pos += size
 
 
-def read_moov(path: Path) -> bytes | None:
+@dataclass(frozen=True)
+class Layout:
+    """An MP4's top-level boxes, from one walk of their headers."""
+
+    moov: bytes | None
+    """The movie box, or None when there is none or a fragment (moof) comes before it."""
+    faststart: bool
+    """moov precedes mdat (progressive playback starts before the download ends)."""
+    whole: bool
+    """Every box fits in the file (a cut-off upload has sample tables that point past its end)."""
+
+
+def scan(path: Path) -> Layout:
+    """Walk the top-level box headers once; read only the moov box's bytes."""
+    moov: bytes | None = None
+    seen_mdat = seen_moof = False
+    faststart = False
     with path.open("rb") as fh:
-        fh.seek(0, 2)
-        total = fh.tell()
+        total = fh.seek(0, 2)
         pos = 0
         while pos + 8 <= total:
             fh.seek(pos)
             head = fh.read(16)
             size, kind = struct.unpack(">I4s", head[:8])
-            header = 8
-            if size == 1:
-                size, header = struct.unpack(">Q", head[8:16])[0], 16
+            if size == 1 and len(head) == 16:
+                size = struct.unpack(">Q", head[8:16])[0]
             elif size == 0:
                 size = total - pos
-            if size < header:
-                return None
-            if kind == b"moov":
+            if size < 8 or pos + size > total:
+                return Layout(moov, faststart, whole=False)
+            if kind == b"moov" and moov is None and not seen_moof:
+                faststart = not seen_mdat
                 fh.seek(pos)
-                return fh.read(size)
-            if kind == b"moof":
-                return None  # fragmented: sample tables are spread over fragments
+                moov = fh.read(size)
+            seen_mdat |= kind == b"mdat"
+            seen_moof |= kind == b"moof"  # fragmented: sample tables are spread over fragments
             pos += size
-    return None
+        return Layout(moov, faststart, whole=pos == total)
+
+
+def read_moov(path: Path) -> bytes | None:
+    """The moov box's bytes (None: no moov, or a fragmented file)."""
+    return scan(path).moov
 
 
 def find_box(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
@@ -112,19 +132,38 @@ def read_track(path: Path) -> TrackInfo | None:
     """The H.264 video track's facts, or None when this file needs ffprobe."""
     try:
         moov = read_moov(path)
-        if moov is None:
-            return None
+    except OSError:
+        return None
+    return track_of(moov) if moov is not None else None
+
+
+def stbl_of(moov: bytes, trak: tuple[int, int]) -> tuple[int, int] | None:
+    """Payload range of a track's sample table box."""
+    mdia = find_box(moov, *trak, b"mdia")
+    minf = mdia and find_box(moov, *mdia, b"minf")
+    return minf and find_box(moov, *minf, b"stbl")
+
+
+def media_timescale(moov: bytes, trak: tuple[int, int]) -> int | None:
+    """A track's media timescale (units per second, from its mdhd)."""
+    mdia = find_box(moov, *trak, b"mdia")
+    mdhd = mdia and find_box(moov, *mdia, b"mdhd")
+    if mdhd is None:
+        return None
+    at = mdhd[0] + (20 if moov[mdhd[0]] == 1 else 12)
+    return int(struct.unpack(">I", moov[at : at + 4])[0])
+
+
+def track_of(moov: bytes) -> TrackInfo | None:
+    """read_track, from the moov box's bytes."""
+    try:
         trak = _video_trak(moov)
         if trak is None:
             return None
-        mdia = find_box(moov, *trak, b"mdia")
-        minf = mdia and find_box(moov, *mdia, b"minf")
-        stbl = minf and find_box(moov, *minf, b"stbl")
-        mdhd = mdia and find_box(moov, *mdia, b"mdhd")
-        if not (stbl and mdhd):
+        stbl = stbl_of(moov, trak)
+        timescale = media_timescale(moov, trak)
+        if not (stbl and timescale):
             return None
-        version = moov[mdhd[0]]
-        timescale = struct.unpack(">I", moov[mdhd[0] + (20 if version else 12) : mdhd[0] + (24 if version else 16)])[0]
         stsd = find_box(moov, *stbl, b"stsd")
         if stsd is None:
             return None
@@ -165,5 +204,5 @@ def read_track(path: Path) -> TrackInfo | None:
         fps = frames * timescale / t if t else 0.0
         return TrackInfo(frames, keyframes, round(fps, 6), width, height, record[1],
                          hashlib.md5(record).hexdigest())
-    except (struct.error, IndexError, OSError, ValueError):
+    except (struct.error, IndexError, ValueError):
         return None

@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from admint.media.media_info import MediaInfo
-from admint.media.mp4 import boxes, find_box, read_moov, read_track, trak_of
+from admint.media.mp4 import boxes, find_box, media_timescale, scan, stbl_of, track_of, trak_of
 
 PROFILES = {77: "Main", 88: "Extended", 100: "High"}
 """H.264 profile_idc → ffprobe's profile name (Baseline depends on a constraint flag: see _profile_name)."""
@@ -21,17 +21,22 @@ MATRICES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020
 """ISO/IEC 23091-2 matrix_coefficients → ffprobe's color_space name (2, unspecified, is left to ffprobe)."""
 AAC_OBJECT_TYPE = 0x40
 """The esds objectTypeIndication of MPEG-4 audio (AAC)."""
+VISUAL_ENTRY_HEADER = 78
+"""Bytes of a visual sample entry's own fields, before its child boxes (avcC, colr, …)."""
+AUDIO_ENTRY_HEADER = 28
+"""Bytes of an audio sample entry's own fields, before its child boxes (esds)."""
 
 
-def read_media_info(path: Path, faststart: bool) -> MediaInfo | None:
+def read_media_info(path: Path) -> MediaInfo | None:
     """The MediaInfo ffprobe would give for `path`, or None when only ffprobe can tell."""
     try:
-        moov = read_moov(path) if _whole(path) else None
-        track = read_track(path) if moov is not None else None
-        if moov is None or track is None:
+        layout = scan(path)
+        moov = layout.moov if layout.whole else None
+        track = track_of(moov) if moov is not None else None
+        video = trak_of(moov, b"vide") if moov is not None and track is not None else None
+        if moov is None or track is None or video is None:
             return None
-        video = trak_of(moov, b"vide")
-        sample_entry = video and _sample_entry(moov, video)
+        sample_entry = _sample_entry(moov, video)
         colour = sample_entry and _colour(moov, *sample_entry)
         profile = sample_entry and _profile_name(moov, *sample_entry)
         duration = _movie_duration_s(moov)
@@ -41,8 +46,8 @@ def read_media_info(path: Path, faststart: bool) -> MediaInfo | None:
         return MediaInfo(
             duration_s=duration, width=track.width, height=track.height, fps=track.fps, video_codec="h264",
             profile=profile, pix_fmt="yuv420p", frames=track.frames, has_audio=audio is not None,
-            audio_codec="aac" if audio else "", audio_rate=audio or 0, faststart=faststart,
-            color_space=colour[0], color_range=colour[1],
+            audio_codec="aac" if audio else "", audio_rate=audio or 0, faststart=layout.faststart,
+            color_space=colour, color_range="tv",
         )
     except (struct.error, IndexError, OSError, ValueError, _NeedsFfprobe):
         return None
@@ -50,25 +55,6 @@ def read_media_info(path: Path, faststart: bool) -> MediaInfo | None:
 
 class _NeedsFfprobe(Exception):
     """Something only ffprobe can tell (raised where a helper would otherwise need a third kind of answer)."""
-
-
-def _whole(path: Path) -> bool:
-    """Every top-level box fits in the file (a cut-off upload has sample tables that point past its end)."""
-    with path.open("rb") as fh:
-        total = fh.seek(0, 2)
-        pos = 0
-        while pos + 8 <= total:
-            fh.seek(pos)
-            head = fh.read(16)
-            size = struct.unpack(">I", head[:4])[0]
-            if size == 1 and len(head) == 16:
-                size = struct.unpack(">Q", head[8:16])[0]
-            elif size == 0:
-                size = total - pos
-            if size < 8 or pos + size > total:
-                return False
-            pos += size
-        return pos == total
 
 
 def _movie_duration_s(moov: bytes) -> float | None:
@@ -86,25 +72,22 @@ def _movie_duration_s(moov: bytes) -> float | None:
     return round(duration / timescale, 6)
 
 
+def _first_entry(moov: bytes, trak: tuple[int, int]) -> tuple[bytes, int, int] | None:
+    """(type, payload start, payload end) of a track's first sample entry."""
+    stbl = stbl_of(moov, trak)
+    stsd = stbl and find_box(moov, *stbl, b"stsd")
+    return next(iter(boxes(moov, stsd[0] + 8, stsd[1])), None) if stsd else None
+
+
 def _sample_entry(moov: bytes, trak: tuple[int, int]) -> tuple[int, int] | None:
     """Payload range of the video track's first sample entry, when it is avc1."""
-    stsd = _stsd(moov, trak)
-    entries = list(boxes(moov, stsd[0] + 8, stsd[1])) if stsd else []
-    if not entries or entries[0][0] != b"avc1":
-        return None
-    return entries[0][1], entries[0][2]
-
-
-def _stsd(moov: bytes, trak: tuple[int, int]) -> tuple[int, int] | None:
-    mdia = find_box(moov, *trak, b"mdia")
-    minf = mdia and find_box(moov, *mdia, b"minf")
-    stbl = minf and find_box(moov, *minf, b"stbl")
-    return stbl and find_box(moov, *stbl, b"stsd")
+    entry = _first_entry(moov, trak)
+    return (entry[1], entry[2]) if entry is not None and entry[0] == b"avc1" else None
 
 
 def _profile_name(moov: bytes, start: int, end: int) -> str | None:
     """ffprobe's profile name from the avcC record, for 8-bit 4:2:0 profiles only (None otherwise)."""
-    avcc = find_box(moov, start + 78, end, b"avcC")
+    avcc = find_box(moov, start + VISUAL_ENTRY_HEADER, end, b"avcC")
     if avcc is None:
         return None
     record = moov[avcc[0] : avcc[1]]
@@ -130,19 +113,14 @@ def _high_is_8bit_420(record: bytes) -> bool:
     return chroma_format == 1 and luma_depth == 0 and chroma_depth == 0
 
 
-def _colour(moov: bytes, start: int, end: int) -> tuple[str, str] | None:
-    """(color_space, "tv") from the sample entry's nclx `colr` box; None when absent, unspecified or full range."""
-    colr = find_box(moov, start + 78, end, b"colr")
-    if colr is None or moov[colr[0] : colr[0] + 4] not in (b"nclx", b"nclc"):
+def _colour(moov: bytes, start: int, end: int) -> str | None:
+    """The color_space of a limited-range stream from the sample entry's nclx `colr` box; None when absent,
+    unspecified or full range (ffprobe then names the pixel format after the decoder, yuvj420p)."""
+    colr = find_box(moov, start + VISUAL_ENTRY_HEADER, end, b"colr")
+    if colr is None or colr[1] - colr[0] < 11 or moov[colr[0] : colr[0] + 4] != b"nclx":
         return None
-    s = colr[0] + 4
-    matrix = struct.unpack(">H", moov[s + 4 : s + 6])[0]
-    name = MATRICES.get(matrix)
-    if name is None or moov[colr[0] : colr[0] + 4] != b"nclx" or colr[1] - colr[0] < 11:
-        return None
-    if moov[s + 6] & 0x80:
-        return None  # full range: ffprobe names the pixel format after the decoder (yuvj420p), not the tag
-    return name, "tv"
+    matrix, flags = struct.unpack(">HB", moov[colr[0] + 8 : colr[0] + 11])
+    return None if flags & 0x80 else MATRICES.get(matrix)
 
 
 def _audio(moov: bytes) -> int | None:
@@ -150,24 +128,18 @@ def _audio(moov: bytes) -> int | None:
     trak = trak_of(moov, b"soun")
     if trak is None:
         return None
-    stsd = _stsd(moov, trak)
-    entries = list(boxes(moov, stsd[0] + 8, stsd[1])) if stsd else []
-    if not entries or entries[0][0] != b"mp4a":
+    entry = _first_entry(moov, trak)
+    if entry is None or entry[0] != b"mp4a":
         raise _NeedsFfprobe("audio that is not MPEG-4 audio")
-    _, s, e = entries[0]
-    esds = find_box(moov, s + 28, e, b"esds")
+    _, s, e = entry
+    esds = find_box(moov, s + AUDIO_ENTRY_HEADER, e, b"esds")
     if esds is None or _object_type(moov[esds[0] + 4 : esds[1]]) != AAC_OBJECT_TYPE:
         raise _NeedsFfprobe("audio that is not AAC")
     rate = Fraction(struct.unpack(">I", moov[s + 24 : s + 28])[0], 1 << 16)
-    mdia = find_box(moov, *trak, b"mdia")
-    mdhd = mdia and find_box(moov, *mdia, b"mdhd")
-    if mdhd is None:
-        raise _NeedsFfprobe("an audio track without a media header")
-    v = moov[mdhd[0]]
-    timescale = struct.unpack(">I", moov[mdhd[0] + (20 if v else 12) : mdhd[0] + (24 if v else 16)])[0]
-    if rate != timescale:  # the two disagree (or > 65535 Hz): the codec config decides, ffprobe reads it
+    timescale = media_timescale(moov, trak)
+    if timescale is None or rate != timescale:  # they disagree (or > 65535 Hz): the codec config decides
         raise _NeedsFfprobe("an audio sample rate the boxes disagree on")
-    return int(timescale)
+    return timescale
 
 
 def _object_type(descriptor: bytes) -> int | None:

@@ -1,5 +1,6 @@
 """Probe a media file into a small typed summary: the MP4 reader for the pipeline's own files, else ffprobe."""
 
+import asyncio
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -7,40 +8,17 @@ from typing import Any
 
 from admint.media.ffmpeg import ffprobe_binary, run_tool
 from admint.media.media_info import MediaInfo
+from admint.media.mp4 import scan
 from admint.media.mp4_probe import read_media_info
 
 MP4_SUFFIXES = (".mp4", ".m4a", ".mov")
-
-
-def _faststart(path: Path) -> bool:
-    """True when the moov atom precedes mdat (progressive playback starts before the download ends)."""
-    with path.open("rb") as fh:
-        offset = 0
-        size_total = path.stat().st_size
-        while offset < size_total:
-            fh.seek(offset)
-            header = fh.read(16)
-            if len(header) < 8:
-                return False
-            size = int.from_bytes(header[:4], "big")
-            kind = header[4:8]
-            if size == 1:
-                size = int.from_bytes(header[8:16], "big")
-            if kind == b"moov":
-                return True
-            if kind == b"mdat":
-                return False
-            if size < 8:
-                return False
-            offset += size
-    return False
 
 
 async def probe(path: Path) -> MediaInfo:
     """Read duration, size, fps, codec, profile, pixel format, frame count and audio of a media file: from the
     MP4's own boxes when it is one the pipeline writes (no process to start), from ffprobe otherwise."""
     path = Path(path)
-    found = read_media_info(path, _faststart(path)) if path.suffix.lower() in MP4_SUFFIXES else None
+    found = await asyncio.to_thread(read_media_info, path) if path.suffix.lower() in MP4_SUFFIXES else None
     return found if found is not None else await ffprobe_info(path)
 
 
@@ -69,7 +47,7 @@ async def ffprobe_info(path: Path) -> MediaInfo:
         has_audio=audio is not None,
         audio_codec=str(audio.get("codec_name", "")) if audio else "",
         audio_rate=int(audio.get("sample_rate", 0)) if audio else 0,
-        faststart=_faststart(path) if path.suffix.lower() in MP4_SUFFIXES else False,
+        faststart=scan(path).faststart if path.suffix.lower() in MP4_SUFFIXES else False,
         color_space=str(video.get("color_space", "")),
         color_range=str(video.get("color_range", "")),
     )
