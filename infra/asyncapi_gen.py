@@ -3,8 +3,9 @@
     uv run python infra/asyncapi_gen.py            # rewrite contracts/src/admint/contracts/asyncapi.json
     uv run python infra/asyncapi_gen.py --check    # exit 1 when the committed document is stale
 
-Each worker service in `admint.core.topology.SERVICES` is wired exactly as `serve()` wires it (typed FastStream
-subscribers per durable consumer, typed publishers per produced event), the gateway declares its publishers the
+Each worker service in `admint.core.topology.SERVICES` is wired as `serve()` wires it (typed publishers per
+produced event), its durable consumers declared as typed FastStream subscribers with the config `serve()`'s
+`PullConsumer`s create, the gateway declares its publishers the
 same way (`admint.gateway.events`), and FastStream writes one AsyncAPI 3 document per broker. Those are merged
 into the document integrators read: one channel per event type (`gen.{generation_id}.<type>`), one operation per
 service and direction (`<service>.send.<type>`, `<durable>.receive.<type>`), one message and payload schema per
@@ -25,7 +26,7 @@ from faststream.specification import AsyncAPI
 
 from admint.contracts.registry import EVENT_TYPES
 from admint.core.bus import make_broker
-from admint.core.service import ServiceSpec, wire
+from admint.core.service import ServiceSpec, document_subscribers, wire
 from admint.core.settings import CoreSettings
 from admint.core.topology import SERVICES, consumers_of
 
@@ -45,7 +46,9 @@ def _service_broker(name: str) -> tuple[NatsBroker, dict[str, str]]:
     """The service's broker as serve() builds it; plus durable → event type of its subscribers."""
     spec: ServiceSpec[Any, Any] = importlib.import_module(f"admint.{name}.app").SERVICE
     subscriptions = spec.subscriptions(None)
-    wiring = wire(spec, subscriptions, CoreSettings(service_name=name))
+    settings = CoreSettings(service_name=name)
+    wiring = wire(spec, settings)
+    document_subscribers(wiring, spec, subscriptions, settings)
     return wiring.broker, {c.durable: c.event_type for c in consumers_of(name)}
 
 

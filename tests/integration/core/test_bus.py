@@ -22,6 +22,28 @@ async def test_stream_creation_is_idempotent(js, bootstrapped: CoreSettings) -> 
     assert StorageType(info.config.storage) is StorageType.FILE
 
 
+async def test_starting_a_service_or_gateway_broker_leaves_the_stream_config_alone(
+        js, bootstrapped: CoreSettings) -> None:
+    """FastStream declares a stream it is given by name when its broker starts, with its own defaults: it used to
+    set the stream's retention to forever and its de-duplication window to 120 s at every gateway start."""
+    from admint.core.service import ServiceSpec, wire
+    from admint.gateway.events import declare_publishers
+
+    toy = ServiceSpec(name="toy", settings=CoreSettings, routes={}, ports=lambda settings, infra: None,
+                      consumers=(), stage="storyboard", produces=(StageProgress,))
+    gateway = make_broker(bootstrapped)
+    declare_publishers(gateway, bootstrapped)
+    for broker in (wire(toy, bootstrapped).broker, gateway):
+        await broker.start()
+        try:
+            assert await ensure_stream(js, bootstrapped) == "unchanged"
+        finally:
+            await broker.stop()
+    config = (await js.stream_info(bootstrapped.stream_name)).config
+    assert config.max_age == pytest.approx(bootstrapped.stream_max_age_s)
+    assert config.duplicate_window == pytest.approx(bootstrapped.stream_duplicate_window_s)
+
+
 async def test_stream_config_drift_is_repaired(js, bootstrapped: CoreSettings) -> None:
     drifted = bootstrapped.model_copy(update={"stream_duplicate_window_s": 600})
     assert await ensure_stream(js, drifted) == "updated"

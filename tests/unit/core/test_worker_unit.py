@@ -63,6 +63,34 @@ async def test_a_redelivery_while_still_handling_does_not_run_the_work_twice() -
     assert calls == 2
 
 
+async def test_cancelling_a_generation_cancels_its_work_but_not_the_work_beside_the_pipeline() -> None:
+    """The notifier handles generation.cancelled.v1 while the cancel broadcast arrives: it must finish."""
+    started = {"work": asyncio.Event(), "notify": asyncio.Event()}
+    release = asyncio.Event()
+
+    def holding(name: str):  # type: ignore[no-untyped-def]
+        async def handler(event: StageProgress) -> list:
+            started[name].set()
+            await release.wait()
+            return []
+
+        return handler
+
+    spec = ConsumerSpec("svc", "svc-work", "stage.progress.v1")
+    work = Subscription(spec, StageProgress, holding("work"), stage="chunking")
+    notify = Subscription(spec, StageProgress, holding("notify"), None, False, False, cancellable=False)
+    worker = Worker("svc", FakeGenerationStore(), Published())
+    event = StageProgress(generation_id="G2", producer="t", stage="chunking", done=0, total=1)
+    other = FakeDelivery(event.subject, stream_sequence=8)
+    running = [asyncio.create_task(worker.deliver(work, FakeDelivery(event.subject), event)),
+               asyncio.create_task(worker.deliver(notify, other, event))]
+    await asyncio.wait_for(asyncio.gather(*(e.wait() for e in started.values())), 5)
+    assert worker.cancel_generation("G2") == 1
+    release.set()
+    assert await asyncio.gather(*running) == ["cancelled", "ok"]
+    assert other.log == ["ack"]
+
+
 def test_status_cache_trusts_a_live_read_briefly_and_an_end_until_a_later_round() -> None:
     from admint.core.worker import StatusCache
 

@@ -24,6 +24,7 @@ from admint.contracts.registry import EVENT_TYPES
 from admint.contracts.stages import PIPELINE
 from admint.contracts.storyboard import FrameRequested
 from admint.contracts.subjects import subject_filter
+from admint.core.bus import stream_of
 from admint.core.settings import CoreSettings
 
 SERVICE = "gateway"
@@ -42,7 +43,7 @@ def declare_publishers(broker: NatsBroker, settings: CoreSettings) -> dict[str, 
     for model in published_events():
         event_type = model.model_fields["type"].default
         publishers[event_type] = broker.publisher(
-            subject_filter(event_type), schema=model, stream=settings.stream_name,
+            subject_filter(event_type), schema=model, stream=stream_of(settings),
             title=f"{SERVICE}:{event_type}", description=(model.__doc__ or "").strip().splitlines()[0],
         )
     return publishers

@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import nats
-from faststream.nats import NatsBroker
+from faststream.nats import JStream, NatsBroker
 from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
@@ -48,6 +48,13 @@ def make_broker(settings: CoreSettings, middlewares: Sequence[Any] = ()) -> Nats
         logger=logging.getLogger(f"admint.faststream.{settings.service_name}"),
         log_level=logging.DEBUG,
     )
+
+
+def stream_of(settings: CoreSettings) -> JStream:
+    """The stream as FastStream publishers and subscribers name it: never declared by FastStream. A declared
+    JStream makes `broker.start()` create the stream with FastStream's defaults, or on a conflict *replace* its
+    config with them (retention 7 days → forever, de-duplication window 300 s → 120 s); `ensure_stream` owns it."""
+    return JStream(settings.stream_name, declare=False)
 
 
 def stream_config(settings: CoreSettings) -> StreamConfig:

@@ -1,11 +1,11 @@
 """The process harness every worker service runs in: a service is a declaration, `serve()` runs it.
 
 A service's `app.py` says what it is — `ServiceSpec(name, settings class, {EventModel: handler}, ports factory)` —
-and `serve()` does the rest: connect, bootstrap, build the ports, subscribe one durable pull consumer per route
-(typed FastStream subscribers, so FastStream decodes and validates each event and its AsyncAPI generator documents
-every subject and payload), publish through typed publishers, serve /healthz /readyz /metrics, sweep stage
-timeouts, and drain on SIGTERM. Delivery semantics (retry, fail, park, skip) stay in `worker.Worker`, which
-knows no framework.
+and `serve()` does the rest: connect, bootstrap, build the ports, read one durable pull consumer per route
+(`consumer.PullConsumer`: nats-py fetch, the route's contract model validates each event), publish through typed
+FastStream publishers (FastStream's AsyncAPI generator documents every subject and payload, subscribers included:
+`document_subscribers`), serve /healthz /readyz /metrics, sweep stage timeouts, and drain on SIGTERM. Delivery
+semantics (retry, fail, park, skip) stay in `worker.Worker`, which knows no framework.
 """
 
 import asyncio
@@ -15,32 +15,28 @@ import logging
 import os
 import signal
 import threading
-import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from faststream import AckPolicy, BaseMiddleware
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
-from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.api import AckPolicy as JsAckPolicy
-from nats.js.api import DeliverPolicy
-from pydantic import ValidationError
+from faststream import AckPolicy
+from faststream.nats import NatsBroker, NatsMessage, PullSub
 
 from admint.contracts.envelope import Event
 from admint.contracts.generation import GenerationFailed, MessageDeadLettered, StageProgress
 from admint.contracts.stages import PIPELINE, Stage
 from admint.contracts.subjects import subject_filter
 from admint.core.blobstore import BlobStore
-from admint.core.bus import EventPublisher, ensure_stream, make_broker
+from admint.core.bus import EventPublisher, ensure_stream, make_broker, stream_of
 from admint.core.collector import quiet_collector
+from admint.core.consumer import FETCH_WAIT_S, PullConsumer, consumer_config
 from admint.core.docstore import GenerationRepository, ensure_indexes
 from admint.core.healer import HealFn, run_healer
 from admint.core.health import HealthServer, health_app
 from admint.core.lag import run_lag_observer
 from admint.core.logging import setup_logging
-from admint.core.metrics import BUS_HOP_SECONDS, STAGE_BUDGET_SECONDS
+from admint.core.metrics import STAGE_BUDGET_SECONDS
 from admint.core.mongo import connect
 from admint.core.scratch import WorkdirClaim
 from admint.core.settings import CoreSettings
@@ -102,7 +98,8 @@ class ServiceSpec(Generic[S, P]):
     (self-healing fan-ins, healer.py)."""
     beside_pipeline: bool = False
     """A service beside the pipeline (the notifier): its failures never fail a generation — a message it cannot
-    handle is parked, and the generation goes on as if the service were not there."""
+    handle is parked, and the generation goes on as if the service were not there — and a generation's
+    cancellation never cancels its work."""
     background: Callable[[S, P], Sequence[Coroutine[Any, Any, None]]] | None = None
     """Long-running loops of the service besides its consumers (the notifier's sender), started after the broker
     and cancelled at shutdown."""
@@ -133,7 +130,7 @@ class ServiceSpec(Generic[S, P]):
             if ack_wait_s:  # ADMINT_ACK_WAIT_S: short in fault tests, where crashed work should return fast
                 consumer = replace(consumer, ack_wait_s=ack_wait_s)
             subs.append(Subscription(consumer, model, _bound(route.handler, ports), stage, route.skip_terminal,
-                                     route.fails_generation))
+                                     route.fails_generation, cancellable=not self.beside_pipeline))
         return subs
 
 
@@ -144,112 +141,53 @@ def _bound(handler: Handler, ports: Any) -> Callable[[Any], Coroutine[Any, Any, 
     return handle
 
 
-class NatsDelivery:
-    """Adapts FastStream's NatsMessage to the worker's Delivery protocol."""
-
-    def __init__(self, msg: NatsMessage) -> None:
-        self.msg = msg
-        raw = msg.raw_message
-        meta = raw.metadata
-        self.subject: str = raw.subject
-        self.deliveries: int = int(meta.num_delivered)
-        self.stream_sequence: int = int(meta.sequence.stream)
-        self.stored_at: float | None = meta.timestamp.timestamp() if meta.timestamp else None
-
-    async def ack(self) -> None:
-        """A confirmed ack: a plain ack is fire-and-forget, and one lost on a busy connection means the work is
-        redelivered and done again after the ack wait. Unconfirmed after three tries, a redelivery may follow
-        (every handler is idempotent)."""
-        raw = self.msg.raw_message
-        for _ in range(3):
-            if raw._ackd:
-                break
-            with contextlib.suppress(NatsTimeoutError):
-                await raw.ack_sync(timeout=5.0)
-        if not raw._ackd:
-            log.warning("ack of stream sequence %d unconfirmed; sent once more unconfirmed", self.stream_sequence)
-        await self.msg.ack()  # FastStream's bookkeeping; a plain ack only when the confirmed ones timed out
-
-    async def nak(self, delay: float) -> None:
-        await self.msg.nack(delay=delay)
-
-    async def in_progress(self) -> None:
-        await self.msg.in_progress()
-
-
 @dataclass
 class Wiring:
-    """A broker with the service's typed subscribers and publishers (also what the AsyncAPI document reads)."""
+    """A broker with the service's typed publishers (and, for the AsyncAPI document, its subscribers)."""
 
-    broker: NatsBroker = field(init=False)
+    broker: NatsBroker
     publishers: dict[str, Any] = field(default_factory=dict)
     """Event type → its typed FastStream publisher."""
-    worker: Worker | None = None
-    by_durable: dict[str, Subscription] = field(default_factory=dict)
 
 
-def _undecodable_middleware(wiring: Wiring) -> type[BaseMiddleware]:
-    """FastStream validates each event against its model before our code runs; an invalid one is poison."""
-
-    class ParkUndecodable(BaseMiddleware):
-        async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
-            try:
-                return await call_next(msg)
-            except ValidationError as exc:
-                durable = getattr(msg.raw_message.metadata, "consumer", None)
-                sub = wiring.by_durable.get(str(durable))
-                if sub is None or wiring.worker is None:
-                    raise
-                await wiring.worker.park_undecodable(sub, NatsDelivery(msg), str(exc.errors()[:3]))
-                return None
-
-    return ParkUndecodable
-
-
-def _typed_handler(wiring: Wiring, sub: Subscription) -> Callable[..., Awaitable[None]]:
-    """The subscriber function FastStream calls with the decoded event (its annotation is the contract model)."""
-
-    async def on_event(event: Event, msg: NatsMessage) -> None:
-        assert wiring.worker is not None
-        delivery = NatsDelivery(msg)
-        if delivery.deliveries == 1 and delivery.stored_at is not None:  # bus latency of this hop
-            BUS_HOP_SECONDS.labels(wiring.worker.service, sub.consumer.durable, sub.consumer.event_type).observe(
-                max(0.0, time.time() - delivery.stored_at))
-        await wiring.worker.deliver(sub, delivery, event)
-
-    on_event.__annotations__ = {"event": sub.model, "msg": NatsMessage, "return": None}
-    on_event.__name__ = on_event.__qualname__ = sub.consumer.durable.replace("-", "_")
-    return on_event
-
-
-def wire(spec: ServiceSpec[Any, Any], subscriptions: list[Subscription], settings: CoreSettings) -> Wiring:
-    """The broker of one service: a durable pull consumer per subscription (replicas compete for its messages),
-    a typed publisher per event type it produces, and the cancellation broadcast."""
-    wiring = Wiring()
-    wiring.broker = broker = make_broker(settings, middlewares=(_undecodable_middleware(wiring),))
-    stream = JStream(settings.stream_name, declare=False)
-    for sub in subscriptions:
-        c = sub.consumer
-        wiring.by_durable[c.durable] = sub
-        broker.subscriber(
-            c.filter_subject, stream=stream, durable=c.durable,
-            pull_sub=PullSub(batch_size=1, timeout=2.0),
-            config=ConsumerConfig(
-                durable_name=c.durable, ack_policy=JsAckPolicy.EXPLICIT, ack_wait=c.ack_wait_s,
-                max_deliver=-1,  # the worker parks poison messages itself after c.max_deliver
-                filter_subject=c.filter_subject, deliver_policy=DeliverPolicy.ALL, max_ack_pending=1000,
-            ),
-            ack_policy=AckPolicy.MANUAL, max_workers=settings.max_inflight,
-            title=f"{c.durable}:{c.event_type}",
-            description=f"{spec.name}: {(sub.model.__doc__ or '').strip().splitlines()[0]}",
-        )(_typed_handler(wiring, sub))
+def wire(spec: ServiceSpec[Any, Any], settings: CoreSettings) -> Wiring:
+    """The broker of one service: a typed publisher per event type it produces (FastStream's telemetry
+    middleware injects the trace context). Its consumers are `consumer.PullConsumer`s, not FastStream's."""
+    wiring = Wiring(make_broker(settings))
     for model in dict.fromkeys((*spec.produces, *WORKER_EVENTS)):
         event_type = model.model_fields["type"].default
-        wiring.publishers[event_type] = broker.publisher(
-            subject_filter(event_type), schema=model, stream=settings.stream_name, title=f"{spec.name}:{event_type}",
+        wiring.publishers[event_type] = wiring.broker.publisher(
+            subject_filter(event_type), schema=model, stream=stream_of(settings), title=f"{spec.name}:{event_type}",
             description=(model.__doc__ or "").strip().splitlines()[0],
         )
     return wiring
+
+
+def document_subscribers(wiring: Wiring, spec: ServiceSpec[Any, Any], subscriptions: list[Subscription],
+                         settings: CoreSettings) -> None:
+    """Declare each subscription as a typed FastStream pull subscriber with the consumer's exact config, so the
+    AsyncAPI generator documents every durable, subject and payload (infra/asyncapi_gen.py). Declaration only:
+    a broker that serves is never given these (serve() reads the same subscriptions with `PullConsumer`)."""
+    stream = stream_of(settings)
+    for sub in subscriptions:
+        c = sub.consumer
+        wiring.broker.subscriber(
+            c.filter_subject, stream=stream, durable=c.durable, pull_sub=PullSub(batch_size=1, timeout=FETCH_WAIT_S),
+            config=consumer_config(sub), ack_policy=AckPolicy.MANUAL, max_workers=settings.max_inflight,
+            title=f"{c.durable}:{c.event_type}",
+            description=f"{spec.name}: {(sub.model.__doc__ or '').strip().splitlines()[0]}",
+        )(_documented(sub))
+
+
+def _documented(sub: Subscription) -> Callable[..., Awaitable[None]]:
+    """The subscriber function FastStream documents: its annotation is the contract model."""
+
+    async def receives(event: Event) -> None:
+        raise RuntimeError(f"{sub.consumer.durable} is read by PullConsumer, not by FastStream")
+
+    receives.__annotations__ = {"event": sub.model, "return": None}
+    receives.__name__ = receives.__qualname__ = sub.consumer.durable.replace("-", "_")
+    return receives
 
 
 async def retry_until_ready(what: str, attempt: Callable[[], Awaitable[T]], timeout_s: float = 120.0) -> T:
@@ -291,7 +229,7 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
     infra = Infra(GenerationRepository(db), blobs, SharedSlots(db.provider_slots))
     ports = spec.ports(settings, infra)
     subscriptions = spec.subscriptions(ports, settings.ack_wait_s)
-    wiring = wire(spec, subscriptions, settings)
+    wiring = wire(spec, settings)
     broker = wiring.broker
     started = asyncio.Event()
 
@@ -321,7 +259,8 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
     publisher = EventPublisher(broker, settings, wiring.publishers)
     worker = Worker(settings.service_name, infra.docs, publisher,
                     RetryPolicy(settings.retry_base_s, settings.retry_cap_s))
-    wiring.worker = worker
+    consumers = [PullConsumer(nc.jetstream(), settings.stream_name, sub, worker, settings.max_inflight)
+                 for sub in subscriptions]
 
     # core NATS: every replica hears it. no_reply: a JetStream publish is a request, and a subscriber that
     # answered it would race the stream's PubAck (the publisher would read our empty reply as a broken ack).
@@ -338,6 +277,9 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
         broker.subscriber(subject_filter(ended), no_reply=True, include_in_schema=False)(on_end)
 
     await broker.start()
+    for consumer in consumers:
+        await retry_until_ready(f"consumer {consumer.sub.consumer.durable}", consumer.subscribe)
+        consumer.start()
     started.set()
     owned = {s.name for s in PIPELINE.stages_of(spec.name)}
     steering = (settings.approval_deadline_s, settings.version_budget_s) if spec.sweeps_checkpoints else None
@@ -370,7 +312,7 @@ async def serve(spec: ServiceSpec[S, Any], settings: S | None = None, stop: asyn
         for task in loops:
             task.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
-        await drain(worker, broker, settings.shutdown_grace_s)
+        await drain(worker, consumers, broker, settings.shutdown_grace_s)
         await mongo.close()
         await health.stop()
         shutdown_tracing()
@@ -385,11 +327,12 @@ def _attempt_of(data: bytes) -> int:
         return 0
 
 
-async def drain(worker: Worker, broker: NatsBroker, grace_s: float) -> None:
+async def drain(worker: Worker, consumers: list[PullConsumer], broker: NatsBroker, grace_s: float) -> None:
     """SIGTERM: stop taking work, let in-flight handlers finish within the grace period, nak the rest."""
     worker.draining = True
     loop = asyncio.get_running_loop()
     deadline = loop.time() + grace_s
+    stopping = asyncio.gather(*(c.stop(grace_s) for c in consumers))  # no new pulls; one in progress ends soon
     while worker.inflight and loop.time() < deadline:
         await asyncio.sleep(0.1)
     if worker.inflight:
@@ -397,6 +340,7 @@ async def drain(worker: Worker, broker: NatsBroker, grace_s: float) -> None:
         for task in list(worker.inflight):
             task.cancel()
         await asyncio.sleep(0.5)
+    await stopping
     with contextlib.suppress(Exception):
         await asyncio.wait_for(broker.stop(), timeout=10)
 

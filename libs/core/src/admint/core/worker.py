@@ -55,6 +55,10 @@ class Subscription:
     """Drop events of generations already completed/failed/cancelled (cancellation stops new work)."""
     fails_generation: bool = True
     """False for work beside the pipeline: a permanent failure or a parked message leaves the generation be."""
+    cancellable: bool = True
+    """Whether cancelling the generation cancels this handler in flight. False for a service beside the pipeline
+    (the notifier): its work is telling about the generation — its cancellation included, whose handler would
+    otherwise be cancelled by the very broadcast it reports whenever the stream delivered it first."""
 
 
 class Delivery(Protocol):
@@ -169,7 +173,8 @@ class Worker:
         self.docs = docs
         self.publisher = publisher
         self.retry = retry or RetryPolicy()
-        self.inflight: dict[asyncio.Task[Any], str] = {}
+        self.inflight: dict[asyncio.Task[Any], str | None] = {}
+        """Handlers running → the generation whose cancellation cancels them (None: not cancellable)."""
         self.handling: set[tuple[str, int]] = set()
         """(durable, stream sequence) of messages being handled here: a redelivery of one of them (ack wait
         passed while the loop was busy) must not start a second, concurrent run of the same work."""
@@ -239,7 +244,7 @@ class Worker:
         event_type = sub.consumer.event_type
         timing.started_at = time.time()
         work: asyncio.Task[list[Event]] = asyncio.create_task(sub.handler(event))
-        self.inflight[work] = event.generation_id
+        self.inflight[work] = event.generation_id if sub.cancellable else None
         IN_FLIGHT.labels(self.service).inc()
         heartbeat = asyncio.create_task(self._keep_alive(msg, sub.consumer.ack_wait_s))
         started = time.perf_counter()
