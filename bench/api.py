@@ -7,7 +7,8 @@ documents have a plan, frames, chunks, a master and exports); then an open-loop 
 sent on schedule whether or not earlier ones came back, so a slow server cannot hide its queueing) sends GET
 /v1/generations/{id} and GET /v1/generations alternately over keep-alive connections. Latency is measured from
 each request's scheduled time to its last byte. In the same run, the same load on /healthz (no auth, no database)
-is the baseline of the HTTP stack itself. Targets: p99 < 50 ms, 0 errors.
+is the baseline of the HTTP stack itself. Then `--replica-seconds` (10) of the same load over two gateway replicas
+on the same cores, for information. Targets: p99 < 50 ms, 0 errors.
 """
 
 import argparse
@@ -137,6 +138,8 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--generations", type=int, default=4)
+    parser.add_argument("--replica-seconds", type=float, default=10,
+                        help="length of the informational two-replica run (no target)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/admint-bench/api"))
     args = parser.parse_args()
     print(f"api bench: {args.rate:g} req/s for {args.seconds:g} s; load {load_average():.2f}", flush=True)
@@ -167,7 +170,7 @@ def main() -> int:
         try:
             gateways["gateway-1"] = second.port
             asyncio.run(open_loop(host, [second.port], paths, args.rate / 2, 2, True))  # its warm-up
-            scaled = measure(stack, gateways, paths, args.rate, args.seconds, "two gateway replicas",
+            scaled = measure(stack, gateways, paths, args.rate, args.replica_seconds, "two gateway replicas",
                              {"gateway-1": second.process.pid if second.process else 0})
         finally:
             second.terminate(timeout_s=30)
