@@ -327,22 +327,27 @@ class ReadCache:
 
 
 class BuiltViews:
-    """The response built for a generation, reused while the cache answers with the same document object (a
-    change loads a new one) and for at most `reuse_s`: its presigned links are signed for longer than the
-    `url_expires_at` it states (presign.py), so a reused response stays true."""
+    """The response built from what the cache answered — a generation's document, a page of the list — reused
+    while the cache answers with the same object (a change loads a new one) and for at most `reuse_s`: presigned
+    links are signed for longer than the `url_expires_at` a response states (presign.py), so a reused response
+    stays true. The routes keep the serialized JSON: building and serializing a 20 KB view was a fifth of the
+    gateway's CPU per GET."""
 
     def __init__(self, reuse_s: float = 10.0, size: int = 256, clock: Callable[[], float] = time.monotonic) -> None:
         self.reuse_s, self.size, self.clock = reuse_s, size, clock
-        self._views: OrderedDict[str, tuple[object, float, Any]] = OrderedDict()
+        self._views: OrderedDict[Hashable, tuple[object, float, Any]] = OrderedDict()
 
-    async def get(self, document: Any, build: Callable[[], Awaitable[T]]) -> T:
+    async def get(self, source: Any, build: Callable[[], Awaitable[T]], key: Hashable | None = None) -> T:
+        """What `build` makes of `source`, from memory while `source` is the object kept under `key` (by default
+        the document's id)."""
+        key = source.id if key is None else key
         now = self.clock()
-        kept = self._views.get(document.id)
-        if kept is not None and kept[0] is document and now - kept[1] < self.reuse_s:
+        kept = self._views.get(key)
+        if kept is not None and kept[0] is source and now - kept[1] < self.reuse_s:
             return cast(T, kept[2])
         view = await build()
-        self._views[document.id] = (document, now, view)
-        self._views.move_to_end(document.id)
+        self._views[key] = (source, now, view)
+        self._views.move_to_end(key)
         while len(self._views) > self.size:
             self._views.popitem(last=False)
         return view

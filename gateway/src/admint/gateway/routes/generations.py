@@ -18,6 +18,7 @@ from admint.core.document import CancelInfo, GenerationDoc, RequestRecord
 from admint.core.tracing import current_trace_id
 from admint.gateway.actions import Outcome, fingerprint, perform
 from admint.gateway.auth import Principal
+from admint.gateway.bodies import as_json, json_response
 from admint.gateway.costs import estimate_spec
 from admint.gateway.deps import GatewayDep, PrincipalDep, StreamPrincipalDep
 from admint.gateway.downloads import available_aspects, find_rendition_key, normalize_aspect
@@ -203,35 +204,40 @@ async def list_generations(
     status: Annotated[Status | None, Query(description="Only generations in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
     cursor: CursorQuery = None,
-) -> GenerationPage:
+) -> Response:
     """Newest first."""
     try:
         before = decode_cursor(cursor) if cursor else None
     except BadCursor as exc:
         raise ProblemError(422, str(exc), title="Request validation failed", kind="validation") from exc
     listed = await gw.generations.page(who.owner, status=status, before=before, limit=limit + 1)
-    items = [summary(g, gw.base_url) for g in listed[:limit]]
-    return GenerationPage(items=items, next_cursor=encode_cursor(items[-1].id) if len(listed) > limit else None)
+
+    async def build() -> bytes:
+        items = [summary(g, gw.base_url) for g in listed[:limit]]
+        page = GenerationPage(items=items, next_cursor=encode_cursor(items[-1].id) if len(listed) > limit else None)
+        return as_json(page)
+
+    return json_response(await gw.views.get(listed, build, key=("page", who.owner, status, before, limit)))
 
 
 @router.get("/{generation_id}", response_model=GenerationView, operation_id="getGeneration",
             responses=problems(401, 404, 410, 422, 429),
             summary="One generation: status, plan, frames, chunks, renditions, costs, error")
-async def get_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> GenerationView:
+async def get_generation(generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep) -> Response:
     doc = await gw.generations.get_owned(generation_id, who.owner)
     if doc is None:
         raise _not_found(generation_id)
     if doc.deletion is not None:
         raise gone(doc)
 
-    async def build() -> GenerationView:
+    async def build() -> bytes:
         expires = utcnow() + timedelta(seconds=gw.settings.presign_expiry_s)
         view = await generation_view(doc, gw.presign, gw.base_url, expires, gw.settings.approval_deadline_s)
         if doc.plan is not None:
             view.costs.projected_usd = estimate_spec(doc.spec, gw.settings, doc.plan).total_usd
-        return view
+        return as_json(view)
 
-    return await gw.views.get(doc, build)
+    return json_response(await gw.views.get(doc, build))
 
 
 @router.post("/{generation_id}/cancel", status_code=202, response_model=GenerationAccepted,
