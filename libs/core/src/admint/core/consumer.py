@@ -13,13 +13,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from nats.aio.msg import Msg
 from nats.errors import ConnectionClosedError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import ServiceUnavailableError
+from nats.js.errors import BadRequestError, NotFoundError, ServiceUnavailableError
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
@@ -32,16 +33,19 @@ log = logging.getLogger(__name__)
 FETCH_WAIT_S = 2.0
 """How long one pull request waits for a message (an idle consumer asks again after this)."""
 OUTAGE_PAUSE_S = 0.5
-"""Pause after a fetch that failed because NATS is away, so a reconnecting client is not asked in a tight loop."""
+"""Pause after a pull that failed (NATS away, the consumer gone), so nothing is asked in a tight loop."""
 
 
-def consumer_config(sub: Subscription) -> ConsumerConfig:
+def consumer_config(sub: Subscription, since: datetime | None = None) -> ConsumerConfig:
     """The durable consumer of a subscription: explicit acks, redelivered without limit (the worker parks a
-    poison message itself after `max_deliver`), up to 1000 messages awaiting an ack across replicas."""
+    poison message itself after `max_deliver`), up to 1000 messages awaiting an ack across replicas. From the
+    stream's start, or from `since` when it is created again after it was lost."""
     c = sub.consumer
+    start = {"deliver_policy": DeliverPolicy.ALL} if since is None else {
+        "deliver_policy": DeliverPolicy.BY_START_TIME, "opt_start_time": since.isoformat()}
     return ConsumerConfig(
         durable_name=c.durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=c.ack_wait_s, max_deliver=-1,
-        filter_subject=c.filter_subject, deliver_policy=DeliverPolicy.ALL, max_ack_pending=1000,
+        filter_subject=c.filter_subject, max_ack_pending=1000, **start,  # type: ignore[arg-type]
     )
 
 
@@ -92,12 +96,40 @@ class PullConsumer:
         self.stopping = False
         self._pull: Any = None
         self._loop: asyncio.Task[None] | None = None
+        self._last_pull = time.time()
+        """When a pull last worked (a message or an empty wait): a consumer created again starts before it."""
 
-    async def subscribe(self) -> None:
+    async def subscribe(self, since: datetime | None = None) -> None:
         """Create the durable consumer when missing (replicas share it) and bind a pull subscription to it."""
         c = self.sub.consumer
         self._pull = await self.js.pull_subscribe(c.filter_subject, durable=c.durable, stream=self.stream,
-                                                  config=consumer_config(self.sub))
+                                                  config=consumer_config(self.sub, since))
+
+    async def _recover(self) -> None:
+        """After a pull that failed: pause, and when the durable consumer itself is gone (deleted by hand, the
+        stream re-created) create it again and bind anew — pulls from a deleted consumer fail forever, and a
+        consumer that stops reading stalls its stage. The new one starts an ack wait before the last pull that
+        worked: what was in flight then is delivered again (handlers are idempotent), nothing older is replayed."""
+        await asyncio.sleep(OUTAGE_PAUSE_S)
+        durable = self.sub.consumer.durable
+        try:
+            await self.js.consumer_info(self.stream, durable)
+            return  # it is there: NATS was away, the next pull tries again
+        except NotFoundError:
+            pass
+        except Exception:
+            return
+        since = datetime.fromtimestamp(self._last_pull - self.sub.consumer.ack_wait_s, UTC)
+        log.warning("%s: the durable consumer is gone; creating it again from %s", durable, since.isoformat())
+        with contextlib.suppress(Exception):
+            await self._pull.unsubscribe()
+        try:
+            await self.subscribe(since)
+        except BadRequestError:  # another replica created it first (from its own start time): bind to that one
+            with contextlib.suppress(Exception):
+                await self.subscribe()
+        except Exception as exc:
+            log.warning("%s: could not create the consumer again yet: %s", durable, exc)
 
     async def run(self) -> None:
         """Fetch and dispatch until `stop()`; a fetch in progress then ends within `fetch_wait_s`."""
@@ -109,19 +141,21 @@ class PullConsumer:
                 break
             try:
                 msgs = await self._pull.fetch(1, timeout=self.fetch_wait_s)
+                self._last_pull = time.time()
             except TimeoutError:  # nothing to do for now (nats-py raises both its own and asyncio's)
                 msgs = []
+                self._last_pull = time.time()
             except (ConnectionClosedError, ServiceUnavailableError) as exc:
-                log.info("%s: NATS away (%s); fetching again shortly", self.sub.consumer.durable, exc)
+                log.info("%s: pull failed (%s); trying again shortly", self.sub.consumer.durable, exc)
                 msgs = []
-                await asyncio.sleep(OUTAGE_PAUSE_S)
+                await self._recover()
             except asyncio.CancelledError:
                 self.slots.release()
                 raise
             except Exception as exc:  # never let the loop die: a consumer that stops reading stalls its stage
                 log.warning("%s: fetch failed: %s", self.sub.consumer.durable, exc)
                 msgs = []
-                await asyncio.sleep(OUTAGE_PAUSE_S)
+                await self._recover()
             if not msgs:
                 self.slots.release()
                 continue
