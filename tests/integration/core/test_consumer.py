@@ -3,8 +3,10 @@ is free, replicas share one durable, invalid events are parked, a deleted durabl
 when told to."""
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
@@ -79,6 +81,21 @@ async def _consumer(js, sub: Subscription, worker: Recorder, max_inflight: int =
     return consumer
 
 
+@contextlib.asynccontextmanager
+async def _reading(js, gid: str, **options: float) -> AsyncIterator[tuple[Subscription, Recorder, PullConsumer]]:  # type: ignore[no-untyped-def]
+    """A consumer of this generation's events with a Recorder whose handlers return at once; stopped and its
+    durable deleted afterwards."""
+    sub = _subscription(gid)
+    worker = Recorder("only")
+    worker.release.set()
+    consumer = await _consumer(js, sub, worker, **options)  # type: ignore[arg-type]
+    try:
+        yield sub, worker, consumer
+    finally:
+        await consumer.stop(grace_s=5)
+        await js.delete_consumer("ADMINT", sub.consumer.durable)
+
+
 async def test_a_busy_consumer_leaves_the_next_message_to_a_free_replica(js, gid: str) -> None:
     sub = _subscription(gid)
     first_worker, second_worker = Recorder("first"), Recorder("second")
@@ -112,11 +129,7 @@ async def test_a_busy_consumer_leaves_the_next_message_to_a_free_replica(js, gid
 
 
 async def test_invalid_events_are_parked_and_valid_ones_decoded_as_their_model(js, gid: str) -> None:
-    sub = _subscription(gid)
-    worker = Recorder("only")
-    worker.release.set()
-    consumer = await _consumer(js, sub, worker, max_inflight=2)
-    try:
+    async with _reading(js, gid, max_inflight=2) as (_sub, worker, _consumer):
         await js.publish(f"gen.{gid}.stage.progress.v1", b"{not json", stream="ADMINT")
         await js.publish(f"gen.{gid}.stage.progress.v1", b'{"type": "stage.progress.v1"}', stream="ADMINT")
         await _publish(js, gid, "fine")
@@ -126,18 +139,11 @@ async def test_invalid_events_are_parked_and_valid_ones_decoded_as_their_model(j
             while len(worker.parked) < 2:
                 await asyncio.sleep(0.05)
         assert "json_invalid" in worker.parked[0] and "missing" in worker.parked[1]
-    finally:
-        await consumer.stop(grace_s=5)
-        await js.delete_consumer("ADMINT", sub.consumer.durable)
 
 
 async def test_an_idle_consumer_asks_again_quietly_and_a_stopped_one_pulls_nothing_more(
         js, gid: str, caplog: pytest.LogCaptureFixture) -> None:
-    sub = _subscription(gid)
-    worker = Recorder("only")
-    worker.release.set()
-    consumer = await _consumer(js, sub, worker, fetch_wait_s=0.5)
-    try:
+    async with _reading(js, gid, fetch_wait_s=0.5) as (sub, worker, consumer):
         with caplog.at_level(logging.INFO, logger="admint.core.consumer"):
             await asyncio.sleep(1.6)  # three pulls that found nothing: not failures, no pause after them
             await _publish(js, gid, "after idle")
@@ -151,8 +157,6 @@ async def test_an_idle_consumer_asks_again_quietly_and_a_stopped_one_pulls_nothi
         await asyncio.sleep(1.5)
         info = await js.consumer_info("ADMINT", sub.consumer.durable)
         assert (info.num_pending, info.num_ack_pending) == (1, 0) and worker.started.empty()
-    finally:
-        await js.delete_consumer("ADMINT", sub.consumer.durable)
 
 
 async def test_stop_waits_for_a_free_slot_only_up_to_its_grace(js, gid: str) -> None:
@@ -172,11 +176,7 @@ async def test_stop_waits_for_a_free_slot_only_up_to_its_grace(js, gid: str) -> 
 
 
 async def test_a_deleted_durable_is_created_again_from_just_before_the_last_pull(js, gid: str) -> None:
-    sub = _subscription(gid)
-    worker = Recorder("only")
-    worker.release.set()
-    consumer = await _consumer(js, sub, worker, fetch_wait_s=0.5)
-    try:
+    async with _reading(js, gid, fetch_wait_s=0.5) as (sub, worker, _consumer):
         await _publish(js, gid, "before")
         assert (await _started(worker))[1].item == "before"
         await js.delete_consumer("ADMINT", sub.consumer.durable)  # by hand, or the stream was re-created
@@ -186,6 +186,3 @@ async def test_a_deleted_durable_is_created_again_from_just_before_the_last_pull
         assert items == {"before", "after"}
         info = await js.consumer_info("ADMINT", sub.consumer.durable)
         assert DeliverPolicy(info.config.deliver_policy) is DeliverPolicy.BY_START_TIME
-    finally:
-        await consumer.stop(grace_s=5)
-        await js.delete_consumer("ADMINT", sub.consumer.durable)
