@@ -30,8 +30,10 @@ from admint.core.worker import Subscription, Worker
 
 log = logging.getLogger(__name__)
 
-FETCH_WAIT_S = 2.0
-"""How long one pull request waits for a message (an idle consumer asks again after this)."""
+FETCH_WAIT_S = 1.0
+"""How long one pull request waits for a message: an idle consumer asks again after this, and a stopping one
+ends within it. 2 s kept every service's shutdown (and every stack a test or bench stops) waiting 2 s; 0.5 s
+cost an idle stack 2.5 % of a core more than 2 s did (pulls that come back empty), 1 s about 1.4 %."""
 OUTAGE_PAUSE_S = 0.5
 """Pause after a pull that failed (NATS away, the consumer gone), so nothing is asked in a tight loop."""
 

@@ -69,13 +69,20 @@ def laplacian_variance(frame: np.ndarray) -> float:
     otherwise outweigh the footage."""
     luma = at_reference_size(grey(frame))
     lap = cv2.Laplacian(luma, cv2.CV_32F)
-    h, w = lap.shape
-    step_y, step_x = min(SHARP_TILE, h), min(SHARP_TILE, w)
-    corners = [(y, x) for y in range(0, h - step_y + 1, step_y) for x in range(0, w - step_x + 1, step_x)]
-    detail = np.array([lap[y:y + step_y, x:x + step_x].var() for y, x in corners])
-    spread = np.array([luma[y:y + step_y, x:x + step_x].std() for y, x in corners])
+    detail = tiles(lap.astype(np.float64)).var(axis=1)
+    spread = tiles(luma).std(axis=1)
     textured = detail[spread >= FLAT_TILE]
     return float(np.percentile(textured if len(textured) else detail, SHARP_PERCENTILE))
+
+
+def tiles(plane: np.ndarray) -> np.ndarray:
+    """The whole SHARP_TILE × SHARP_TILE tiles of a plane (a partial last row or column left out), one per row,
+    row-major: one reshape instead of a slice and a reduction per tile (16 stills × 32 tiles × 2 per video)."""
+    h, w = plane.shape
+    step_y, step_x = min(SHARP_TILE, h), min(SHARP_TILE, w)
+    rows, cols = h // step_y, w // step_x
+    grid = plane[:rows * step_y, :cols * step_x].reshape(rows, step_y, cols, step_x)
+    return grid.transpose(0, 2, 1, 3).reshape(rows * cols, step_y * step_x)
 
 
 def sharpness(frames: np.ndarray) -> float:
