@@ -1,11 +1,13 @@
 """Sampling: one ffmpeg decode gives every frame at the analysis size, and exact crops at the source size."""
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from admint.scorer.sampling import Box, Sampling, analysis_size, sample_video, still_indices
+from admint.scorer.media_tools import MediaToolError
+from admint.scorer.sampling import Box, Sampling, analysis_size, at_rate, sample_video, still_indices
 from tests.support.degrade import encode
 from tests.unit.scorer.synthetic import steady_pan
 
@@ -66,3 +68,26 @@ async def test_crops_can_be_limited_to_a_window_of_the_clip(tmp_path: Path) -> N
     for i, crop in enumerate(video.crops):
         source = frames[15 + i * 3, :40, :40].astype(int)
         assert np.abs(crop.astype(int) - source).mean() < 10
+
+
+class Timed:
+    """A decoded frame's timestamp, as PyAV gives it: pts in a time base."""
+
+    def __init__(self, pts: int, time_base: Fraction) -> None:
+        self.pts, self.time_base = pts, time_base
+
+
+def test_at_rate_drops_and_repeats_frames_onto_the_grid_as_the_fps_filter_does() -> None:
+    source = [Timed(15360 * 10 + 512 * i, Fraction(1, 15360)) for i in range(30)]  # 1 s at 30 fps, from 10 s
+    halved = list(at_rate(source, 15, 15))  # type: ignore[arg-type]
+    assert [source.index(f) for f in halved] == [0, *range(1, 29, 2)]  # a tie rounds up, as ffmpeg's does
+    doubled = list(at_rate(source[:3], 60, 6))  # type: ignore[arg-type]
+    assert [source.index(f) for f in doubled] == [0, 0, 1, 1, 2, 2]
+    assert len(list(at_rate(source, 30, 10))) == 10  # never more than asked
+
+
+async def test_a_file_that_is_not_a_video_is_a_media_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.mp4"
+    bogus.write_bytes(b"not a video at all" * 100)
+    with pytest.raises(MediaToolError):
+        await sample_video(bogus, Sampling())
