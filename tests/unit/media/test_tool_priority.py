@@ -3,6 +3,7 @@ async run for a report or an encode, a frame pipe fed from a thread); at 0 they 
 
 import asyncio
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,3 +47,22 @@ def test_a_frame_pipe_encodes_below_the_worker(restore: None, tmp_path: Path) ->
     pipe.write_bytes(bytes(16 * 16 * 3))
     pipe.close()
     assert out.stat().st_size > 0  # the lowered encode still did its work
+
+
+def test_in_process_media_work_runs_its_thread_below_the_worker(restore: None) -> None:
+    """A decode through FFmpeg's libraries (the scorer's) runs at the level its ffmpeg process ran, twice over
+    the same level, and leaves the worker's own thread where it was."""
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    ToolPriority.set(5)
+    seen: list[int] = []
+
+    def work() -> None:
+        ToolPriority.lower_this_thread()
+        ToolPriority.lower_this_thread()  # relative to the process, not to the thread's own level
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert seen == [min(19, own + 5)]
+    assert os.getpriority(os.PRIO_PROCESS, 0) == own

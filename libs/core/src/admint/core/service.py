@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -374,10 +375,17 @@ def _other_threads(here: int) -> list[int]:
     return [int(t.name) for t in task.iterdir() if int(t.name) != here] if task.is_dir() else []
 
 
+GIL_SWITCH_S = 0.001
+"""How long a thread holds the GIL while another waits for it (CPython's default: 5 ms). A worker's event loop
+shares the GIL with its render and decode threads: with the default, an event waited up to 5 ms per busy thread
+before the loop could take it (the storyboard renders six frames at once)."""
+
+
 def run(spec: ServiceSpec[Any, Any]) -> None:
     """Entry point of `python -m admint.<svc>`: its settings, its priority (process_nice), a quiet collector, then
     serve."""
     settings = spec.settings()
     lower_priority(settings)
     quiet_collector()  # the service's modules are imported by now: its start-up heap is frozen
+    sys.setswitchinterval(GIL_SWITCH_S)
     asyncio.run(serve(spec, settings))

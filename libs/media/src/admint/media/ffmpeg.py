@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import threading
 from pathlib import Path
 
 from opentelemetry import trace
@@ -28,6 +29,16 @@ class ToolPriority:
     @classmethod
     def set(cls, nice: int) -> None:
         cls.nice = max(0, min(19, nice))
+
+    @classmethod
+    def lower_this_thread(cls) -> None:
+        """Run the calling thread (media work done in-process, such as a decode through FFmpeg's libraries) at the
+        tools' level: this process's nice value plus `nice`. Idempotent (relative to the process, not the thread);
+        Linux sets a thread's nice value on its own."""
+        if cls.nice:
+            target = min(19, os.getpriority(os.PRIO_PROCESS, os.getpid()) + cls.nice)
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), target)
 
     @classmethod
     def lower(cls, pid: int) -> None:

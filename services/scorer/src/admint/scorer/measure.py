@@ -6,7 +6,6 @@ measures the CPU each video costs: this process's and its ffmpeg children's, ove
 video is scored at a time, the default).
 """
 
-import asyncio
 import resource
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 from admint.contracts.chunks import CaptionShown
 from admint.contracts.quality import QualityScores
 from admint.scorer.loudness import LoudnessTarget
-from admint.scorer.media_tools import MediaToolError, probe, render_caption
+from admint.scorer.media_tools import MediaToolError, in_tool_thread, probe, render_caption
 from admint.scorer.overall import Weights, load_weights
 from admint.scorer.ports import Joins, ScoringFailed
 from admint.scorer.report import QualityReport, score_clip, score_master
@@ -41,7 +40,7 @@ class MediaVideoScorer:
             placed, window = None, None
             if caption is not None:
                 info = await probe(path)
-                placed = await asyncio.to_thread(render_caption, caption.text, info.width, info.height)
+                placed = await in_tool_thread(render_caption, caption.text, info.width, info.height)
                 window = (caption.start_s, caption.end_s)
             return await score_clip(path, caption=placed, caption_window_s=window, sampling=self.sampling,
                                     weights=self.weights)

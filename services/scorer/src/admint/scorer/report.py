@@ -1,6 +1,7 @@
 """Score a clip or a master: sample it once, run every dimension on the sample, combine.
 
-The CPU-bound part runs in a worker thread, so a service's event loop stays responsive while it scores.
+The CPU-bound part runs in a worker thread at the media tools' nice level, so a service's event loop stays
+responsive while it scores.
 """
 
 import asyncio
@@ -17,7 +18,7 @@ from admint.scorer.consistency import subject_consistency
 from admint.scorer.dimensions import Dimension
 from admint.scorer.joins import TransitionKind, join_smoothness, join_windows
 from admint.scorer.loudness import Loudness, LoudnessTarget, loudness_compliance, measure_loudness
-from admint.scorer.media_tools import PlacedImage, probe
+from admint.scorer.media_tools import PlacedImage, in_tool_thread, probe
 from admint.scorer.overall import Weights, overall_score
 from admint.scorer.picture import colourfulness, contrast, exposure, sharpness
 from admint.scorer.sampling import SampledVideo, Sampling, sample_video
@@ -93,7 +94,7 @@ async def score_clip(path: Path, *, caption: PlacedImage | None = None,
     mask = CaptionMask.of(caption, info.width, info.height) if caption is not None else None
     video = await sample_video(Path(path), sampling, crop=mask.box if mask else None, crops=sampling.stills,
                                crop_window_s=caption_window_s if mask else None, info=info)
-    scores = await asyncio.to_thread(_clip_scores, video, sampling, mask)
+    scores = await in_tool_thread(_clip_scores, video, sampling, mask)
     return _report(scores, video, started, weights)
 
 
@@ -141,7 +142,7 @@ async def score_master(path: Path, transitions_s: Sequence[float] = (), *,
         sample_video(Path(path), sampling, info=info),
         measure_loudness(Path(path)) if info.has_audio else asyncio.sleep(0, None),
     )
-    scores = await asyncio.to_thread(_master_scores, sampled, sampling, transitions_s, transition_kind,
+    scores = await in_tool_thread(_master_scores, sampled, sampling, transitions_s, transition_kind,
                                      crossfade_s)
     if measured is not None:
         scores[Dimension.LOUDNESS] = loudness_compliance(measured, loudness_target)

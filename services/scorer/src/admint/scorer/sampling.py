@@ -5,12 +5,12 @@ with flags=area) in one decode: the decode of a 1080×1920 master is the largest
 exactly once. When a caption is scored, the same pass also crops the caption's box at the source resolution from
 evenly spaced frames (glyph strokes are only a pixel or two wide at the analysis size).
 
-The decode runs in this process through PyAV (FFmpeg's libraries), in a worker thread. Starting Debian's ffmpeg
+The decode runs in this process through PyAV (FFmpeg's libraries), in a worker thread at the media tools' nice
+level (as the ffmpeg process ran). Starting Debian's ffmpeg
 cost about 0.1 s of CPU before it decoded a frame (it links some 200 libraries): more than half of what scoring
 a 36×64 chunk cost (decode 0.16 → 0.02 s CPU). At 1080×1920 the decode costs 10 % less (2.0 → 1.8 s a chunk).
 """
 
-import asyncio
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -22,7 +22,7 @@ import numpy as np
 from av.video.frame import VideoFrame
 from av.video.reformatter import VideoReformatter
 
-from admint.scorer.media_tools import MediaInfo, MediaToolError, probe
+from admint.scorer.media_tools import MediaInfo, MediaToolError, in_tool_thread, probe
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ async def sample_video(path: Path, sampling: Sampling = Sampling(), *, crop: Box
         if crop.width <= 0 or crop.height <= 0:
             raise ValueError(f"crop box {crop} lies outside the {info.width}×{info.height} frame")
     picks = CropPicks(crop, crop_step, window)
-    small, band = await asyncio.to_thread(_decode, Path(path), (width, height), sampling.fps, expected, picks)
+    small, band = await in_tool_thread(_decode, Path(path), (width, height), sampling.fps, expected, picks)
     return SampledVideo(small, fps, (info.width, info.height), info.duration_s, info.has_audio,
                         band if crop is not None else None, crop_step, crop)
 
