@@ -19,14 +19,24 @@ pytestmark = pytest.mark.integration
 
 async def consumers_of(gateway: RunningGateway, gid: str) -> int:
     """Consumers on the stream that follow this generation. The server lists at most 256 per request and the test
-    session's shared stream can hold more (the services tests start leave their durables): every page is read.
-    Reading the first page alone is the likeliest cause of this test's one failure (it counted 0)."""
+    session's shared stream can hold more (the services tests start leave their durables): every page is read."""
     js = gateway.state.js
     found, offset = 0, 0
     while page := await js.consumers_info("ADMINT", offset=offset):
         found += sum(1 for c in page if c.config.filter_subject == generation_filter(gid))
         offset += len(page)
     return found
+
+
+async def all_watching(gateway: RunningGateway, gid: str, count: int, timeout_s: float = 30.0) -> None:
+    """Until `count` watchers of the generation are attached to the gateway's hub."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            hub = gateway.state.hub
+            channel = hub.channels.get(gid) if hub is not None else None
+            if channel is not None and len(channel.watchers) >= count:
+                return
+            await asyncio.sleep(0.05)
 
 
 async def test_two_hundred_watchers_share_one_consumer_and_each_gets_every_event_once(
@@ -37,7 +47,7 @@ async def test_two_hundred_watchers_share_one_consumer_and_each_gets_every_event
         gid = (await client.post("/v1/generations", json={"brief": BRIEF})).json()["id"]
         await publisher.publish(progress(gid, 1))
         readers = [asyncio.create_task(read_feed(client, gid)) for _ in range(200)]
-        await asyncio.sleep(1.0)
+        await all_watching(gateway, gid, 200)  # not a fixed sleep: 200 connects take longer on a busy machine
         assert await consumers_of(gateway, gid) == 1  # not one per watcher
         for done in range(2, 8):
             await publisher.publish(progress(gid, done))
