@@ -4,6 +4,7 @@ deleted; an open feed ends; a running generation needs ?cancel=true."""
 import asyncio
 import json
 
+import httpx
 import pytest
 
 from admint.contracts.artifacts import ArtifactRef
@@ -63,10 +64,12 @@ async def test_deleting_a_finished_generation_leaves_nothing_under_its_prefix(
         assert deleted.json()["objects_deleted"] == len(stored) and deleted.json()["cancelled"] is False
 
         assert await blobs.list_keys(keys.generation_prefix(gid)) == []
-        for path in (f"/v1/generations/{gid}", f"/v1/generations/{gid}/events", f"/v1/generations/{gid}/video"):
-            gone = await api.get(path)
+        for method, path in (("GET", f"/v1/generations/{gid}"), ("GET", f"/v1/generations/{gid}/events"),
+                             ("GET", f"/v1/generations/{gid}/video"), ("POST", f"/v1/generations/{gid}/retry")):
+            gone = await api.request(method, path)
             assert gone.status_code == 410, (path, gone.text)
             assert gone.json()["type"] == "/problems/deleted" and gone.json()["deleted_at"]
+        await every_generation_route_documents_its_answer(api, gid)
         assert gid not in [g["id"] for g in (await api.get("/v1/generations")).json()["items"]]
         # its events are purged; only the deletion itself is left (it carries no client data)
         assert await stream_events(gateway, gid) == ["generation.deleted.v1"]
@@ -78,6 +81,21 @@ async def test_deleting_a_finished_generation_leaves_nothing_under_its_prefix(
         # deleting again changes nothing and says so
         again = await api.delete(f"/v1/generations/{gid}")
         assert again.status_code == 200 and again.json()["objects_deleted"] == len(stored)
+
+
+async def every_generation_route_documents_its_answer(api: httpx.AsyncClient, gid: str) -> None:
+    """Each route under a (deleted) generation answers a status its OpenAPI operation lists: a client generated
+    from the document must know 410 where the route can say it (the API fuzzer once found retry's undocumented)."""
+    spec = (await api.get("/openapi.json")).json()
+    for template, operations in spec["paths"].items():
+        if not template.startswith("/v1/generations/{generation_id}"):
+            continue
+        path = template.format(generation_id=gid, feedback_id="fb-1", beat=0)
+        for method, operation in operations.items():
+            if method == "delete":
+                continue
+            answer = await api.request(method.upper(), path, json={} if method in ("post", "patch") else None)
+            assert str(answer.status_code) in operation["responses"], (method, template, answer.text)
 
 
 async def test_a_running_generation_needs_cancel_and_its_open_feed_ends(

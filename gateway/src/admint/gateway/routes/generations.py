@@ -268,7 +268,7 @@ async def cancel_generation(generation_id: GenerationId, request: Request, gw: G
 
 @router.post("/{generation_id}/retry", status_code=202, response_model=GenerationAccepted,
              operation_id="retryGeneration",
-             responses=problems(401, 404, 409, 422, 429), summary="Re-run a failed generation's failed stage")
+             responses=problems(401, 404, 409, 410, 422, 429), summary="Re-run a failed generation's failed stage")
 async def retry_generation(generation_id: GenerationId, request: Request, gw: GatewayDep, who: PrincipalDep,
                            idempotency_key: CommandKey = None) -> Response:
     """Re-runs only the failed stage's missing pieces (e.g. the one chunk that failed), reusing what is stored.
@@ -303,7 +303,7 @@ async def retry_generation(generation_id: GenerationId, request: Request, gw: Ga
             responses={307: {"description": "Redirect to a presigned download URL."},
                        200: {"description": "With redirect=false: {url, rendition, expires_in_s}.",
                              "content": {"application/json": {}}},
-                       **problems(401, 404, 409, 422, 429)},
+                       **problems(401, 404, 409, 410, 422, 429)},
             summary="Download the finished video")
 async def download_video(
     generation_id: GenerationId, gw: GatewayDep, who: PrincipalDep,
@@ -378,7 +378,7 @@ async def _download_version(gw: Gateway, doc: GenerationDoc, version: int, rendi
 @router.get("/{generation_id}/events", response_class=StreamingResponse, operation_id="generationEvents",
             responses={200: {"description": "Server-sent events: id = stream sequence, event = event type, "
                                             "data = the event JSON.", "content": {"text/event-stream": {}}},
-                       **problems(401, 404, 422, 429, 503)},
+                       **problems(401, 404, 410, 422, 429, 503)},
             summary="Live feed of a generation's events (SSE)")
 async def generation_events(
     generation_id: GenerationId, gw: GatewayDep, who: StreamPrincipalDep,
