@@ -57,7 +57,7 @@ def test_a_sibling_claiming_its_folder_is_never_swept(tmp_path: Path) -> None:
 def test_claims_made_while_siblings_sweep_all_survive(tmp_path: Path) -> None:
     """Many replicas starting together, each sweeping as soon as it has claimed: every live claim keeps its folder
     and lock (a claim used to be visible before its lock existed, and a sibling's sweep removed it)."""
-    code = ("import sys; from admint.core.scratch import WorkdirClaim\n"
+    code = ("from admint.core.scratch import WorkdirClaim\n"
             "claims = []\n"
             "for _ in range(40):\n"
             f"    c = WorkdirClaim({str(tmp_path)!r}, 'chunker'); c.sweep_dead(); claims.append(c)\n"
