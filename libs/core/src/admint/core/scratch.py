@@ -59,8 +59,11 @@ class WorkdirClaim:
             if sibling.name.startswith(".") and not _stale(sibling):
                 continue  # a sibling still claiming its folder
             lock = sibling / INSTANCE_LOCK
-            if lock.exists() and not _unlocked(lock):
-                continue  # a live process holds it
+            try:
+                if lock.exists() and not _unlocked(lock):
+                    continue  # a live process holds it
+            except FileNotFoundError:
+                continue  # another sibling's sweep removed it first
             shutil.rmtree(sibling, ignore_errors=True)
             removed.append(sibling)
         return removed
