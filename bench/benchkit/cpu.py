@@ -1,5 +1,6 @@
-"""CPU seconds per process (its own and its waited-for children's: ffmpeg runs count for the service that ran
-them) and of the whole machine, from /proc: how busy each process and both cores were over a window."""
+"""CPU seconds per process (its own, its live descendants' and its waited-for children's: ffmpeg runs and render
+processes count for the service that ran them) and of the whole machine, from /proc: how busy each process and
+both cores were over a window."""
 
 import os
 import time
@@ -10,13 +11,22 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def process_cpu_s(pid: int) -> float:
-    """utime + stime + cutime + cstime of a live process, seconds (0 when it is gone)."""
+    """utime + stime + cutime + cstime of a live process and of its live descendants (the render processes a
+    chunker or storyboard keeps: their CPU reaches cutime only when they end), seconds (0 when it is gone)."""
     try:
         with open(f"/proc/{pid}/stat") as fh:
             fields = fh.read().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return sum(int(v) for v in fields[11:15]) / TICK
+    return sum(int(v) for v in fields[11:15]) / TICK + sum(process_cpu_s(child) for child in _children(pid))
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(c) for c in fh.read().split()]
+    except OSError:
+        return []
 
 
 def process_rss_mb(pid: int) -> float:

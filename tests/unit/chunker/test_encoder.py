@@ -4,11 +4,14 @@ Jobs come from the domain (work.chunk_job) where the point is what the domain de
 model clip → measure → overlays rendered → one normalise encode → stored chunk — stays covered end to end.
 """
 
+import asyncio
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from admint.chunker.app import RENDER_MODULES
 from admint.chunker.config import ChunkerSettings
 from admint.chunker.encoder import MediaChunkEncoder
 from admint.chunker.handlers import Ports, handle_chunk_requested
@@ -21,6 +24,7 @@ from admint.chunker.work import chunk_job, skip_frames, video_request
 from admint.contracts.chunks import ChunkCompleted, ChunkRequested
 from admint.contracts.storyboard import FrameRef, StoryboardCompleted
 from admint.core import keys
+from admint.core.cpu_pool import CpuPool, Stop
 from admint.media.frames import RawVideoWriter, decode_image, encode_png, read_frames
 from admint.media.probe import probe
 from admint.providers.ports import RawFrames
@@ -60,14 +64,25 @@ def chunk_requests(long_side: int) -> dict[tuple[int, int], ChunkRequested]:
             for chunks in beats for c in chunks}
 
 
-async def render(request: ChunkRequested, workdir: Path, *, streaming: bool = False) -> EncodedChunk:
-    """The offline model's clip of a request, encoded with the job the domain decides for it."""
+@pytest.fixture(scope="module")
+def pool() -> Iterator[CpuPool]:
+    """Render processes as the chunker starts them (two, whatever the machine)."""
+    pool = CpuPool(2, nice=5, preload=RENDER_MODULES)
+    pool.warm()
+    yield pool
+    pool.close()
+
+
+async def render(request: ChunkRequested, workdir: Path, *, streaming: bool = False,
+                 pool: CpuPool | None = None) -> EncodedChunk:
+    """The offline model's clip of a request, encoded with the job the domain decides for it (the rendering in
+    `pool`'s processes when given, as the chunker does, else in threads)."""
     workdir.mkdir(parents=True)
     size = request.spec.size
     png = storyboard_png(size.width, size.height, request.beat_index)
     clip = await OfflineVideoModel(streaming=streaming).animate(video_request(request, png, workdir))
     job = chunk_job(request, skip_frames(request, clip.repeats_init_frame), cta_duration_s=2.5)
-    return await MediaChunkEncoder().encode(clip.frames or clip.path, job, workdir)
+    return await MediaChunkEncoder(pool=pool).encode(clip.frames or clip.path, job, workdir)
 
 
 async def test_measure_reads_frames_rate_and_length(tmp_path: Path) -> None:
@@ -107,20 +122,22 @@ async def test_last_beat_burns_the_cta_but_its_last_frame_stays_clean(tmp_path: 
 
 @pytest.mark.parametrize("request_key", [(0, 1), (2, 0)])
 async def test_streamed_frames_encode_to_the_same_chunk_as_the_intermediate_file(
-        tmp_path: Path, request_key: tuple[int, int]) -> None:
+        tmp_path: Path, request_key: tuple[int, int], pool: CpuPool) -> None:
     """Rendering straight into the one encode (no lossless file, no second decode) changes no pixel: the chunk
-    and its clean last frame are the very ones the intermediate-file path writes (captions and CTA included)."""
+    and its clean last frame are the very ones the intermediate-file path writes (captions and CTA included),
+    whether the frames and cards are rendered in a thread or in a render process (the service's way)."""
     request = chunk_requests(320)[request_key]
     via_file = await render(request, tmp_path / "file")
-    streamed = await render(request, tmp_path / "streamed", streaming=True)
-    assert not list((tmp_path / "streamed").glob("*.mkv"))  # nothing was written in between
     file_frames = await read_frames(via_file.video, 180, 320)
-    streamed_frames = await read_frames(streamed.video, 180, 320)
-    assert streamed_frames.shape == file_frames.shape and streamed_frames.shape[0] >= 15
-    assert np.array_equal(streamed_frames, file_frames)
     clean = decode_image(via_file.last_frame.read_bytes())
-    assert np.array_equal(decode_image(streamed.last_frame.read_bytes()), clean)
-    assert keyframes(streamed.video) == keyframes(via_file.video)
+    for way, streamed in [("thread", await render(request, tmp_path / "streamed", streaming=True)),
+                          ("process", await render(request, tmp_path / "pooled", streaming=True, pool=pool))]:
+        assert not list(streamed.video.parent.glob("*.mkv")), way  # nothing was written in between
+        streamed_frames = await read_frames(streamed.video, 180, 320)
+        assert streamed_frames.shape == file_frames.shape and streamed_frames.shape[0] >= 15, way
+        assert np.array_equal(streamed_frames, file_frames), way
+        assert np.array_equal(decode_image(streamed.last_frame.read_bytes()), clean), way
+        assert keyframes(streamed.video) == keyframes(via_file.video), way
 
 
 async def test_measure_of_streamed_frames_needs_no_file(tmp_path: Path) -> None:
@@ -133,7 +150,6 @@ async def test_measure_of_streamed_frames_needs_no_file(tmp_path: Path) -> None:
 
 
 async def test_a_cancelled_streamed_encode_stops_rendering_and_leaves_no_ffmpeg(tmp_path: Path) -> None:
-    import asyncio
     import threading
 
     from admint.providers.ports import RawFrames
@@ -158,6 +174,36 @@ async def test_a_cancelled_streamed_encode_stops_rendering_and_leaves_no_ffmpeg(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert stopped.is_set()  # the render thread saw the stop before the encode returned
+
+
+def endless_gray(write: Callable[[bytes], None], stop: Stop) -> int:
+    """A feed that renders until it is stopped (module level: it pickles into a render process)."""
+    frame = bytes([128]) * (WIDTH * HEIGHT * 3)
+    while not stop.is_set():
+        write(frame)
+    raise asyncio.CancelledError()
+
+
+def children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+async def test_a_cancelled_encode_in_a_render_process_stops_it_and_its_ffmpeg(tmp_path: Path, pool: CpuPool) -> None:
+    """The stop crosses into the render process (a flag file): the encode returns, the process's ffmpeg is gone,
+    and the process renders the next chunk as if nothing happened."""
+    clip = RawFrames(WIDTH, HEIGHT, 30, 10_000, endless_gray)
+    task = asyncio.create_task(MediaChunkEncoder(pool=pool).encode(
+        clip, ChunkJob(width=WIDTH, height=HEIGHT, fps=30, frames=10_000), tmp_path))
+    deadline = asyncio.get_running_loop().time() + 30
+    while not any(children(pid) for pid in pool.pids()):  # its ffmpeg runs: frames are being piped
+        assert asyncio.get_running_loop().time() < deadline, "the render process never started its ffmpeg"
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not any(children(pid) for pid in pool.pids())  # ffmpeg ended before the encode returned
+    again = await render(chunk_requests(128)[(0, 1)], tmp_path / "next", streaming=True, pool=pool)
+    assert (await probe(again.video)).frames == 15
 
 
 @pytest.mark.parametrize("streaming", [False, True])

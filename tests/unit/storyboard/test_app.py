@@ -37,3 +37,5 @@ def test_the_ports_default_to_the_offline_image_model_and_the_opencv_codec() -> 
     ports = build_ports(StoryboardSettings(_env_file=None), infra)  # type: ignore[call-arg]
     assert isinstance(ports.image, OfflineImageModel) and isinstance(ports.codec, OpenCVFrameCodec)
     assert ports.docs is infra.docs and ports.blobs is infra.blobs
+    assert ports.image.pool is not None  # frames render in processes beside the service's event loop
+    ports.image.pool.close()

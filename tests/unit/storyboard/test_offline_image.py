@@ -6,6 +6,7 @@ import pytest
 
 from admint.contracts.common import FrameSize
 from admint.contracts.plan import Beat, Style
+from admint.core.cpu_pool import CpuPool
 from admint.media.captions import safe_zone
 from admint.providers.ports import ImageRequest
 from admint.storyboard.offline_image import OfflineImageModel, render_png
@@ -157,3 +158,16 @@ async def test_the_model_reports_its_name_and_registry_price() -> None:
     assert result.model == "offline-image" and result.cost_usd == 0.0
     assert result.notes == {"conditioning": "canny"}
     assert decode(result.png).shape == (320, 180, 3)
+
+
+async def test_a_render_process_paints_the_very_frame_a_thread_does() -> None:
+    """The storyboard renders in its render processes: same request, same PNG bytes as in a thread."""
+    pool = CpuPool(1)
+    try:
+        wanted = request("product_hero", product_image=product_photo())
+        pooled = await OfflineImageModel(pool=pool).render(wanted)
+        threaded = await OfflineImageModel().render(wanted)
+        assert pooled.png == threaded.png and pooled.notes == threaded.notes
+        assert pool.pids()  # it did run there
+    finally:
+        pool.close()

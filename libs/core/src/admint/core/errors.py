@@ -1,5 +1,8 @@
 """Failure classes every handler and adapter speaks: they decide retry vs. fail."""
 
+import functools
+from typing import Any
+
 
 class AdmintError(Exception):
     """Base of our own errors."""
@@ -17,6 +20,10 @@ class PermanentError(AdmintError):
         self.reason = reason
         self.detail = detail
         self.retryable = retryable
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled whole (a failure in a render process reaches the service with its detail)."""
+        return (functools.partial(type(self), detail=self.detail, retryable=self.retryable), (self.reason,))
 
 
 class TransientProviderError(TransientError):

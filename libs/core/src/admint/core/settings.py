@@ -96,6 +96,13 @@ class CoreSettings(BaseSettings):
         description="Nice levels below the worker process that the media tools it starts (ffmpeg) run at: the "
                     "worker's event handling is not kept waiting behind its own encodes.",
     )
+    render_processes: int = Field(
+        default=0, ge=0, le=64,
+        description="Processes that render offline media beside a worker that renders (chunker, storyboard), at "
+                    "the tools' nice level (~105 MB each); 0 = one per usable core (the CPU affinity, capped by "
+                    "the cgroup quota a Kubernetes CPU limit sets). Rendering in the worker's own threads held "
+                    "its GIL, and events waited for their handler behind it.",
+    )
     shutdown_grace_s: float = Field(default=60.0, description="Time to finish in-flight work on SIGTERM.")
     stale_upload_s: float = Field(
         default=3600.0, gt=0, description="Multipart uploads older than this are a crashed writer's: aborted at start.")

@@ -18,6 +18,7 @@ from typing import Any
 
 from opentelemetry import trace
 
+from admint.core.cpu_pool import CpuPool, Stop, StopFlag
 from admint.media.ffmpeg import MediaToolError, ffmpeg
 from admint.media.house import HOUSE, HouseFormat
 from admint.media.pipe import FramePipe, raw_input_args
@@ -25,10 +26,10 @@ from admint.media.probe import MediaInfo, probe
 
 _tracer = trace.get_tracer("admint.media")
 
-FrameFeed = Callable[[Callable[[Any], None], threading.Event], int]
+FrameFeed = Callable[[Callable[[Any], None], Stop], int]
 """Renders a clip's frames in order into `write` (C-contiguous buffers of one raw frame each, see media.pipe),
-stopping early with asyncio.CancelledError once the event is set; returns how many it wrote. Blocking: it runs in
-a thread."""
+stopping early with asyncio.CancelledError once `stop` is set; returns how many it wrote. Blocking: it runs in
+a thread or a pool process."""
 
 LAST_FRAME_RGB = ("scale=flags=bicubic+accurate_rnd+full_chroma_int:in_color_matrix=bt709:in_range=tv"
                   ":out_range=pc,format=rgb24")
@@ -205,13 +206,15 @@ def _after_source(job: NormaliseJob) -> list[str]:
     return args
 
 
-async def normalise(job: NormaliseJob, *, timeout_s: float = 600.0, feed: FrameFeed | None = None) -> MediaInfo:
+async def normalise(job: NormaliseJob, *, timeout_s: float = 600.0, feed: FrameFeed | None = None,
+                    pool: CpuPool | None = None) -> MediaInfo:
     """Run the encode and check what it wrote (frame count, size) before anyone stores it. A RawInput source
-    takes its frames from `feed`, rendered in a thread while ffmpeg encodes them (both cores busy)."""
+    takes its frames from `feed`, rendered while ffmpeg encodes them (both cores busy): in a process of `pool`
+    when one is given (then the feed must pickle), else in a thread of this one."""
     if isinstance(job.source, RawInput):
         if feed is None:
             raise ValueError("a RawInput source needs the feed that renders its frames")
-        await _encode_piped(job, job.source, feed, timeout_s)
+        await _encode_piped(job, job.source, feed, timeout_s, pool)
     else:
         if not job.native_source and is_house_pixels(await probe(job.source), job):
             job = dataclasses.replace(job, native_source=True)
@@ -219,44 +222,51 @@ async def normalise(job: NormaliseJob, *, timeout_s: float = 600.0, feed: FrameF
     return await _checked(job)
 
 
-async def _encode_piped(job: NormaliseJob, source: RawInput, feed: FrameFeed, timeout_s: float) -> None:
-    """The encode with the feed writing into ffmpeg's stdin, in a thread; a cancel stops the feed and kills
-    ffmpeg before it returns."""
-    pipe: FramePipe
-    stop = threading.Event()
-    encode = dataclasses.replace(job, last_frame_png=None)
-    last: list[Any] = []
-    last_index = job.skip_frames + job.frames - 1
-    """The source frame that ends the chunk (or the final one, which the encode pads with, when short)."""
-
-    def write(frame: Any) -> None:
-        if pipe.frames <= last_index:
-            last[:] = [frame]
-        pipe.write_bytes(frame)
-
-    def run() -> None:
-        nonlocal pipe
-        with FramePipe(job.output, source.width, source.height, source.fps, _after_source(encode),
-                       timeout_s, source.pix_fmt) as pipe:
-            feed(write, stop)
-        if job.last_frame_png is not None and last:
-            # the clean last frame, straight from the frame in hand: a split in the filtergraph would copy
-            # every frame to keep one
-            to_rgb = ["-vf", LAST_FRAME_RGB] if native(job) else ["-pix_fmt", "rgb24"]
-            with FramePipe(job.last_frame_png, source.width, source.height, source.fps,
-                           [*to_rgb, "-frames:v", "1", "-update", "1", str(job.last_frame_png)],
-                           timeout_s, source.pix_fmt) as png:
-                png.write_bytes(last[0])
-
+async def _encode_piped(job: NormaliseJob, source: RawInput, feed: FrameFeed, timeout_s: float,
+                        pool: CpuPool | None) -> None:
+    """encode_piped in a pool process or a thread; a cancel stops the feed (which ends ffmpeg) before it returns."""
+    stop: threading.Event | StopFlag = threading.Event()
+    if pool is not None:
+        stop = StopFlag(job.output.parent / f".{job.output.name}.stop")
+        stop.clear()
     with _tracer.start_as_current_span("ffmpeg", attributes={"process.executable.name": "ffmpeg",
                                                              "process.command_args": ffmpeg_args(job)[:64]}):
-        task = asyncio.ensure_future(asyncio.to_thread(run))
+        if pool is not None:
+            task = asyncio.ensure_future(pool.run(encode_piped, job, source, feed, timeout_s, stop))
+        else:
+            task = asyncio.ensure_future(asyncio.to_thread(encode_piped, job, source, feed, timeout_s, stop))
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:
             stop.set()
             await asyncio.gather(task, return_exceptions=True)
             raise
+
+
+def encode_piped(job: NormaliseJob, source: RawInput, feed: FrameFeed, timeout_s: float, stop: Stop) -> None:
+    """The encode with the feed writing into ffmpeg's stdin, then the clean last PNG from the frame in hand.
+    Blocking; raises asyncio.CancelledError (from the feed) once `stop` is set."""
+    encode = dataclasses.replace(job, last_frame_png=None)
+    last: list[Any] = []
+    last_index = job.skip_frames + job.frames - 1
+    """The source frame that ends the chunk (or the final one, which the encode pads with, when short)."""
+    with FramePipe(job.output, source.width, source.height, source.fps, _after_source(encode),
+                   timeout_s, source.pix_fmt) as pipe:
+
+        def write(frame: Any) -> None:
+            if pipe.frames <= last_index:
+                last[:] = [frame]
+            pipe.write_bytes(frame)
+
+        feed(write, stop)
+    if job.last_frame_png is not None and last:
+        # the clean last frame, straight from the frame in hand: a split in the filtergraph would copy
+        # every frame to keep one
+        to_rgb = ["-vf", LAST_FRAME_RGB] if native(job) else ["-pix_fmt", "rgb24"]
+        with FramePipe(job.last_frame_png, source.width, source.height, source.fps,
+                       [*to_rgb, "-frames:v", "1", "-update", "1", str(job.last_frame_png)],
+                       timeout_s, source.pix_fmt) as png:
+            png.write_bytes(last[0])
 
 
 async def _checked(job: NormaliseJob) -> MediaInfo:

@@ -4,7 +4,6 @@ Media goes in and out as bytes or local file paths: adapters never touch the obj
 """
 
 import contextlib
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any, Protocol
 from admint.contracts.common import CameraMovement, FrameSize
 from admint.contracts.generation import GenerationSpec
 from admint.contracts.plan import Beat, MusicSpec, Plan, Style
+from admint.core.cpu_pool import Stop
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class RawFrames:
     height: int
     fps: int
     frames: int
-    render: Callable[[Callable[[Any], None], threading.Event], int]
+    render: Callable[[Callable[[Any], None], Stop], int]
     pix_fmt: str = "bgr24"
 
 

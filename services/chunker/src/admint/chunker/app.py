@@ -23,11 +23,15 @@ from admint.contracts.chunks import ChunkCompleted, ChunkRequested, ChunksComple
 from admint.contracts.generation import StageProgress
 from admint.contracts.quality import QualityScored
 from admint.contracts.storyboard import StoryboardCompleted
+from admint.core.cpu_pool import CpuPool
 from admint.core.service import Infra, ServiceSpec
 from admint.media.ffmpeg import ToolPriority
 from admint.providers.factory import build_video_model
 from admint.providers.ports import VideoModel
 from admint.providers.registry import load_registry
+
+RENDER_MODULES = ("admint.chunker.offline_video", "admint.chunker.encoder")
+"""What the render processes import before the first chunk (numpy, OpenCV, Pillow and our renderers)."""
 
 
 def video_slots(video: VideoModel, settings: ChunkerSettings) -> asyncio.Semaphore:
@@ -45,8 +49,10 @@ def build_ports(settings: ChunkerSettings, infra: Infra) -> Ports:
         settings, lambda: OfflineVideoModel(chunk_duration_s=settings.offline_chunk_duration_s, streaming=True),
         shared_slots=infra.slots.hold,
     )
+    pool = CpuPool(settings.render_processes, nice=settings.tool_nice, preload=RENDER_MODULES)
+    pool.warm()
     return Ports(docs=infra.docs, blobs=infra.blobs, video=video,
-                 encoder=MediaChunkEncoder(timeout_s=settings.encode_timeout_s), settings=settings,
+                 encoder=MediaChunkEncoder(timeout_s=settings.encode_timeout_s, pool=pool), settings=settings,
                  video_slots=video_slots(video, settings),
                  encode_slots=PrioritySlots(default_slots(settings.encode_slots)))
 

@@ -30,7 +30,7 @@ class ChunkerSettings(ProviderSettings, CoreSettings):
     encode_slots: int = Field(
         default=0, ge=0, le=64,
         description="Chunk encodes (rendering + x264, CPU-bound) one chunker process runs at once, the beat with "
-                    "the most seconds left first (0 = one per CPU core); model calls are not limited by it.",
+                    "the most seconds left first (0 = one per usable core); model calls are not limited by it.",
     )
     encode_timeout_s: float = Field(default=600.0, description="Limit of one normalise encode, seconds.", gt=0)
     quality_max_retakes: int = Field(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from admint.chunker.ports import ChunkJob, ClipLength, EncodedChunk
 from admint.chunker.timeline import OverlayWindow
+from admint.core.cpu_pool import CpuPool
 from admint.media.captions import render_caption, render_cta
 from admint.media.normalise import NormaliseJob, Overlay, RawInput, normalise
 from admint.media.probe import probe
@@ -17,10 +18,12 @@ from admint.providers.ports import RawFrames
 
 
 class MediaChunkEncoder:
-    """ChunkEncoder with ffmpeg; `timeout_s` limits one normalise encode."""
+    """ChunkEncoder with ffmpeg; `timeout_s` limits one normalise encode. With a `pool`, the caption cards and a
+    streamed clip's rendering (Python-bound) run in its processes, never holding this process's GIL."""
 
-    def __init__(self, *, timeout_s: float = 600.0) -> None:
+    def __init__(self, *, timeout_s: float = 600.0, pool: CpuPool | None = None) -> None:
         self.timeout_s = timeout_s
+        self.pool = pool
 
     async def measure(self, clip: Path | RawFrames) -> ClipLength:
         if isinstance(clip, RawFrames):
@@ -30,13 +33,16 @@ class MediaChunkEncoder:
 
     async def encode(self, clip: Path | RawFrames, job: ChunkJob, workdir: Path) -> EncodedChunk:
         out = EncodedChunk(video=workdir / "chunk.mp4", last_frame=workdir / "last.png")
-        overlays = await asyncio.to_thread(render_overlays, job, workdir)
+        if self.pool is not None:
+            overlays = await self.pool.run(render_overlays, job, workdir)
+        else:
+            overlays = await asyncio.to_thread(render_overlays, job, workdir)
         source = RawInput(clip.width, clip.height, clip.fps, clip.pix_fmt) if isinstance(clip, RawFrames) else clip
         await normalise(NormaliseJob(
             source=source, output=out.video, width=job.width, height=job.height, fps=job.fps, frames=job.frames,
             last_frame_png=out.last_frame, skip_frames=job.skip_frames, overlays=overlays,
             timeline_offset_s=job.beat_offset_s, keyframes=job.keyframes,
-        ), timeout_s=self.timeout_s, feed=clip.render if isinstance(clip, RawFrames) else None)
+        ), timeout_s=self.timeout_s, feed=clip.render if isinstance(clip, RawFrames) else None, pool=self.pool)
         return out
 
 

@@ -22,6 +22,7 @@ its init frame (it never repeats it).
 """
 
 import asyncio
+import functools
 import hashlib
 import math
 import threading
@@ -32,6 +33,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from admint.core.cpu_pool import Stop
 from admint.media.frames import RawVideoWriter, decode_image, fit_cover
 from admint.media.house import HOUSE
 from admint.providers.ports import RawFrames, VideoRequest, VideoResult
@@ -319,8 +321,7 @@ def _warp(image: YuvFrame, path: CameraPath, grid: Grid, p: float, inverse_init:
     _remap_plane(image.v, cx, cy, out.v)
 
 
-def render_frames(request: VideoRequest, write: Callable[[np.ndarray], None],
-                  stop: threading.Event | None = None) -> int:
+def render_frames(request: VideoRequest, write: Callable[[np.ndarray], None], stop: Stop | None = None) -> int:
     """Render the chunk's frames (I420 buffers, see YuvFrame) in order into `write`; returns the frame count.
     Blocking."""
     w, h = request.size.width, request.size.height
@@ -358,13 +359,10 @@ def render_chunk(request: VideoRequest, out: Path, stop: threading.Event | None 
 
 
 def streamed(request: VideoRequest) -> RawFrames:
-    """The chunk as frames rendered on demand (into the chunker's encode) instead of a file."""
-
-    def render(write: Callable[[np.ndarray], None], stop: threading.Event) -> int:
-        return render_frames(request, write, stop)
-
-    return RawFrames(request.size.width, request.size.height, request.fps, ChunkTiming.of(request).frames, render,
-                     pix_fmt=HOUSE.pix_fmt)
+    """The chunk as frames rendered on demand (into the chunker's encode) instead of a file. The renderer pickles
+    (a module function bound to the request), so the encode may run in a render process (core.cpu_pool)."""
+    return RawFrames(request.size.width, request.size.height, request.fps, ChunkTiming.of(request).frames,
+                     functools.partial(render_frames, request), pix_fmt=HOUSE.pix_fmt)
 
 
 class OfflineVideoModel:

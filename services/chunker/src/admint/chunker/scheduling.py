@@ -11,10 +11,10 @@ import asyncio
 import contextlib
 import heapq
 import itertools
-import os
 from collections.abc import AsyncIterator
 
 from admint.contracts.chunks import ChunkRequested
+from admint.core.cpus import usable_cpus
 
 
 def chain_left_s(event: ChunkRequested) -> float:
@@ -24,7 +24,7 @@ def chain_left_s(event: ChunkRequested) -> float:
 
 def default_slots(configured: int) -> int:
     """Configured slots, or one per CPU core (0)."""
-    return configured if configured > 0 else max(1, os.cpu_count() or 1)
+    return configured if configured > 0 else usable_cpus()
 
 
 class PrioritySlots:

@@ -4,7 +4,6 @@ An adapter, like the docstore: the only place (with media.py and poster.py) wher
 """
 
 import asyncio
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import numpy as np
 from admint.contracts.common import FrameSize
 from admint.contracts.export import SpecCheck
 from admint.core import keys
+from admint.core.cpus import usable_cpus
 from admint.exporter.config import ExporterSettings
 from admint.exporter.media import encode_rendition, saliency_map
 from admint.exporter.ports import CheckTarget, PosterImages
@@ -40,7 +40,7 @@ class FfmpegExportEncoder:
     async def encode(
         self, master: Path, plans: Sequence[RenditionPlan], master_size: FrameSize, fps: int, workdir: Path
     ) -> list[Path]:
-        threads = max(1, (os.cpu_count() or 1) // max(1, len(plans)))
+        threads = max(1, usable_cpus() // max(1, len(plans)))
         return list(await asyncio.gather(*(
             encode_rendition(master, p, master_size, fps, workdir / f"{keys.rendition_name(p.aspect)}.mp4", threads)
             for p in plans

@@ -16,13 +16,13 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from admint.core.cpus import usable_cpus
 from admint.media.ffmpeg import MediaToolError, ffmpeg, ffprobe_binary, run_tool
 from admint.media.house import HOUSE, HouseFormat
 from admint.media.mp4 import read_track
@@ -424,7 +424,7 @@ async def stitch(
     never wrong.
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    cores = concurrency or max(1, os.cpu_count() or 1)
+    cores = concurrency or usable_cpus()
     expected = sum(beat_targets) - overlap_frames * (len(beat_targets) - 1)
     paths, probes, normalised = await _house_inputs(files, workdir, width, height, fps)
     hashes = await content_hashes(files)

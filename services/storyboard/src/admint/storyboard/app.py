@@ -8,6 +8,7 @@ from admint.contracts.storyboard import (
     PlanCompleted,
     StoryboardCompleted,
 )
+from admint.core.cpu_pool import CpuPool
 from admint.core.service import Infra, ServiceSpec
 from admint.providers.factory import build_image_model
 from admint.storyboard.config import StoryboardSettings
@@ -20,7 +21,10 @@ from admint.storyboard.studio import handle_moods_requested, handle_version_requ
 
 
 def build_ports(settings: StoryboardSettings, infra: Infra) -> Ports:
-    image = build_image_model(settings, OfflineImageModel, shared_slots=infra.slots.hold)
+    pool = CpuPool(settings.render_processes, nice=settings.tool_nice,
+                   preload=("admint.storyboard.offline_image.model",))
+    pool.warm()
+    image = build_image_model(settings, lambda: OfflineImageModel(pool=pool), shared_slots=infra.slots.hold)
     return Ports(docs=infra.docs, blobs=infra.blobs, image=image, codec=OpenCVFrameCodec(),
                  frame_lock=lambda name: infra.slots.hold(name, 1), deadline_s=settings.approval_deadline_s)
 

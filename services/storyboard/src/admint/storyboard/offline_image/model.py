@@ -6,6 +6,7 @@ import hashlib
 import cv2
 import numpy as np
 
+from admint.core.cpu_pool import CpuPool
 from admint.providers.ports import ImageRequest, ImageResult
 from admint.providers.registry import ModelRegistry, load_registry
 from admint.storyboard.offline_image.canvas import (
@@ -78,10 +79,12 @@ class OfflineImageModel:
 
     name = NAME
 
-    def __init__(self, registry: ModelRegistry | None = None) -> None:
+    def __init__(self, registry: ModelRegistry | None = None, *, pool: CpuPool | None = None) -> None:
         self.price_usd = (registry or load_registry()).get(NAME).price()
+        self.pool = pool
+        """Render in its processes (the service's event loop keeps its GIL), else in a thread."""
 
     async def render(self, request: ImageRequest) -> ImageResult:
-        png = await asyncio.to_thread(render_png, request)
+        png = await (self.pool.run(render_png, request) if self.pool else asyncio.to_thread(render_png, request))
         notes = {"conditioning": "canny"} if request.product_image else {}
         return ImageResult(model=self.name, cost_usd=self.price_usd, png=png, notes=notes)
