@@ -103,7 +103,8 @@ class FakeGenerationStore(GenerationRepository):
             return False
         return await self._update(generation_id, sets, first=first)
 
-    async def _add_to_set(self, generation_id: str, field: str, value: Any, sets: dict[str, Any]) -> list[Any]:
+    async def _add_to_set(self, generation_id: str, field: str, value: Any, sets: dict[str, Any], *,
+                          whole: bool = False) -> dict[str, Any]:
         if generation_id not in self.docs:
             raise KeyError(f"generation {generation_id} does not exist")
         await self._update(generation_id, sets)
@@ -114,7 +115,7 @@ class FakeGenerationStore(GenerationRepository):
             members = _get_path(doc, field)
         if value not in members:
             members.append(copy.deepcopy(value))
-        return list(members)
+        return copy.deepcopy(doc)
 
     async def stuck(self, status: str, older_than: datetime, limit: int = 100) -> list[str]:
         return [gid for gid, doc in self.docs.items()

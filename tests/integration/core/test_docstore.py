@@ -43,8 +43,10 @@ async def test_fan_ins_record_and_count_in_one_update_and_costs_are_idempotent(
     chunk = ChunkEntry(beat_index=0, chunk_index=1, chunk_count=2, video=builders.ref("c.mp4"),
                        last_frame=builders.ref("c.png", "image/png"), duration_s=5, requested_duration_s=5,
                        model="wan-i2v", cost_usd=0.45)
-    assert await docs.chunk_done(gid, chunk) == 1
-    assert await docs.chunk_done(gid, chunk) == 1
+    count, doc = await docs.chunk_done(gid, chunk)
+    assert count == 1 and doc.chunking.done == ["0-1"] and doc.chunking.chunks["0-1"] == chunk
+    assert (await docs.chunk_done(gid, chunk))[0] == 1
+    assert (await docs.spec(gid)) == doc.spec and await docs.spec("no-such-generation") is None
     entry = CostEntry(key="chunk:0-1", stage="chunking", model="wan-i2v", units=5, usd=0.45)
     await docs.record_cost(gid, entry)
     await docs.record_cost(gid, entry)

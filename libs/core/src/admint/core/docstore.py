@@ -14,6 +14,7 @@ from pymongo.errors import DuplicateKeyError
 from admint.contracts.beats import BEAT_MOVES
 from admint.contracts.common import CostEntry
 from admint.contracts.feedback import FeedbackIntent, PlanEditProblem
+from admint.contracts.generation import GenerationSpec
 from admint.contracts.plan import Plan
 from admint.contracts.quality import QualityKind
 from admint.contracts.stages import PIPELINE, WAITING, Guard, Stage
@@ -87,6 +88,11 @@ class GenerationRepository:
     async def status(self, generation_id: str) -> str | None:
         raw = await self._find(generation_id, ["status"])
         return str(raw["status"]) if raw else None
+
+    async def spec(self, generation_id: str) -> GenerationSpec | None:
+        """The request alone: a handler that needs only it does not decode and validate the whole document."""
+        raw = await self._find(generation_id, ["spec"])
+        return GenerationSpec.model_validate(raw["spec"]) if raw else None
 
     async def stuck(self, status: str, older_than: datetime, limit: int = 100) -> list[str]:
         """Ids of generations that entered `status` before `older_than` and are still in it (stage timeouts)."""
@@ -199,8 +205,8 @@ class GenerationRepository:
 
     async def frame_done(self, generation_id: str, beat: int, frame: FrameEntry) -> int:
         """Record the beat's frame and count it in the storyboard fan-in, in one update; returns the count."""
-        return len(await self._add_to_set(generation_id, "storyboard.done", beat,
-                                          {f"storyboard.frames.{beat}": _json(frame)}))
+        return len(members(await self._add_to_set(generation_id, "storyboard.done", beat,
+                                                  {f"storyboard.frames.{beat}": _json(frame)}), "storyboard.done"))
 
     async def start_chunking(self, generation_id: str, planned: ChunkPlanRecord, version: int = 1) -> bool:
         """Record the chunk plan (and, for version 1, enter chunking); for a later version only while it renders."""
@@ -215,11 +221,14 @@ class GenerationRepository:
         """List a stored chunk at once, so whatever happens next the document names every stored object."""
         await self._set(generation_id, {f"{_chunking(version)}.chunks.{chunk.item}": _json(chunk)})
 
-    async def chunk_done(self, generation_id: str, chunk: ChunkEntry, version: int = 1) -> int:
-        """Record a chunk and count it in the chunking fan-in, in one update; returns the count."""
+    async def chunk_done(self, generation_id: str, chunk: ChunkEntry,
+                         version: int = 1) -> tuple[int, GenerationDoc]:
+        """Record a chunk and count it in the chunking fan-in, in one update; returns the count and the document
+        that update left (what the fan-in goes on from: no second read of the whole document)."""
         section = _chunking(version)
-        return len(await self._add_to_set(generation_id, f"{section}.done", chunk.item,
-                                          {f"{section}.chunks.{chunk.item}": _json(chunk)}))
+        raw = await self._add_to_set(generation_id, f"{section}.done", chunk.item,
+                                     {f"{section}.chunks.{chunk.item}": _json(chunk)}, whole=True)
+        return len(members(raw, f"{section}.done")), GenerationDoc.from_mongo(raw)
 
     async def record_take(self, generation_id: str, chunk: ChunkEntry) -> None:
         """List one stored take of a chunk (quality threshold set) at once, like record_chunk."""
@@ -432,8 +441,9 @@ class GenerationRepository:
 
     async def version_frame_done(self, generation_id: str, version: int, beat: int, frame: FrameEntry) -> int:
         """Record a version's new frame and count it in its fan-in (one update); returns the count."""
-        return len(await self._add_to_set(generation_id, f"ad_versions.{version}.frames_done", beat,
-                                          {f"ad_versions.{version}.frames.{beat}": _json(frame)}))
+        field = f"ad_versions.{version}.frames_done"
+        return len(members(await self._add_to_set(generation_id, field, beat,
+                                                  {f"ad_versions.{version}.frames.{beat}": _json(frame)}), field))
 
     async def record_version_master(self, generation_id: str, version: int, master: MasterSection) -> bool:
         """List a version's master; True while the version still renders (it may be announced)."""
@@ -502,19 +512,19 @@ class GenerationRepository:
         result = await self.collection.update_one(query, update)
         return result.matched_count == 1
 
-    async def _add_to_set(self, generation_id: str, field: str, value: Any, sets: dict[str, Any]) -> list[Any]:
+    async def _add_to_set(self, generation_id: str, field: str, value: Any, sets: dict[str, Any], *,
+                          whole: bool = False) -> dict[str, Any]:
+        """$addToSet `value` to `field` and $set `sets` in one update; returns the document after it: `field`
+        only, or `whole`."""
         raw = await self.collection.find_one_and_update(
             {"_id": generation_id},
             {"$addToSet": {field: value}, "$set": {**sets, "updated_at": now()}},
-            projection={field: 1},
+            projection=None if whole else {field: 1},
             return_document=ReturnDocument.AFTER,
         )
         if raw is None:
             raise KeyError(f"generation {generation_id} does not exist")
-        node: Any = raw
-        for part in field.split("."):
-            node = (node or {}).get(part) if isinstance(node, dict) else None
-        return list(node or [])
+        return dict(raw)
 
     async def _update_where(self, generation_id: str, where: dict[str, Any], sets: dict[str, Any], *,
                             first: dict[str, Any] | None = None) -> bool:
@@ -525,6 +535,14 @@ class GenerationRepository:
             update["$min"] = first
         result = await self.collection.update_one({"_id": generation_id, **where}, update)
         return result.matched_count == 1
+
+
+def members(raw: dict[str, Any], field: str) -> list[Any]:
+    """The array at dotted `field` of a raw document ([] when absent)."""
+    node: Any = raw
+    for part in field.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return list(node or [])
 
 
 def _guarded(guard: Guard) -> dict[str, Any]:

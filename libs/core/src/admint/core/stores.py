@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.common import CostEntry
 from admint.contracts.feedback import FeedbackIntent, PlanEditProblem
+from admint.contracts.generation import GenerationSpec
 from admint.contracts.plan import Plan
 from admint.contracts.quality import QualityKind
 from admint.contracts.stages import Stage
@@ -36,6 +37,10 @@ class GenerationStore(Protocol):
 
     async def status(self, generation_id: str) -> str | None:
         """Current status, None when there is no such generation."""
+        ...
+
+    async def spec(self, generation_id: str) -> GenerationSpec | None:
+        """What was asked (the document's spec alone), None when there is no such generation."""
         ...
 
     async def stuck(self, status: str, older_than: datetime, limit: int = 100) -> list[str]: ...
@@ -85,8 +90,10 @@ class GenerationStore(Protocol):
 
     async def record_chunk(self, generation_id: str, chunk: ChunkEntry, version: int = 1) -> None: ...
 
-    async def chunk_done(self, generation_id: str, chunk: ChunkEntry, version: int = 1) -> int:
-        """Record the chunk and count it in the fan-in (atomically); returns the count."""
+    async def chunk_done(self, generation_id: str, chunk: ChunkEntry,
+                         version: int = 1) -> tuple[int, GenerationDoc]:
+        """Record the chunk and count it in the fan-in (atomically); returns the count and the document as that
+        update left it."""
         ...
 
     async def record_take(self, generation_id: str, chunk: ChunkEntry) -> None:

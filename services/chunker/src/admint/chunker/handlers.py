@@ -41,7 +41,7 @@ from admint.contracts.artifacts import ArtifactRef
 from admint.contracts.chunks import CaptionShown, ChunkCompleted, ChunkRequested
 from admint.contracts.common import CostEntry
 from admint.contracts.envelope import Event
-from admint.contracts.generation import GenerationSpec, StageProgress
+from admint.contracts.generation import StageProgress
 from admint.contracts.quality import QualityScored
 from admint.contracts.stages import PIPELINE
 from admint.contracts.storyboard import StoryboardCompleted
@@ -81,7 +81,7 @@ async def handle_storyboard_completed(event: StoryboardCompleted, ports: Ports) 
         return []
     done = len(chunking.done)
     for entry in fan_out.stored.values():
-        done = await ports.docs.chunk_done(gid, entry, version)
+        done, _ = await ports.docs.chunk_done(gid, entry, version)
     out = fan_out.events(event, done, ports.video.name, cards.video_seeds(doc, version))
     return out + await cards.moved(event, doc, [s.chunk.beat_index for s in fan_out.starts], "rendering",
                                    ports.docs)
@@ -138,7 +138,7 @@ async def handle_chunk_requested(event: ChunkRequested, ports: Ports) -> list[Ev
     completed = chunk_completed(event, video, last, result.model, result.cost_usd, _caption(event, ports))
     # Listed at once, so whatever happens next (a cancel, a crash) the document names every stored object; a
     # take under a quality gate is listed as a take (the gate lists the kept one as the chunk).
-    if _gated(event, event.spec):
+    if _gated(event, event.spec.quality_threshold):
         await ports.docs.record_take(gid, chunk_entry(completed))
     else:
         await ports.docs.record_chunk(gid, chunk_entry(completed), event.ad_version)
@@ -179,10 +179,10 @@ def _stored_take(doc: GenerationDoc, version: int, item: str, take: int) -> Chun
     return chunking.take(item, take)
 
 
-def _gated(event: ChunkRequested | ChunkCompleted, spec: GenerationSpec) -> bool:
+def _gated(event: ChunkRequested | ChunkCompleted, threshold: float | None) -> bool:
     """Whether a chunk waits for its score before it counts: a quality threshold was asked for, and it belongs
     to the ad's first version (a later version re-renders what its owner asked for; it is scored, not gated)."""
-    return spec.quality_threshold is not None and event.ad_version == 1
+    return threshold is not None and event.ad_version == 1
 
 
 async def _init_frame(event: ChunkRequested, ports: Ports) -> bytes:
@@ -221,13 +221,11 @@ async def handle_chunk_completed(event: ChunkCompleted, ports: Ports) -> list[Ev
     """Record the chunk and count it in one atomic update, then continue its beat / end the stage. Under a
     quality gate the take is only listed: its score decides (handle_quality_scored)."""
     gid, item, version = event.generation_id, chunk_item(event.beat_index, event.chunk_index), event.ad_version
-    gated = await ports.docs.get(gid) if version == 1 else None
-    if gated is not None and _gated(event, gated.spec):
+    if version == 1 and _gated(event, await ports.thresholds.of(gid)):
         await ports.docs.record_take(gid, chunk_entry(event))
         return []
-    done = await ports.docs.chunk_done(gid, chunk_entry(event), version)
-    doc = await ports.docs.get(gid)
-    if doc is None or doc.chunking_of(version).planned is None:
+    done, doc = await ports.docs.chunk_done(gid, chunk_entry(event), version)
+    if doc.chunking_of(version).planned is None:
         raise PermanentError(f"chunk {item} completed, but the generation has no chunk plan")
     still = await _wanted(event, ports) if version > 1 else doc.status == STATUS
     if not still:
@@ -247,9 +245,11 @@ async def handle_quality_scored(event: QualityScored, ports: Ports) -> list[Even
     gid = event.generation_id
     if event.kind != "chunk" or event.ad_version > 1:  # the gate judges the first version's chunks
         return []
+    threshold = await ports.thresholds.of(gid)
+    if threshold is None:  # no gate: the score is only recorded (by the scorer)
+        return []
     doc = await ports.docs.get(gid)
-    threshold = doc.spec.quality_threshold if doc is not None else None
-    if doc is None or threshold is None or doc.status != STATUS:
+    if doc is None or doc.status != STATUS:
         return []
     if doc.plan is None or doc.chunking.planned is None:
         raise PermanentError(f"chunk {event.item} was scored, but the generation has no chunk plan")
@@ -269,9 +269,8 @@ async def handle_quality_scored(event: QualityScored, ports: Ports) -> list[Even
     kept = doc.chunking.take(event.item, decision.keep)
     if kept is None:
         raise TransientError(f"chunk {event.item} take {decision.keep} is scored but not yet listed")
-    done = await ports.docs.chunk_done(gid, kept)
-    doc = await ports.docs.get(gid)
-    if doc is None or doc.status != STATUS:
+    done, doc = await ports.docs.chunk_done(gid, kept)
+    if doc.status != STATUS:
         return [progress]
     out = [progress, *fan_in(_kept(event, kept), doc, done)]
     if kept.chunk_index + 1 == kept.chunk_count:

@@ -6,12 +6,13 @@ nothing but carry the job out.
 """
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from admint.chunker.config import ChunkerSettings
 from admint.chunker.scheduling import PrioritySlots
+from admint.chunker.thresholds import Thresholds
 from admint.chunker.timeline import OverlayWindow
 from admint.core.stores import GenerationStore, ObjectStore
 from admint.providers.ports import RawFrames, VideoModel
@@ -83,3 +84,8 @@ class Ports:
     """Calls to the video model this process makes at once (the registry's concurrency limit)."""
     encode_slots: PrioritySlots | None = None
     """Encodes this process runs at once, the longest chain of chunks first (scheduling.py)."""
+    thresholds: Thresholds = field(init=False)
+    """Generations' quality thresholds, read once (thresholds.py)."""
+
+    def __post_init__(self) -> None:
+        self.thresholds = Thresholds(self.docs)
