@@ -60,6 +60,13 @@ ROWS: tuple[tuple[str, tuple[Panel, ...]], ...] = (
         Panel("Cost by stage and model (USD per hour)", (
             q("sum by (stage, model) (rate(admint_cost_usd_total[$__rate_interval])) * 3600", "{{stage}} {{model}}"),
         ), unit="currencyUSD", stack=True),
+        Panel("Render processes: p95 per work, and processes lost mid-call", (
+            q("histogram_quantile(0.95, sum by (work, le) (rate(admint_render_seconds_bucket[$__rate_interval])))",
+              "p95 {{work}}"),
+            q("sum by (work) (increase(admint_render_seconds_count{outcome=\"died\"}[$__rate_interval]))",
+              "died {{work}}"),
+        ), unit="s", description="Chunk encodes, caption cards and storyboard frames rendered beside the workers' "
+                                 "event loops (core.cpu_pool)."),
     )),
     ("Bus", (
         Panel("Per-hop bus latency p95 (stored → handler starts)", (

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from admint.core.cpu_pool import CpuPool, StopFlag
 from admint.core.errors import PermanentError, TransientError
@@ -53,12 +54,18 @@ async def test_a_failure_arrives_with_its_class_detail_and_retry_flag(pool: CpuP
         "ffmpeg exited with 1 writing chunk.mp4", "ffmpeg: the tail of its stderr", True)
 
 
+def observed(work: str, outcome: str) -> float:
+    return REGISTRY.get_sample_value("admint_render_seconds_count", {"work": work, "outcome": outcome}) or 0.0
+
+
 async def test_a_killed_process_fails_its_call_as_transient_and_the_next_call_runs(pool: CpuPool) -> None:
+    died, ran = observed("die", "died"), observed("whoami", "ok")
     first, _, _ = await pool.run(whoami)
     with pytest.raises(TransientError, match="render process died during die"):
         await pool.run(die)
     second, _, _ = await pool.run(whoami)
     assert second != first and pool.pids() == [second]
+    assert (observed("die", "died"), observed("whoami", "ok")) == (died + 1, ran + 2)  # on /metrics
 
 
 def test_a_stop_flag_is_seen_across_processes_and_cleared_for_the_next_run(tmp_path: Path) -> None:

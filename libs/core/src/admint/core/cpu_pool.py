@@ -27,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 
 from admint.core.cpus import usable_cpus
 from admint.core.errors import TransientError
+from admint.core.metrics import RENDER_SECONDS
 
 T = TypeVar("T")
 
@@ -87,14 +88,25 @@ class CpuPool:
             pool.submit(_ready)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` in a pool process; its wall time and outcome are observed (admint_render_seconds)."""
         pool = self._pool()
+        work = getattr(fn, "__name__", type(fn).__name__)
+        started, outcome = time.perf_counter(), "failed"
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+            result = await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+            outcome = "ok"
+            return result
         except BrokenProcessPool as exc:
+            outcome = "died"
             if self._executor is pool:
                 self._executor = None
                 pool.shutdown(wait=False, cancel_futures=True)
-            raise TransientError(f"a render process died during {getattr(fn, '__name__', fn)!s}") from exc
+            raise TransientError(f"a render process died during {work}") from exc
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        finally:
+            RENDER_SECONDS.labels(work, outcome).observe(time.perf_counter() - started)
 
     def pids(self) -> list[int]:
         """The pool's live processes (for tests and diagnostics)."""

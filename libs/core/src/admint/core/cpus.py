@@ -8,25 +8,29 @@ import math
 import os
 from pathlib import Path
 
-CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
-"""cgroup v2: "<quota> <period>" in microseconds, or "max <period>" without a limit."""
+CGROUP = Path("/sys/fs/cgroup")
+"""cgroup v2: `cpu.max` holds "<quota> <period>" in microseconds ("max <period>" without a limit); cgroup v1:
+`cpu/cpu.cfs_quota_us` (-1 without a limit) and `cpu/cpu.cfs_period_us`."""
 
 
-def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX) -> int:
+def usable_cpus(cgroup: Path = CGROUP) -> int:
     """Cores in this process's CPU affinity, at most its cgroup quota rounded up; at least 1."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    quota = _quota(cpu_max)
+    quota = _quota(cgroup)
     return max(1, min(cores, quota) if quota is not None else cores)
 
 
-def _quota(cpu_max: Path) -> int | None:
+def _quota(cgroup: Path) -> int | None:
     try:
-        limit, period = cpu_max.read_text().split()[:2]
+        limit, period = (cgroup / "cpu.max").read_text().split()[:2]
     except (OSError, ValueError):
-        return None
-    if limit == "max":
-        return None
+        try:  # cgroup v1
+            limit = (cgroup / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+            period = (cgroup / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return None
     try:
-        return math.ceil(int(limit) / int(period))
-    except (ValueError, ZeroDivisionError):
+        quota, every = int(limit), int(period)
+    except ValueError:  # "max"
         return None
+    return math.ceil(quota / every) if quota > 0 and every > 0 else None

@@ -66,3 +66,10 @@ MONGO_COMMANDS = Counter(
     "admint_mongo_commands_total", "MongoDB commands this process sent, by command and collection.",
     ["command", "collection"],
 )
+RENDER_SECONDS = Histogram(
+    "admint_render_seconds",
+    "Work done in a render process (core.cpu_pool: chunk encodes, caption cards, storyboard frames), by function "
+    "and outcome (ok, failed, cancelled, died).",
+    ["work", "outcome"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+)
