@@ -121,6 +121,13 @@ class CpuPool:
             self._executor = None
 
 
+async def off_the_loop(pool: CpuPool | None, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` in a process of `pool` when there is one (a service), else in a thread (tests, tools)."""
+    if pool is not None:
+        return await pool.run(fn, *args)
+    return await asyncio.to_thread(fn, *args)
+
+
 def _start_process(parent: int, nice: int, preload: Sequence[str]) -> None:
     """In each new pool process: the tools' priority, signals left to the service (a Ctrl-C or a SIGTERM to the
     process group stops the service, which finishes or cancels the work), the preloaded modules, and a watch

@@ -18,7 +18,7 @@ from typing import Any
 
 from opentelemetry import trace
 
-from admint.core.cpu_pool import CpuPool, Stop, StopFlag
+from admint.core.cpu_pool import CpuPool, Stop, StopFlag, off_the_loop
 from admint.media.ffmpeg import MediaToolError, ffmpeg
 from admint.media.house import HOUSE, HouseFormat
 from admint.media.pipe import FramePipe, raw_input_args
@@ -231,10 +231,7 @@ async def _encode_piped(job: NormaliseJob, source: RawInput, feed: FrameFeed, ti
         stop.clear()
     with _tracer.start_as_current_span("ffmpeg", attributes={"process.executable.name": "ffmpeg",
                                                              "process.command_args": ffmpeg_args(job)[:64]}):
-        if pool is not None:
-            task = asyncio.ensure_future(pool.run(encode_piped, job, source, feed, timeout_s, stop))
-        else:
-            task = asyncio.ensure_future(asyncio.to_thread(encode_piped, job, source, feed, timeout_s, stop))
+        task = asyncio.ensure_future(off_the_loop(pool, encode_piped, job, source, feed, timeout_s, stop))
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:

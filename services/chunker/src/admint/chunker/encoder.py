@@ -5,12 +5,11 @@ local model renders on demand (RawFrames) is piped into that encode as it is ren
 An adapter like the docstore: it decides nothing — the job (work.py) says what to write.
 """
 
-import asyncio
 from pathlib import Path
 
 from admint.chunker.ports import ChunkJob, ClipLength, EncodedChunk
 from admint.chunker.timeline import OverlayWindow
-from admint.core.cpu_pool import CpuPool
+from admint.core.cpu_pool import CpuPool, off_the_loop
 from admint.media.captions import render_caption, render_cta
 from admint.media.normalise import NormaliseJob, Overlay, RawInput, normalise
 from admint.media.probe import probe
@@ -33,10 +32,7 @@ class MediaChunkEncoder:
 
     async def encode(self, clip: Path | RawFrames, job: ChunkJob, workdir: Path) -> EncodedChunk:
         out = EncodedChunk(video=workdir / "chunk.mp4", last_frame=workdir / "last.png")
-        if self.pool is not None:
-            overlays = await self.pool.run(render_overlays, job, workdir)
-        else:
-            overlays = await asyncio.to_thread(render_overlays, job, workdir)
+        overlays = await off_the_loop(self.pool, render_overlays, job, workdir)
         source = RawInput(clip.width, clip.height, clip.fps, clip.pix_fmt) if isinstance(clip, RawFrames) else clip
         await normalise(NormaliseJob(
             source=source, output=out.video, width=job.width, height=job.height, fps=job.fps, frames=job.frames,

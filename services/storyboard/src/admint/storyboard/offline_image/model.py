@@ -1,12 +1,11 @@
 """OfflineImageModel: the ImageModel port rendered with numpy/OpenCV, deterministic per (seed, beat)."""
 
-import asyncio
 import hashlib
 
 import cv2
 import numpy as np
 
-from admint.core.cpu_pool import CpuPool
+from admint.core.cpu_pool import CpuPool, off_the_loop
 from admint.providers.ports import ImageRequest, ImageResult
 from admint.providers.registry import ModelRegistry, load_registry
 from admint.storyboard.offline_image.canvas import (
@@ -85,6 +84,6 @@ class OfflineImageModel:
         """Render in its processes (the service's event loop keeps its GIL), else in a thread."""
 
     async def render(self, request: ImageRequest) -> ImageResult:
-        png = await (self.pool.run(render_png, request) if self.pool else asyncio.to_thread(render_png, request))
+        png = await off_the_loop(self.pool, render_png, request)
         notes = {"conditioning": "canny"} if request.product_image else {}
         return ImageResult(model=self.name, cost_usd=self.price_usd, png=png, notes=notes)
