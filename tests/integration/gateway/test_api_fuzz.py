@@ -35,7 +35,9 @@ SEMANTIC_422 = {
     "pickGroupWinner": [422], "createWebhook": [422], "updateWebhook": [422], "uploadAsset": [415, 422],
     "getUsage": [422],
 }
-ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+# 410: a stateful sequence may DELETE a generation and then use its id. The routes that answer so (get, retry, cancel,
+# video) document 410 Gone (routes/deletion.py), the deleted sibling of 404; status_code_conformance still checks that.
+ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "410", "429", "5xx"]
 
 
 def write_config(directory: Path, keys: dict[str, str]) -> Path:
