@@ -37,9 +37,11 @@ async def test_fan_ins_record_and_count_in_one_update_and_costs_are_idempotent(
 ) -> None:
     await docs.create(builders.generation(gid, owner="o"))
     frame = FrameEntry(image=builders.ref("f0.png", "image/png"), model="offline-image")
-    assert await docs.frame_done(gid, 0, frame) == 1
-    assert await docs.frame_done(gid, 1, frame) == 2
-    assert await docs.frame_done(gid, 1, frame) == 2
+    assert (await docs.frame_done(gid, 0, frame))[0] == 1
+    count, after = await docs.frame_done(gid, 1, frame)
+    assert count == 2 and after.storyboard.done == [0, 1] and after.storyboard.frame(1) == frame
+    assert after.spec == (await docs.spec(gid))
+    assert (await docs.frame_done(gid, 1, frame))[0] == 2
     chunk = ChunkEntry(beat_index=0, chunk_index=1, chunk_count=2, video=builders.ref("c.mp4"),
                        last_frame=builders.ref("c.png", "image/png"), duration_s=5, requested_duration_s=5,
                        model="wan-i2v", cost_usd=0.45)
@@ -103,7 +105,7 @@ async def test_acknowledged_writes_survive_a_kill_9_right_after(stack, bootstrap
     repo = GenerationRepository(client[bootstrapped.mongo_db])
     await repo.create(builders.generation(gid, owner="durable"))
     frame = FrameEntry(image=builders.ref("f.png", "image/png"), model="offline-image")
-    counts = [await repo.frame_done(gid, beat, frame) for beat in range(25)]
+    counts = [(await repo.frame_done(gid, beat, frame))[0] for beat in range(25)]
     await client.close()
     assert counts[-1] == 25
     stack.restart("mongo", hard=True)  # SIGKILL at once: no time to flush anything not already synced

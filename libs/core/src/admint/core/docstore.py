@@ -203,10 +203,12 @@ class GenerationRepository:
     async def record_frame(self, generation_id: str, beat: int, frame: FrameEntry) -> None:
         await self._set(generation_id, {f"storyboard.frames.{beat}": _json(frame)})
 
-    async def frame_done(self, generation_id: str, beat: int, frame: FrameEntry) -> int:
-        """Record the beat's frame and count it in the storyboard fan-in, in one update; returns the count."""
-        return len(members(await self._add_to_set(generation_id, "storyboard.done", beat,
-                                                  {f"storyboard.frames.{beat}": _json(frame)}), "storyboard.done"))
+    async def frame_done(self, generation_id: str, beat: int, frame: FrameEntry) -> tuple[int, GenerationDoc]:
+        """Record the beat's frame and count it in the storyboard fan-in, in one update; returns the count and the
+        document that update left (what the fan-in goes on from: no second read of the whole document)."""
+        raw = await self._add_to_set(generation_id, "storyboard.done", beat,
+                                     {f"storyboard.frames.{beat}": _json(frame)}, whole=True)
+        return len(members(raw, "storyboard.done")), GenerationDoc.from_mongo(raw)
 
     async def start_chunking(self, generation_id: str, planned: ChunkPlanRecord, version: int = 1) -> bool:
         """Record the chunk plan (and, for version 1, enter chunking); for a later version only while it renders."""

@@ -82,8 +82,9 @@ class GenerationStore(Protocol):
 
     async def record_frame(self, generation_id: str, beat: int, frame: FrameEntry) -> None: ...
 
-    async def frame_done(self, generation_id: str, beat: int, frame: FrameEntry) -> int:
-        """Record the frame and count it in the fan-in (atomically); returns the count."""
+    async def frame_done(self, generation_id: str, beat: int, frame: FrameEntry) -> tuple[int, GenerationDoc]:
+        """Record the frame and count it in the fan-in (atomically); returns the count and the document as that
+        update left it."""
         ...
 
     async def start_chunking(self, generation_id: str, planned: ChunkPlanRecord, version: int = 1) -> bool: ...

@@ -80,10 +80,10 @@ async def handle_frame_completed(event: FrameCompleted, ports: Ports) -> list[Ev
     gid, total = event.generation_id, event.beat_count
     if event.take or event.ad_version > 1:
         return await studio.take_done(event, ports)
-    count = await ports.docs.frame_done(gid, event.beat_index, board.recorded(event))
+    # (the event carries no spec: the document the fan-in update left says whether it is interactive)
+    count, doc = await ports.docs.frame_done(gid, event.beat_index, board.recorded(event))
     out: list[Event] = [board.progress(event, count)]
-    doc = await ports.docs.get(gid)  # (the event carries no spec: the document says whether it is interactive)
-    if doc is not None and doc.spec.interactive:
+    if doc.spec.interactive:
         out += await studio.frame_ready(event, doc, ports)
     if count < total:
         return out
