@@ -206,9 +206,7 @@ class GenerationRepository:
     async def frame_done(self, generation_id: str, beat: int, frame: FrameEntry) -> tuple[int, GenerationDoc]:
         """Record the beat's frame and count it in the storyboard fan-in, in one update; returns the count and the
         document that update left (what the fan-in goes on from: no second read of the whole document)."""
-        raw = await self._add_to_set(generation_id, "storyboard.done", beat,
-                                     {f"storyboard.frames.{beat}": _json(frame)}, whole=True)
-        return len(members(raw, "storyboard.done")), GenerationDoc.from_mongo(raw)
+        return await self._fan_in(generation_id, "storyboard.done", beat, {f"storyboard.frames.{beat}": _json(frame)})
 
     async def start_chunking(self, generation_id: str, planned: ChunkPlanRecord, version: int = 1) -> bool:
         """Record the chunk plan (and, for version 1, enter chunking); for a later version only while it renders."""
@@ -228,9 +226,8 @@ class GenerationRepository:
         """Record a chunk and count it in the chunking fan-in, in one update; returns the count and the document
         that update left (what the fan-in goes on from: no second read of the whole document)."""
         section = _chunking(version)
-        raw = await self._add_to_set(generation_id, f"{section}.done", chunk.item,
-                                     {f"{section}.chunks.{chunk.item}": _json(chunk)}, whole=True)
-        return len(members(raw, f"{section}.done")), GenerationDoc.from_mongo(raw)
+        return await self._fan_in(generation_id, f"{section}.done", chunk.item,
+                                  {f"{section}.chunks.{chunk.item}": _json(chunk)})
 
     async def record_take(self, generation_id: str, chunk: ChunkEntry) -> None:
         """List one stored take of a chunk (quality threshold set) at once, like record_chunk."""
@@ -527,6 +524,12 @@ class GenerationRepository:
         if raw is None:
             raise KeyError(f"generation {generation_id} does not exist")
         return dict(raw)
+
+    async def _fan_in(self, generation_id: str, field: str, value: Any,
+                      sets: dict[str, Any]) -> tuple[int, GenerationDoc]:
+        """A fan-in step: `_add_to_set` of the whole document; the count in `field` and the document it left."""
+        raw = await self._add_to_set(generation_id, field, value, sets, whole=True)
+        return len(members(raw, field)), GenerationDoc.from_mongo(raw)
 
     async def _update_where(self, generation_id: str, where: dict[str, Any], sets: dict[str, Any], *,
                             first: dict[str, Any] | None = None) -> bool:
